@@ -1,0 +1,35 @@
+#!/bin/sh
+# install-deps.sh - makes sure the Debian packages Dala builds and tests with
+# are present, and installs only the missing ones with apt-get. Run by
+# `make deps` (and so by `make`, `make test`, `make demo`); on a machine
+# that has them all it installs nothing and says so.
+set -eu
+
+packages="build-essential pkg-config libcivetweb-dev libsqlite3-dev zlib1g-dev libmbedtls-dev clang libclang-rt-14-dev"
+
+missing=""
+for package in $packages; do
+    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+    case "$status" in
+        *" installed") ;;
+        *) missing="$missing $package" ;;
+    esac
+done
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+
+echo "install-deps: installing missing Debian packages:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+    sudo="sudo"
+else
+    echo "install-deps: need root (or sudo) to install:$missing" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing

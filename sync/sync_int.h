@@ -1,0 +1,76 @@
+/* sync_int.h - internals shared by the files of libdala_sync: error
+ * recording, and the bounded reader and writer for varints and
+ * length-prefixed bytes that every codec in the library uses. */
+#ifndef DALA_SYNC_INT_H
+#define DALA_SYNC_INT_H
+
+#include "dala_sync.h"
+
+#include <stdarg.h>
+
+#if defined(__GNUC__)
+#define DALA_PRINTF(fmt_index, first_arg) __attribute__((format(printf, fmt_index, first_arg)))
+#else
+#define DALA_PRINTF(fmt_index, first_arg)
+#endif
+
+/* Records `code` and a formatted detail as this thread's last error and
+ * returns `code`, so a failure reads `return dala_error_set(...)`. */
+int dala_error_set(int code, const char *fmt, ...) DALA_PRINTF(2, 3);
+
+/* Translates an mbedTLS return code, recording `what` was attempted. */
+int dala_error_mbedtls(int mbedtls_code, const char *what);
+
+/* --- bounded reading ---------------------------------------------------- */
+
+/* A cursor over borrowed bytes. Every read checks the remaining length
+ * first; the first failure sticks in `err`, so a decoder can read a run of
+ * fields and check once. */
+typedef struct dala_reader {
+    const uint8_t *pos;
+    const uint8_t *end;
+    int err;
+    const char *what; /* what is being decoded, for error messages */
+} dala_reader;
+
+void dala_reader_init(dala_reader *r, const uint8_t *data, size_t len, const char *what);
+size_t dala_reader_remaining(const dala_reader *r);
+/* Marks the reader failed with `code` (keeps the first failure). */
+int dala_reader_fail(dala_reader *r, int code, const char *fmt, ...) DALA_PRINTF(3, 4);
+uint8_t dala_read_u8(dala_reader *r);
+uint32_t dala_read_u32be(dala_reader *r);
+uint64_t dala_read_u64be(dala_reader *r);
+/* LEB128 unsigned varint: at most 10 bytes, minimal (no trailing zero
+ * groups), at most 64 bits. */
+uint64_t dala_read_varint(dala_reader *r);
+/* A varint that must be <= max. */
+uint64_t dala_read_varint_max(dala_reader *r, uint64_t max, const char *field);
+/* Borrows the next `len` bytes; NULL on failure. */
+const uint8_t *dala_read_bytes(dala_reader *r, size_t len);
+
+/* --- writing ------------------------------------------------------------ */
+
+#define DALA_VARINT_MAX_BYTES 10
+
+/* Writes `value` as a varint into `out` (10 bytes room); returns its length. */
+size_t dala_varint_encode(uint8_t *out, uint64_t value);
+int dala_buf_put_u8(dala_buf *buf, uint8_t value);
+int dala_buf_put_u32be(dala_buf *buf, uint32_t value);
+int dala_buf_put_u64be(dala_buf *buf, uint64_t value);
+int dala_buf_put_varint(dala_buf *buf, uint64_t value);
+
+void dala_store_u32be(uint8_t *out, uint32_t value);
+void dala_store_u64be(uint8_t *out, uint64_t value);
+uint32_t dala_load_u32be(const uint8_t *in);
+uint64_t dala_load_u64be(const uint8_t *in);
+
+/* --- checks ------------------------------------------------------------- */
+
+/* Whether `name` (of `len` bytes) is a valid table or field name:
+ * [a-z][a-z0-9_]*, 1..DALA_MAX_NAME_BYTES bytes. */
+int dala_name_is_valid(const char *name, size_t len);
+/* Whether `len` bytes are well-formed UTF-8 (no overlongs, no surrogates,
+ * nothing past U+10FFFF). */
+int dala_utf8_is_valid(const uint8_t *data, size_t len);
+
+#endif /* DALA_SYNC_INT_H */
