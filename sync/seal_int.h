@@ -87,6 +87,13 @@ int dala_body_check_cap(int compression, size_t plain_len, size_t max_body_bytes
 int dala_body_finish(dala_buf *body, int compression, const uint8_t *plain, size_t plain_len,
                      size_t max_body_bytes, const char *what);
 
+/* The transport keys of a finished handshake, from the local side's point
+ * of view: `send` seals what this side sends, `recv` opens what it gets
+ * (Noise Split: the first key is initiator->responder). DALA_EINVAL when
+ * the handshake has not finished. */
+int dala_handshake_transport_keys(int *suite, uint8_t send[DALA_KEY_BYTES],
+                                  uint8_t recv[DALA_KEY_BYTES], const dala_handshake *hs);
+
 /* Cuts `buf` back to `len` bytes, wiping what was past it. */
 void dala_buf_truncate_wipe(dala_buf *buf, size_t len);
 
