@@ -394,7 +394,8 @@ static void maybe_pull(uint64_t *rng, prop_device *device, size_t field,
 
 /* Generates one history: 2..6 devices editing 1..3 fields, each edit based
  * on the version its device held, HLCs strictly increasing along every
- * causal chain and, with small steps, often equal across devices. */
+ * causal chain. Half the histories step their clocks by 1..3, so HLCs are
+ * often equal across devices; the other half by up to 1000, so rarely. */
 static void prop_generate(prop_history *history, uint64_t seed, prop_coverage *coverage)
 {
     uint64_t rng = seed;
@@ -403,6 +404,7 @@ static void prop_generate(prop_history *history, uint64_t seed, prop_coverage *c
                                                 DALA_FIELD_STATE_INIT};
     size_t device_count = 2 + prng_below(&rng, PROP_MAX_DEVICES - 1);
     size_t target = 4 + prng_below(&rng, PROP_MAX_EDITS - 3);
+    size_t max_step = prng_below(&rng, 2) ? 3 : 1000;
     history->field_count = 1 + prng_below(&rng, PROP_MAX_FIELDS);
     history->edit_count = 0;
     for (size_t d = 0; d < device_count; d++) devices[d].clock = 1000 + prng_below(&rng, 4);
@@ -411,7 +413,7 @@ static void prop_generate(prop_history *history, uint64_t seed, prop_coverage *c
         size_t d = prng_below(&rng, device_count), field = prng_below(&rng, history->field_count);
         prop_device *device = &devices[d];
         maybe_pull(&rng, device, field, history, &server[field], coverage);
-        uint64_t hlc = device->clock + 1 + prng_below(&rng, 3);
+        uint64_t hlc = device->clock + 1 + prng_below(&rng, max_step);
         prop_edit *edit = &history->edits[history->edit_count];
         edit->field = field;
         edit->head = edit_of(hlc, d + 1, device->view[field], (int64_t)history->edit_count);
