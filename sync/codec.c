@@ -37,38 +37,7 @@ typedef struct decode_totals {
     size_t name_bytes; /* including a NUL per name */
 } decode_totals;
 
-static uint64_t zigzag_encode(int64_t value)
-{
-    return ((uint64_t)value << 1) ^ (uint64_t)(value >> 63);
-}
-
-static int64_t zigzag_decode(uint64_t value)
-{
-    return (int64_t)(value >> 1) ^ -(int64_t)(value & 1);
-}
-
 /* ---------------------------------------------------------------- encode */
-
-static int check_value(const dala_value *value, const char *field)
-{
-    switch (value->type) {
-    case DALA_VALUE_NULL:
-    case DALA_VALUE_INT:
-    case DALA_VALUE_REAL: return DALA_OK;
-    case DALA_VALUE_TEXT:
-    case DALA_VALUE_BLOB:
-        if (value->len > DALA_MAX_VALUE_BYTES)
-            return dala_error_set(DALA_ELIMIT, "encode field %s: %zu bytes, more than %zu", field,
-                                  value->len, DALA_MAX_VALUE_BYTES);
-        if (value->len && !value->bytes)
-            return dala_error_set(DALA_EINVAL, "encode field %s: no bytes", field);
-        if (value->type == DALA_VALUE_TEXT && !dala_utf8_is_valid(value->bytes, value->len))
-            return dala_error_set(DALA_EINVAL, "encode field %s: text is not valid UTF-8", field);
-        return DALA_OK;
-    }
-    return dala_error_set(DALA_EINVAL, "encode field %s: unknown value type %d", field,
-                          (int)value->type);
-}
 
 static int check_change(const dala_change *change)
 {
@@ -86,7 +55,7 @@ static int check_change(const dala_change *change)
         if (field->base_hlc >= change->hlc)
             return dala_error_set(DALA_EINVAL, "encode field %s.%s: base_hlc is not older than the "
                                                "change's hlc", change->table, field->name);
-        int rc = check_value(&field->value, field->name);
+        int rc = dala_value_check(&field->value, field->name);
         if (rc) return rc;
     }
     return DALA_OK;
@@ -104,22 +73,6 @@ static uint64_t base_delta(uint64_t hlc, uint64_t base)
     return base ? hlc - base : 0;
 }
 
-static int encode_value(dala_buf *out, const dala_value *value)
-{
-    uint8_t real_bytes[8];
-    uint64_t bits;
-    switch (value->type) {
-    case DALA_VALUE_INT: return dala_buf_put_varint(out, zigzag_encode(value->integer));
-    case DALA_VALUE_REAL:
-        memcpy(&bits, &value->real, sizeof bits);
-        dala_store_u64be(real_bytes, bits);
-        return dala_buf_append(out, real_bytes, sizeof real_bytes);
-    case DALA_VALUE_TEXT:
-    case DALA_VALUE_BLOB: return put_bytes(out, value->bytes, value->len);
-    default: return DALA_OK; /* NULL: the tag says it all */
-    }
-}
-
 static int encode_change(dala_buf *out, const dala_change *change)
 {
     uint64_t common_base = change->fields[0].base_hlc;
@@ -135,7 +88,7 @@ static int encode_change(dala_buf *out, const dala_change *change)
         rc = put_bytes(out, field->name, strlen(field->name));
         if (!rc) rc = dala_buf_put_u8(out, (uint8_t)(field->value.type | (own_base ? TAG_OWN_BASE : 0)));
         if (!rc && own_base) rc = dala_buf_put_varint(out, base_delta(change->hlc, field->base_hlc));
-        if (!rc) rc = encode_value(out, &field->value);
+        if (!rc) rc = dala_value_encode(out, &field->value);
     }
     return rc;
 }
@@ -167,13 +120,9 @@ int dala_batch_encode(dala_buf *out, uint32_t schema_version, uint64_t batch_seq
 static const char *decode_name(dala_reader *r, decode_sink *sink, decode_totals *totals,
                                const char *kind)
 {
-    uint64_t len = dala_read_varint_max(r, DALA_MAX_NAME_BYTES, kind);
-    const uint8_t *bytes = dala_read_bytes(r, (size_t)len);
+    size_t len;
+    const uint8_t *bytes = dala_read_name(r, &len, kind);
     if (!bytes) return NULL;
-    if (!dala_name_is_valid((const char *)bytes, (size_t)len)) {
-        dala_reader_fail(r, DALA_ECORRUPT, "%s is not [a-z][a-z0-9_]*", kind);
-        return NULL;
-    }
     totals->name_bytes += (size_t)len + 1;
     if (!sink) return "";
     char *name = sink->names;
@@ -194,34 +143,6 @@ static uint64_t decode_base(dala_reader *r, uint64_t hlc)
         return 0;
     }
     return hlc - delta;
-}
-
-static void decode_value(dala_reader *r, dala_value *value, const decode_sink *sink,
-                         const char *field)
-{
-    uint64_t len;
-    const uint8_t *bytes;
-    switch (value->type) {
-    case DALA_VALUE_INT: value->integer = zigzag_decode(dala_read_varint(r)); return;
-    case DALA_VALUE_REAL: {
-        uint64_t bits = dala_read_u64be(r);
-        memcpy(&value->real, &bits, sizeof bits);
-        return;
-    }
-    case DALA_VALUE_TEXT:
-    case DALA_VALUE_BLOB:
-        len = dala_read_varint_max(r, DALA_MAX_VALUE_BYTES, "value length");
-        bytes = dala_read_bytes(r, (size_t)len);
-        if (!bytes) return;
-        if (value->type == DALA_VALUE_TEXT && !dala_utf8_is_valid(bytes, (size_t)len)) {
-            dala_reader_fail(r, DALA_ECORRUPT, "field %s: text is not valid UTF-8", field);
-            return;
-        }
-        value->len = (size_t)len;
-        value->bytes = sink ? sink->copy + (bytes - sink->input) : NULL;
-        return;
-    default: return;
-    }
 }
 
 static void decode_field(dala_reader *r, dala_field *field, decode_sink *sink,
@@ -247,7 +168,8 @@ static void decode_field(dala_reader *r, dala_field *field, decode_sink *sink,
     field->name = name;
     field->base_hlc = base;
     field->value.type = (dala_value_type)(tag & TAG_TYPE_MASK);
-    decode_value(r, &field->value, sink, name ? name : "?");
+    dala_value_decode(r, &field->value, name ? name : "?");
+    if (sink && field->value.bytes) field->value.bytes = sink->copy + (field->value.bytes - sink->input);
 }
 
 static void decode_change(dala_reader *r, dala_change *change, decode_sink *sink,

@@ -401,6 +401,126 @@ int dala_field_state_apply(dala_merge_outcome *out, dala_field_state *state,
                            const dala_field_head *incoming);
 void dala_field_state_free(dala_field_state *state);
 
+
+
+/* -------------------------------------------------------------- records */
+
+/* A record as both ends keep it: its fields, each with its value, the
+ * version that wrote it, and the position in its unit's log where it last
+ * changed. Stored as one compact blob per record (most fields share the
+ * record's latest version, so they cost no per-field version bytes),
+ * never as a row per field. */
+typedef struct dala_record_field {
+    char *name;
+    dala_value value; /* bytes owned by the record */
+    dala_version version;
+    uint64_t seq; /* unit log position of the last change; 0 if unsynced */
+} dala_record_field;
+
+typedef struct dala_record {
+    size_t field_count;
+    dala_record_field *fields; /* sorted by name */
+    size_t alloc;              /* private */
+} dala_record;
+
+#define DALA_RECORD_INIT {0, NULL, 0}
+
+/* Decodes a stored record blob into `out` (which must be cleared or
+ * DALA_RECORD_INIT); strict like the batch codec. */
+int dala_record_decode(dala_record *out, const uint8_t *data, size_t len);
+/* Appends the record's canonical blob to `out`. */
+int dala_record_encode(dala_buf *out, const dala_record *record);
+/* The field called `name`, or NULL. Borrowed. */
+dala_record_field *dala_record_find(const dala_record *record, const char *name);
+/* Sets a field (adding it in name order), copying the value. */
+int dala_record_set(dala_record *record, const char *name, const dala_value *value,
+                    const dala_version *version, uint64_t seq);
+/* Frees every field; the record is empty and reusable after. NULL is fine. */
+void dala_record_clear(dala_record *record);
+/* Appends the record as a JSON object of its values (TEXT as strings,
+ * BLOB as base64 strings, INT and REAL as numbers, NULL as null). */
+int dala_record_to_json(dala_buf *out, const dala_record *record);
+
+/* A field of an incoming change that did not become the record's value,
+ * or the value it displaced: a conflict to keep. */
+typedef struct dala_record_conflict {
+    const char *field;
+    dala_version winner;
+    dala_version loser;
+    const dala_value *loser_value; /* borrowed from the change or the old record */
+} dala_record_conflict;
+
+/* Called once per conflict while dala_record_apply runs; return non-zero
+ * to stop (that code is returned). */
+typedef int (*dala_conflict_fn)(void *context, const dala_record_conflict *conflict);
+
+/* Merges one change into a record field by field (dala_merge_decide): a
+ * fast-forward or a win sets the field with `seq`; a win over a concurrent
+ * version and a loss each report a conflict to `on_conflict` (may be NULL).
+ * *changed_out (may be NULL) counts the fields that took a new value. */
+int dala_record_apply(size_t *changed_out, dala_record *record, const dala_change *change,
+                      uint64_t seq, dala_conflict_fn on_conflict, void *context);
+
+/* ------------------------------------------------------- sync messages */
+
+/* What one sync round trip carries inside its sealed frames
+ * (docs/protocol.md, "Messages"). Decoded messages borrow from the bytes
+ * they were decoded from: keep those alive while using them. */
+
+#define DALA_MESSAGE_VERSION 1
+#define DALA_MAX_CURSORS 4096u
+#define DALA_MAX_REASON_BYTES 512u
+
+/* A pull cursor: the last sequence number of a unit's log the device has. */
+typedef struct dala_cursor {
+    uint64_t unit_id;
+    uint64_t seq;
+} dala_cursor;
+
+/* Device -> server: the push (an encoded batch, possibly of no changes)
+ * and the pull cursors. */
+typedef struct dala_sync_request {
+    uint64_t server_epoch;     /* the epoch the device last saw; 0 at first */
+    uint32_t max_pull_changes; /* the largest page the device wants */
+    size_t cursor_count;
+    const dala_cursor *cursors;
+    const uint8_t *push; /* dala_batch_encode output */
+    size_t push_len;
+} dala_sync_request;
+
+/* One refused change of a push: its index in the batch and why. */
+typedef struct dala_change_result {
+    uint32_t index;
+    int32_t code;       /* a dala_err */
+    const char *reason; /* UTF-8, not NUL-terminated; no record contents */
+    size_t reason_len;
+} dala_change_result;
+
+/* Server -> device. */
+typedef struct dala_sync_response {
+    uint64_t server_epoch;
+    uint64_t acked_batch_seq; /* every batch up to this one is committed */
+    size_t rejected_count;
+    const dala_change_result *rejected;
+    size_t cursor_count;
+    const dala_cursor *cursors; /* the cursors after this page */
+    int has_more;               /* another page is waiting */
+    const uint8_t *pull;        /* an encoded batch of what the device may see */
+    size_t pull_len;
+} dala_sync_response;
+
+/* Appends the encoding of a request or response to `out`. */
+int dala_sync_request_encode(dala_buf *out, const dala_sync_request *request);
+int dala_sync_response_encode(dala_buf *out, const dala_sync_response *response);
+
+/* Decodes strictly (as dala_batch_decode does). Pointers in the result
+ * borrow from `data`; arrays are allocated: free them with
+ * dala_sync_request_clear / dala_sync_response_clear. */
+int dala_sync_request_decode(dala_sync_request *out, const uint8_t *data, size_t len);
+int dala_sync_response_decode(dala_sync_response *out, const uint8_t *data, size_t len);
+void dala_sync_request_clear(dala_sync_request *request);
+void dala_sync_response_clear(dala_sync_response *response);
+
 #ifdef __cplusplus
 }
 #endif

@@ -64,6 +64,19 @@ void dala_store_u64be(uint8_t *out, uint64_t value);
 uint32_t dala_load_u32be(const uint8_t *in);
 uint64_t dala_load_u64be(const uint8_t *in);
 
+/* --- values (shared by the batch and record codecs) ------------------- */
+
+/* Appends a value's bytes (its type travels separately, in a tag). */
+int dala_value_encode(dala_buf *out, const dala_value *value);
+/* Reads a value of value->type; TEXT and BLOB bytes borrow from the
+ * reader's input. `field` names it in errors. */
+void dala_value_decode(dala_reader *r, dala_value *value, const char *field);
+/* Checks a value before encoding: known type, size, UTF-8. */
+int dala_value_check(const dala_value *value, const char *field);
+/* Reads a name ([a-z][a-z0-9_]*, at most DALA_MAX_NAME_BYTES); borrows
+ * its bytes and sets *len. `kind` names it in errors. */
+const uint8_t *dala_read_name(dala_reader *r, size_t *len, const char *kind);
+
 /* --- checks ------------------------------------------------------------- */
 
 /* Whether `name` (of `len` bytes) is a valid table or field name:
