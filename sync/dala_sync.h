@@ -505,6 +505,7 @@ typedef struct dala_sync_response {
     size_t cursor_count;
     const dala_cursor *cursors; /* the cursors after this page */
     int has_more;               /* another page is waiting */
+    uint64_t pull_unit_id;      /* the unit every pulled change belongs to */
     const uint8_t *pull;        /* an encoded batch of what the device may see */
     size_t pull_len;
 } dala_sync_response;

@@ -32,10 +32,11 @@
  *      changes nothing (the first copy's base and value_ref are kept).
  *   3. An edit whose hlc is already in R is SUPERSEDED: something applied
  *      earlier was based on it, so it is history and never a head. Its base
- *      still goes into R, which closes any head it was based on. Applying a
- *      superseded edit a second time is therefore a no-op (its base is in R
- *      already and its hlc still is), but it reports SUPERSEDED again, not
- *      DUPLICATE: the state does not remember superseded versions, and a
+ *      still goes into R, which closes any head it was based on. Applying
+ *      again any edit that is no longer a head (superseded on arrival, or
+ *      closed since) is therefore a no-op: its base is in R already and so
+ *      is its hlc. It reports SUPERSEDED again, not DUPLICATE, because the
+ *      state does not remember versions that are no longer heads, and a
  *      late edit met for the first time must never be reported DUPLICATE,
  *      lest a caller drop it from history. Callers key history by version.
  *   4. Otherwise *out is dala_merge_decide against the winner that stood
@@ -46,7 +47,9 @@
  * closes every head with hlc h, whatever device wrote it.
  *
  * value_ref travels with its version untouched. Both arrays are grown
- * before anything changes, so on DALA_ENOMEM the state is as it was.
+ * before anything changes, so on DALA_ENOMEM the state is as it was. The
+ * outcome pointer may be NULL. A state costs one uint64_t per distinct
+ * base ever applied, plus one head per open conflict.
  */
 #include "sync_int.h"
 

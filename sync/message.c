@@ -55,6 +55,7 @@ int dala_sync_response_encode(dala_buf *out, const dala_sync_response *response)
     }
     if (!rc) rc = put_cursors(out, response->cursors, response->cursor_count);
     if (!rc) rc = dala_buf_put_u8(out, response->has_more ? 1 : 0);
+    if (!rc) rc = dala_buf_put_varint(out, response->pull_unit_id);
     if (!rc) rc = put_blob(out, response->pull, response->pull_len);
     if (rc) out->len = start;
     return rc;
@@ -153,6 +154,7 @@ int dala_sync_response_decode(dala_sync_response *out, const uint8_t *data, size
     uint8_t more = dala_read_u8(&r);
     if (!r.err && more > 1) dala_reader_fail(&r, DALA_ECORRUPT, "more-follows flag is %u", more);
     out->has_more = more;
+    out->pull_unit_id = dala_read_varint(&r);
     out->pull = read_blob(&r, &out->pull_len, DALA_MAX_BODY_BYTES, "pull length");
     check_end(&r);
     if (r.err) dala_sync_response_clear(out);

@@ -5,11 +5,12 @@
  * The same seed gives the same records, byte for byte, on every machine:
  * the generator has its own PRNG (splitmix64), uses no floating point to
  * decide anything and never calls rand(). Each record has a UUIDv7-shaped
- * id whose timestamp follows the visit, and 25 fields: who visited where
+ * id whose timestamp follows the visit, and 22 fields: who visited where
  * and when (unit, officer, date, time, city, district, street address,
- * latitude and longitude), why, whom they met, what they found (300-600
- * bytes of free text in Kazakh and Russian, assembled from phrases an
- * inspector writes), the risk level, the measures taken and the follow-up.
+ * latitude and longitude), why, the household and whom they met, what they
+ * found (300-600 bytes of free text in Kazakh and Russian, assembled from
+ * phrases an inspector writes), the risk level, counts of victims and
+ * children, the measures taken, referral, protective order and follow-up.
  * Values are TEXT, INT or REAL, ready for dala_batch_encode. Each record
  * also comes as the JSON object a plain REST client would send, averaging
  * about 1.2 KB, the yardstick the sync benchmark compares against.
@@ -37,7 +38,7 @@
 /* The table every generated change is written to. */
 #define GEN_TABLE "field_visit"
 /* The number of fields of a generated record, always all set. */
-#define GEN_RECORD_FIELDS 25
+#define GEN_RECORD_FIELDS 22
 /* The schema version generated batches are stamped with by convention. */
 #define GEN_SCHEMA_VERSION 1
 
@@ -63,6 +64,11 @@ typedef struct gen_record {
     char *json; /* {"id":"...","unit_id":...}: NUL-terminated UTF-8 */
     size_t json_len;
     char *storage; /* private: the bytes of the text values */
+    /* private: what a later edit (records_gen_delta) needs to stay
+     * consistent with the record: its visit day and its people */
+    int64_t visit_day;
+    uint8_t victim, offender, relation;
+    uint16_t findings_last; /* offset of the last sentence of the findings */
 } gen_record;
 
 /* The largest new text value one edit carries. */
@@ -122,7 +128,7 @@ void gen_record_change(dala_change *out, const gen_record *rec, uint64_t hlc,
  * Makes a one-field edit of `rec` as an inspector or a supervisor would
  * make it after the record has synced: a new risk level, a changed last
  * sentence of the findings, a new follow-up date, more measures, a changed
- * protective-order status, referral, status or children count.
+ * protective-order status, a referral or children count.
  *
  * @param gen        draws the choices; advances.
  * @param out        filled in place (see gen_delta).

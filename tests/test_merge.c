@@ -463,9 +463,10 @@ static void prop_expect(prop_expected *expected, const prop_history *history, si
             expected->newest = edit->head.version;
         if (!is_based_on(history, field, edit->head.version.hlc))
             expected->heads[expected->head_count++] = edit->head;
+        uint64_t base = edit->head.base_hlc;
         size_t b = 0;
-        while (b < expected->based_count && expected->based_on[b] != edit->head.base_hlc) b++;
-        if (b == expected->based_count) expected->based_on[expected->based_count++] = edit->head.base_hlc;
+        while (b < expected->based_count && expected->based_on[b] != base) b++;
+        if (b == expected->based_count) expected->based_on[expected->based_count++] = base;
     }
     qsort(expected->heads, expected->head_count, sizeof expected->heads[0],
           compare_heads_newest_first);
@@ -538,8 +539,10 @@ static const char *prop_apply(dala_field_state *state, const dala_field_head *he
     dala_field_head conflicts[PROP_MAX_EDITS];
     uint64_t based_on[PROP_MAX_EDITS];
     if (is_repeat) {
-        memcpy(conflicts, state->conflicts, state->conflict_count * sizeof conflicts[0]);
-        if (state->based_count) memcpy(based_on, state->based_on, state->based_count * sizeof based_on[0]);
+        if (state->conflict_count)
+            memcpy(conflicts, state->conflicts, state->conflict_count * sizeof conflicts[0]);
+        if (state->based_count)
+            memcpy(based_on, state->based_on, state->based_count * sizeof based_on[0]);
         before.conflicts = conflicts;
         before.based_on = based_on;
     }
@@ -587,11 +590,13 @@ static const char *prop_replay(const prop_history *history, size_t replica, uint
 
 static int has_equal_hlc_across_devices(const prop_history *history)
 {
-    for (size_t i = 0; i < history->edit_count; i++)
-        for (size_t j = i + 1; j < history->edit_count; j++)
-            if (history->edits[i].head.version.hlc == history->edits[j].head.version.hlc &&
-                history->edits[i].head.version.device_id != history->edits[j].head.version.device_id)
-                return 1;
+    for (size_t i = 0; i < history->edit_count; i++) {
+        const dala_version *a = &history->edits[i].head.version;
+        for (size_t j = i + 1; j < history->edit_count; j++) {
+            const dala_version *b = &history->edits[j].head.version;
+            if (a->hlc == b->hlc && a->device_id != b->device_id) return 1;
+        }
+    }
     return 0;
 }
 

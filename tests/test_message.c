@@ -34,7 +34,7 @@ static void test_message_response_round_trips_with_reasons(void)
     const dala_change_result rejected[] = {{3, DALA_EINVAL, reason, strlen(reason)}};
     const dala_cursor cursors[] = {{12, 401}};
     const uint8_t pull[] = {9, 9};
-    dala_sync_response response = {77, 5, 1, rejected, 1, cursors, 1, pull, sizeof pull}, back;
+    dala_sync_response response = {77, 5, 1, rejected, 1, cursors, 1, 12, pull, sizeof pull}, back;
     dala_buf bytes = DALA_BUF_INIT;
     CHECK_OK(dala_sync_response_encode(&bytes, &response));
     CHECK_OK(dala_sync_response_decode(&back, bytes.data, bytes.len));
@@ -46,6 +46,7 @@ static void test_message_response_round_trips_with_reasons(void)
         CHECK_EQ_INT(back.rejected[0].reason_len, strlen(reason));
     }
     CHECK_EQ_INT(back.has_more, 1);
+    CHECK_EQ_U64(back.pull_unit_id, 12);
     CHECK_EQ_INT(back.pull_len, 2);
     dala_sync_response_clear(&back);
     dala_buf_free(&bytes);
