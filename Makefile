@@ -9,16 +9,20 @@ FUZZ_SECONDS ?= 30
 BUILD ?= build
 
 DALA_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
-              -Wmissing-prototypes -Wformat=2 -Wvla -MMD -MP -pthread -Isync -Itests -I$(BUILD)
+              -Wmissing-prototypes -Wformat=2 -Wvla -MMD -MP -pthread -Isync -Ischema -Iserver -Iclient-sdk -Itests -I$(BUILD)
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SYNC_LIBS = -lmbedcrypto -lz -pthread
+SERVER_LIBS = -lcivetweb -lsqlite3 $(SYNC_LIBS)
 
 SYNC_SRC = $(sort $(wildcard sync/*.c))
+SERVER_SRC = $(filter-out server/main.c,$(sort $(wildcard server/*.c)))
+SCHEMA_OBJ = $(BUILD)/schema/migrate.o $(BUILD)/schema/server_migrations.o
 TEST_SUITES = $(sort $(wildcard tests/test_*.c))
 TEST_SUPPORT = tests/run_tests.c tests/records_gen.c tests/vector_file.c tests/codec_sample.c
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 
 SYNC_OBJ = $(SYNC_SRC:%.c=$(BUILD)/%.o)
+SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/%.o) $(SCHEMA_OBJ)
 TEST_OBJ = $(TEST_SUITES:%.c=$(BUILD)/%.o) $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 REPLAY_BIN = $(FUZZ_TARGETS:%=$(BUILD)/replay_%)
 # Generators of the committed vectors and seed corpora (run by hand, once).
@@ -35,7 +39,7 @@ deps:
 	@sh scripts/install-deps.sh
 
 .PHONY: build-all
-build-all: $(BUILD)/libdala_sync.a $(BUILD)/run_tests $(BUILD)/bench_sync $(REPLAY_BIN) $(GENERATORS) headers
+build-all: $(BUILD)/libdala_sync.a $(BUILD)/dala-server $(BUILD)/run_tests $(BUILD)/bench_sync $(REPLAY_BIN) $(GENERATORS) headers
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -44,6 +48,21 @@ $(BUILD)/%.o: %.c
 $(BUILD)/libdala_sync.a: $(SYNC_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
+
+# The schema's numbered SQL files are compiled into the binaries.
+$(BUILD)/schema/server_migrations.c: $(sort $(wildcard schema/server/*.sql)) scripts/embed-sql.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-sql.sh server_migrations $(sort $(wildcard schema/server/*.sql)) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/schema/%.o: $(BUILD)/schema/%.c
+	$(CC) $(DALA_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
+
+$(BUILD)/libdala_server.a: $(SERVER_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/dala-server: $(BUILD)/server/main.o $(BUILD)/libdala_server.a $(BUILD)/libdala_sync.a
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $^ $(SERVER_LIBS)
 
 # The suites are the tests/test_*.c files; each defines <name>_tests.
 $(BUILD)/suites.h: $(TEST_SUITES) Makefile
@@ -57,8 +76,8 @@ $(BUILD)/suites.h: $(TEST_SUITES) Makefile
 
 $(BUILD)/tests/run_tests.o: $(BUILD)/suites.h
 
-$(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libdala_sync.a
-	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(TEST_OBJ) $(BUILD)/libdala_sync.a $(SYNC_LIBS) -lm
+$(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libdala_server.a $(BUILD)/libdala_sync.a
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(TEST_OBJ) $(BUILD)/libdala_server.a $(BUILD)/libdala_sync.a $(SERVER_LIBS) -lm
 
 $(BUILD)/bench_sync: $(BUILD)/tests/bench/bench_sync.o $(BUILD)/tests/records_gen.o $(BUILD)/libdala_sync.a
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $^ $(SYNC_LIBS) -lm

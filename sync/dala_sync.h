@@ -461,6 +461,23 @@ typedef int (*dala_conflict_fn)(void *context, const dala_record_conflict *confl
 int dala_record_apply(size_t *changed_out, dala_record *record, const dala_change *change,
                       uint64_t seq, dala_conflict_fn on_conflict, void *context);
 
+
+/* ----------------------------------------------------------- validation */
+
+/* The record tables devices may write, and the one table only the server
+ * writes (conflicts it kept). */
+#define DALA_TABLE_CONFLICT "conflict"
+
+/* Checks one change against the record rules both ends share: a known
+ * table, known fields of the right type, enumerations, lengths, dates
+ * (YYYY-MM-DD, not in the future), and on a new record (`is_new`) the
+ * required fields. `today` is "YYYY-MM-DD" in local time. On failure
+ * returns DALA_EINVAL and writes into `reason` (NUL-terminated, at most
+ * `reason_size` bytes) which field failed and why; no value is copied
+ * into the reason. */
+int dala_change_validate(const dala_change *change, int is_new, const char *today, char *reason,
+                         size_t reason_size);
+
 /* ------------------------------------------------------- sync messages */
 
 /* What one sync round trip carries inside its sealed frames

@@ -1,0 +1,156 @@
+/* admin.c - the administration dala-server offers from the same binary:
+ * the organisation tree, users with roles, single-use enrolment codes
+ * bound to an officer and a unit, and revoking a lost tablet. It works on
+ * the database file directly, with the server running or not (SQLite's
+ * WAL lets both write safely). */
+#include "server_int.h"
+#include "migration.h"
+#include "sync_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
+#include <time.h>
+
+extern const dala_migration server_migrations[];
+
+struct dala_admin {
+    sqlite3 *db;
+};
+
+/* Codes avoid letters and digits that are easy to misread (0/O, 1/I). */
+static const char code_alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+int dala_admin_open(dala_admin **out, const char *db_path)
+{
+    *out = NULL;
+    dala_admin *admin = calloc(1, sizeof *admin);
+    if (!admin) return dala_error_set(DALA_ENOMEM, "open administration: out of memory");
+    int rc = server_db_open(&admin->db, db_path);
+    if (!rc) rc = dala_migrate(admin->db, server_migrations, db_path);
+    if (rc) {
+        dala_admin_close(admin);
+        return rc;
+    }
+    *out = admin;
+    return DALA_OK;
+}
+
+void dala_admin_close(dala_admin *admin)
+{
+    if (!admin) return;
+    sqlite3_close(admin->db);
+    free(admin);
+}
+
+/* Runs one statement with text/integer arguments ("t" or "i" per '?'). */
+static int run(dala_admin *admin, int64_t *id_out, const char *what, const char *sql,
+               const char *types, ...)
+{
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(admin->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return server_db_error(admin->db, what);
+    va_list args;
+    va_start(args, types);
+    for (int i = 0; types[i]; i++) {
+        if (types[i] == 't') sqlite3_bind_text(stmt, i + 1, va_arg(args, const char *), -1, SQLITE_TRANSIENT);
+        else if (types[i] == 'b') {
+            const void *blob = va_arg(args, const void *);
+            sqlite3_bind_blob(stmt, i + 1, blob, va_arg(args, int), SQLITE_TRANSIENT);
+        } else sqlite3_bind_int64(stmt, i + 1, va_arg(args, int64_t));
+    }
+    va_end(args);
+    int step = sqlite3_step(stmt), rc = DALA_OK;
+    if (step == SQLITE_ROW && id_out) *id_out = sqlite3_column_int64(stmt, 0);
+    else if (step == SQLITE_DONE && id_out && !sqlite3_stmt_readonly(stmt))
+        *id_out = sqlite3_last_insert_rowid(admin->db);
+    if (step == SQLITE_CONSTRAINT || sqlite3_errcode(admin->db) == SQLITE_CONSTRAINT)
+        rc = dala_error_set(DALA_EINVAL, "%s: %s", what, sqlite3_errmsg(admin->db));
+    else if (step != SQLITE_ROW && step != SQLITE_DONE) rc = server_db_error(admin->db, what);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int dala_admin_unit_add(int64_t *id_out, dala_admin *admin, int64_t parent_id, const char *kind,
+                        const char *name)
+{
+    if (!name || !*name) return dala_error_set(DALA_EINVAL, "add unit: a name is needed");
+    if (parent_id == 0)
+        return run(admin, id_out, "add unit", "INSERT INTO org_unit (kind, name) VALUES (?1, ?2)", "tt",
+                   kind, name);
+    return run(admin, id_out, "add unit",
+               "INSERT INTO org_unit (parent_id, kind, name) VALUES (?1, ?2, ?3)", "itt", parent_id,
+               kind, name);
+}
+
+int dala_admin_user_add(int64_t *id_out, dala_admin *admin, const char *login,
+                        const char *full_name, const char *role, int64_t unit_id)
+{
+    if (!login || !*login) return dala_error_set(DALA_EINVAL, "add user: a login is needed");
+    return run(admin, id_out, "add user",
+               "INSERT INTO app_user (login, full_name, role, unit_id, created_at) "
+               "VALUES (?1, ?2, ?3, ?4, ?5)",
+               "tttii", login, full_name ? full_name : login, role, unit_id, (int64_t)time(NULL));
+}
+
+int dala_admin_code_new(char *code_out, dala_admin *admin, int64_t user_id, int64_t unit_id,
+                        int ttl_seconds)
+{
+    uint8_t random[12], hash[32];
+    if (ttl_seconds < 1 || ttl_seconds > 24 * 3600)
+        return dala_error_set(DALA_EINVAL, "make code: lifetime must be 1 s to 24 h");
+    int rc = dala_random(random, sizeof random);
+    if (rc) return rc;
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof random; i++) {
+        if (i && i % 4 == 0) code_out[n++] = '-';
+        code_out[n++] = code_alphabet[random[i] & 31];
+    }
+    code_out[n] = '\0';
+    rc = server_code_hash(hash, code_out);
+    if (!rc) rc = run(admin, NULL, "make code",
+                      "INSERT INTO enrol_code (code_hash, user_id, unit_id, expires_at) "
+                      "SELECT ?1, ?2, ?3, ?4 FROM app_user WHERE id = ?2",
+                      "biii", hash, 32, user_id, unit_id, (int64_t)time(NULL) + ttl_seconds);
+    if (!rc && sqlite3_changes(admin->db) != 1)
+        rc = dala_error_set(DALA_ENOTFOUND, "make code: no user %lld", (long long)user_id);
+    return rc;
+}
+
+int dala_admin_device_revoke(dala_admin *admin, int64_t device_id)
+{
+    int rc = run(admin, NULL, "revoke device",
+                 "UPDATE device SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", "ii",
+                 device_id, (int64_t)time(NULL));
+    if (!rc && sqlite3_changes(admin->db) != 1)
+        rc = dala_error_set(DALA_ENOTFOUND, "revoke device: no active device %lld", (long long)device_id);
+    return rc;
+}
+
+static int find(int64_t *id_out, dala_admin *admin, const char *sql, const char *key, const char *what)
+{
+    *id_out = 0;
+    int rc = run(admin, id_out, what, sql, "t", key);
+    if (!rc && *id_out == 0) rc = dala_error_set(DALA_ENOTFOUND, "%s: no %s", what, key);
+    return rc;
+}
+
+int dala_admin_unit_find(int64_t *id_out, dala_admin *admin, const char *name)
+{
+    return find(id_out, admin, "SELECT id FROM org_unit WHERE name = ?1", name, "find unit");
+}
+
+int dala_admin_user_find(int64_t *id_out, dala_admin *admin, const char *login)
+{
+    return find(id_out, admin, "SELECT id FROM app_user WHERE login = ?1", login, "find user");
+}
+
+int dala_admin_user_unit(int64_t *unit_id_out, dala_admin *admin, int64_t user_id)
+{
+    *unit_id_out = 0;
+    int rc = run(admin, unit_id_out, "find user's unit", "SELECT unit_id FROM app_user WHERE id = ?1",
+                 "i", user_id);
+    if (!rc && *unit_id_out == 0)
+        rc = dala_error_set(DALA_ENOTFOUND, "find user's unit: no user %lld", (long long)user_id);
+    return rc;
+}

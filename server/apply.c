@@ -1,0 +1,314 @@
+/* apply.c - applying a device's push in one transaction: the batch number
+ * makes it idempotent (a re-sent batch is acknowledged again, never
+ * applied twice), each change is validated, scope-checked against the
+ * device's unit and merged field by field into its record, each write
+ * takes the next position in the unit's log, and every concurrent loser
+ * is kept as a conflict record that syncs like any other. A refused change
+ * is answered with its reason and never blocks the rest. */
+#include "server_int.h"
+#include "sync_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_REASON 200
+
+/* What one push needs while it runs. */
+typedef struct apply_context {
+    dala_server *server;
+    server_conn *conn;
+    const server_device *device;
+    uint64_t next_seq; /* the unit log's next position */
+    int64_t now;
+    char today[11];
+    push_result *result;
+    const dala_change *change; /* the change being applied */
+    dala_record record;        /* scratch */
+    dala_buf blob;             /* scratch */
+} apply_context;
+
+void push_result_free(push_result *result)
+{
+    free(result->rejected);
+    dala_buf_free(&result->reasons);
+    memset(result, 0, sizeof *result);
+}
+
+int server_device_load(server_device *out, server_conn *conn, int64_t device_id)
+{
+    sqlite3_stmt *stmt = server_stmt_get(conn, STMT_DEVICE_BY_ID);
+    if (!stmt) return DALA_EIO;
+    memset(out, 0, sizeof *out);
+    sqlite3_bind_int64(stmt, 1, device_id);
+    int step = sqlite3_step(stmt);
+    if (step == SQLITE_DONE)
+        return dala_error_set(DALA_EAUTH, "sync: device %lld is not enrolled here", (long long)device_id);
+    if (step != SQLITE_ROW || sqlite3_column_bytes(stmt, 2) != DALA_KEY_BYTES)
+        return server_db_error(conn->db, "load device");
+    out->id = device_id;
+    out->user_id = sqlite3_column_int64(stmt, 0);
+    out->unit_id = sqlite3_column_int64(stmt, 1);
+    memcpy(out->public_key, sqlite3_column_blob(stmt, 2), DALA_KEY_BYTES);
+    out->is_revoked = sqlite3_column_int(stmt, 3);
+    out->last_batch_seq = (uint64_t)sqlite3_column_int64(stmt, 4);
+    sqlite3_reset(stmt);
+    return DALA_OK;
+}
+
+/* Records that change `index` was refused and why. */
+static int reject(apply_context *ctx, size_t index, int code, const char *reason)
+{
+    push_result *result = ctx->result;
+    size_t len = strnlen(reason, MAX_REASON);
+    dala_change_result *grown = realloc(result->rejected, (result->rejected_count + 1) * sizeof *grown);
+    if (!grown) return dala_error_set(DALA_ENOMEM, "apply push: out of memory");
+    result->rejected = grown;
+    /* Offsets for now; turned into pointers once `reasons` stops moving. */
+    grown[result->rejected_count++] = (dala_change_result){(uint32_t)index, code,
+                                                            (const char *)(uintptr_t)result->reasons.len, len};
+    return dala_buf_append(&result->reasons, reason, len);
+}
+
+static void fix_reason_pointers(push_result *result)
+{
+    for (size_t i = 0; i < result->rejected_count; i++)
+        result->rejected[i].reason =
+            (const char *)result->reasons.data + (uintptr_t)result->rejected[i].reason;
+}
+
+/* Writes a record row with the next log position. */
+static int write_record(apply_context *ctx, const uint8_t id[16], const char *table, uint64_t seq)
+{
+    dala_buf_reset(&ctx->blob);
+    int rc = dala_record_encode(&ctx->blob, &ctx->record);
+    if (rc) return rc;
+    sqlite3_stmt *stmt = server_stmt_get(ctx->conn, STMT_RECORD_UPSERT);
+    if (!stmt) return DALA_EIO;
+    sqlite3_bind_blob(stmt, 1, id, DALA_UUID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, table, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, ctx->device->unit_id);
+    sqlite3_bind_int64(stmt, 4, (int64_t)seq);
+    sqlite3_bind_int64(stmt, 5, ctx->device->id);
+    sqlite3_bind_int64(stmt, 6, ctx->now);
+    sqlite3_bind_blob(stmt, 7, ctx->blob.data, (int)ctx->blob.len, SQLITE_STATIC);
+    rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(ctx->conn->db, "write record");
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+/* Keeps a concurrent loser as a conflict record of the server's. */
+static int keep_conflict(void *context, const dala_record_conflict *conflict)
+{
+    apply_context *ctx = context;
+    dala_record saved = ctx->record; /* the record being merged; restored below */
+    uint8_t id[DALA_UUID_BYTES];
+    char record_id[DALA_UUID_TEXT_LEN + 1];
+    int rc = dala_uuid_v7(id, (uint64_t)ctx->now * 1000);
+    if (rc) return rc;
+    dala_uuid_format(record_id, ctx->change->record_id);
+    dala_version version = {server_hlc_now(ctx->server), 0};
+    uint64_t seq = ctx->next_seq++;
+    dala_record row = DALA_RECORD_INIT;
+    const struct {
+        const char *name;
+        dala_value value;
+    } fields[] = {
+        {"record_id", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)record_id, DALA_UUID_TEXT_LEN}},
+        {"record_table", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)ctx->change->table, strlen(ctx->change->table)}},
+        {"field", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)conflict->field, strlen(conflict->field)}},
+        {"winner_hlc", {DALA_VALUE_INT, (int64_t)conflict->winner.hlc, 0, NULL, 0}},
+        {"winner_device", {DALA_VALUE_INT, (int64_t)conflict->winner.device_id, 0, NULL, 0}},
+        {"loser_hlc", {DALA_VALUE_INT, (int64_t)conflict->loser.hlc, 0, NULL, 0}},
+        {"loser_device", {DALA_VALUE_INT, (int64_t)conflict->loser.device_id, 0, NULL, 0}},
+        {"loser_value", *conflict->loser_value},
+        {"status", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)"open", 4}},
+    };
+    for (size_t i = 0; !rc && i < sizeof fields / sizeof fields[0]; i++)
+        rc = dala_record_set(&row, fields[i].name, &fields[i].value, &version, seq);
+    ctx->record = row;
+    if (!rc) rc = write_record(ctx, id, DALA_TABLE_CONFLICT, seq);
+    dala_record_clear(&row);
+    ctx->record = saved;
+    return rc;
+}
+
+/* Loads the stored record of a change; *exists says whether there is one.
+ * A record of another unit or another table refuses the change. */
+static int load_record(apply_context *ctx, int *exists, char *reason, size_t reason_size)
+{
+    sqlite3_stmt *stmt = server_stmt_get(ctx->conn, STMT_RECORD_GET);
+    if (!stmt) return DALA_EIO;
+    sqlite3_bind_blob(stmt, 1, ctx->change->record_id, DALA_UUID_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(stmt), rc = DALA_OK;
+    *exists = step == SQLITE_ROW;
+    dala_record_clear(&ctx->record);
+    if (step == SQLITE_ROW) {
+        if (sqlite3_column_int64(stmt, 1) != ctx->device->unit_id) {
+            snprintf(reason, reason_size, "the record is outside this device's unit");
+            rc = DALA_EAUTH;
+        } else if (strcmp((const char *)sqlite3_column_text(stmt, 0), ctx->change->table) != 0) {
+            snprintf(reason, reason_size, "the record id belongs to another table");
+            rc = DALA_EINVAL;
+        } else {
+            rc = dala_record_decode(&ctx->record, sqlite3_column_blob(stmt, 2),
+                                    (size_t)sqlite3_column_bytes(stmt, 2));
+        }
+    } else if (step != SQLITE_DONE) {
+        rc = server_db_error(ctx->conn->db, "read record");
+    }
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+/* Checks a change's claim of unit or officer against the device's. */
+static int check_claims(apply_context *ctx, char *reason, size_t reason_size)
+{
+    for (size_t i = 0; i < ctx->change->field_count; i++) {
+        const dala_field *field = &ctx->change->fields[i];
+        int64_t own = strcmp(field->name, "unit_id") == 0      ? ctx->device->unit_id
+                      : strcmp(field->name, "officer_id") == 0 ? ctx->device->user_id
+                                                               : -1;
+        if (own >= 0 && field->value.integer != own) {
+            snprintf(reason, reason_size, "%s.%s: not this device's", ctx->change->table, field->name);
+            return DALA_EAUTH;
+        }
+    }
+    return DALA_OK;
+}
+
+/* Applies one change; a refusal is recorded, not returned. */
+static int apply_change(apply_context *ctx, size_t index)
+{
+    char reason[MAX_REASON] = "";
+    int exists = 0, rc;
+    if (server_hlc_receive(ctx->server, ctx->change->hlc)) {
+        snprintf(reason, sizeof reason, "the device's clock is too far ahead of the server's");
+        return reject(ctx, index, DALA_ECLOCK, reason);
+    }
+    rc = load_record(ctx, &exists, reason, sizeof reason);
+    if (rc == DALA_EAUTH || (rc == DALA_EINVAL && reason[0])) return reject(ctx, index, rc, reason);
+    if (rc) return rc;
+    rc = check_claims(ctx, reason, sizeof reason);
+    if (!rc) rc = dala_change_validate(ctx->change, !exists, ctx->today, reason, sizeof reason);
+    if (rc) return reject(ctx, index, rc, reason);
+    uint64_t seq = ctx->next_seq++;
+    size_t changed = 0;
+    rc = dala_record_apply(&changed, &ctx->record, ctx->change, seq, keep_conflict, ctx);
+    if (!rc && (changed || !exists)) rc = write_record(ctx, ctx->change->record_id, ctx->change->table, seq);
+    return rc;
+}
+
+static int read_next_seq(apply_context *ctx)
+{
+    sqlite3_stmt *stmt = server_stmt_get(ctx->conn, STMT_UNIT_NEXT_SEQ);
+    if (!stmt) return DALA_EIO;
+    sqlite3_bind_int64(stmt, 1, ctx->device->unit_id);
+    int rc = sqlite3_step(stmt) == SQLITE_ROW ? DALA_OK : server_db_error(ctx->conn->db, "read unit log");
+    ctx->next_seq = (uint64_t)sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+/* Stores the unit log position, the batch number and the refusals. */
+static int finish_batch(apply_context *ctx, uint64_t batch_seq)
+{
+    sqlite3_stmt *stmt = server_stmt_get(ctx->conn, STMT_UNIT_SET_NEXT_SEQ);
+    if (!stmt) return DALA_EIO;
+    sqlite3_bind_int64(stmt, 1, ctx->device->unit_id);
+    sqlite3_bind_int64(stmt, 2, (int64_t)ctx->next_seq);
+    int rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(ctx->conn->db, "advance unit log");
+    sqlite3_reset(stmt);
+    if (rc) return rc;
+    dala_sync_response refusals;
+    memset(&refusals, 0, sizeof refusals);
+    refusals.rejected_count = ctx->result->rejected_count;
+    refusals.rejected = ctx->result->rejected;
+    dala_buf_reset(&ctx->blob);
+    fix_reason_pointers(ctx->result);
+    rc = dala_sync_response_encode(&ctx->blob, &refusals);
+    if (rc || !(stmt = server_stmt_get(ctx->conn, STMT_DEVICE_SET_BATCH))) return rc ? rc : DALA_EIO;
+    sqlite3_bind_int64(stmt, 1, ctx->device->id);
+    sqlite3_bind_int64(stmt, 2, (int64_t)batch_seq);
+    sqlite3_bind_blob(stmt, 3, ctx->blob.data, (int)ctx->blob.len, SQLITE_STATIC);
+    rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(ctx->conn->db, "record batch");
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+/* A re-sent batch: answer with the stored refusals of the last one. */
+static int repeat_answer(push_result *result, server_conn *conn, const server_device *device,
+                         uint64_t batch_seq)
+{
+    result->acked_batch_seq = device->last_batch_seq;
+    if (batch_seq != device->last_batch_seq) return DALA_OK;
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(conn->db, "SELECT last_results FROM device WHERE id = ?1", -1, &stmt, NULL))
+        return server_db_error(conn->db, "read last batch");
+    sqlite3_bind_int64(stmt, 1, device->id);
+    int rc = DALA_OK;
+    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) > 0) {
+        dala_sync_response stored;
+        rc = dala_sync_response_decode(&stored, sqlite3_column_blob(stmt, 0),
+                                       (size_t)sqlite3_column_bytes(stmt, 0));
+        for (size_t i = 0; !rc && i < stored.rejected_count; i++) {
+            const dala_change_result *r = &stored.rejected[i];
+            apply_context ctx = {.result = result};
+            char reason[MAX_REASON + 1];
+            snprintf(reason, sizeof reason, "%.*s", (int)r->reason_len, r->reason);
+            rc = reject(&ctx, r->index, r->code, reason);
+        }
+        dala_sync_response_clear(&stored);
+        fix_reason_pointers(result);
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int server_apply_push(push_result *result, dala_server *server, server_conn *conn,
+                      const server_device *device, const uint8_t *push, size_t push_len)
+{
+    memset(result, 0, sizeof *result);
+    result->acked_batch_seq = device->last_batch_seq;
+    dala_batch *batch = NULL;
+    int rc = dala_batch_decode(&batch, push, push_len, DALA_MAX_CHANGES_PER_BATCH);
+    if (rc) return rc;
+    if (batch->change_count == 0 || batch->batch_seq <= device->last_batch_seq) {
+        rc = batch->change_count ? repeat_answer(result, conn, device, batch->batch_seq) : DALA_OK;
+        dala_batch_free(batch);
+        return rc;
+    }
+    if (batch->batch_seq != device->last_batch_seq + 1) {
+        rc = dala_error_set(DALA_ECONFLICT, "sync: batch %llu arrived, but the last applied is %llu",
+                            (unsigned long long)batch->batch_seq,
+                            (unsigned long long)device->last_batch_seq);
+        dala_batch_free(batch);
+        return rc;
+    }
+    apply_context ctx = {.server = server, .conn = conn, .device = device, .result = result};
+    ctx.record = (dala_record)DALA_RECORD_INIT;
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(ctx.today, sizeof ctx.today, "%Y-%m-%d", &tm);
+    ctx.now = (int64_t)now;
+    rc = server_db_begin(conn->db);
+    if (!rc) rc = read_next_seq(&ctx);
+    for (size_t i = 0; !rc && i < batch->change_count; i++) {
+        ctx.change = &batch->changes[i];
+        rc = apply_change(&ctx, i);
+    }
+    if (!rc) rc = finish_batch(&ctx, batch->batch_seq);
+    if (!rc) rc = server_db_commit(conn->db);
+    if (rc) {
+        server_db_rollback(conn->db);
+        push_result_free(result);
+        result->acked_batch_seq = device->last_batch_seq;
+    } else {
+        result->acked_batch_seq = batch->batch_seq;
+    }
+    dala_record_clear(&ctx.record);
+    dala_buf_free(&ctx.blob);
+    dala_batch_free(batch);
+    return rc;
+}

@@ -1,0 +1,64 @@
+/* dala_server.h - dala-server as a library: start the sync server in a
+ * process (the daemon's main, and the tests, which run it on
+ * 127.0.0.1:0), and the administration the same binary offers
+ * (organisation tree, users, enrolment codes, revoking devices). */
+#ifndef DALA_SERVER_H
+#define DALA_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct dala_server dala_server;
+
+typedef struct dala_server_options {
+    int version;                /* DALA_SERVER_OPTIONS_VERSION */
+    const char *db_path;        /* the central SQLite database; created if missing */
+    const char *listen;         /* "127.0.0.1:8080"; port 0 picks a free one */
+    int num_threads;            /* CivetWeb worker threads */
+    size_t max_body_bytes;      /* largest request body accepted */
+    int request_timeout_ms;     /* CivetWeb's request_timeout_ms */
+    uint32_t max_pull_changes;  /* the largest page a pull answers with */
+    const char *access_log;     /* path of the one-line-per-request log; NULL: stderr */
+    int quiet;                  /* no request log at all */
+} dala_server_options;
+
+#define DALA_SERVER_OPTIONS_VERSION 1
+#define DALA_SERVER_OPTIONS_INIT \
+    {DALA_SERVER_OPTIONS_VERSION, "dala-server.db", "127.0.0.1:8080", 16, (size_t)32 << 20, 30000, 2000, NULL, 0}
+
+/* Opens (creating and migrating) the database and starts serving. On
+ * DALA_OK `*out` is running; stop it with dala_server_stop. */
+int dala_server_start(dala_server **out, const dala_server_options *options);
+/* The TCP port the server listens on (useful after port 0). */
+int dala_server_port(const dala_server *server);
+/* Finishes the requests in flight, stops the workers, closes the
+ * database. NULL is fine. */
+void dala_server_stop(dala_server *server);
+
+/* --- administration (on the database file, server running or not) --- */
+
+typedef struct dala_admin dala_admin;
+
+int dala_admin_open(dala_admin **out, const char *db_path);
+void dala_admin_close(dala_admin *admin);
+
+/* Adds an organisational unit under `parent_id` (0 for the root).
+ * kind: ministry, committee, department, body or unit. */
+int dala_admin_unit_add(int64_t *id_out, dala_admin *admin, int64_t parent_id, const char *kind,
+                        const char *name);
+/* Adds a user. role: inspector, unit_head, deputy, analyst or admin. */
+int dala_admin_user_add(int64_t *id_out, dala_admin *admin, const char *login,
+                        const char *full_name, const char *role, int64_t unit_id);
+/* Makes a single-use enrolment code for `user_id` in `unit_id`, valid for
+ * `ttl_seconds`; `code_out` (at least 16 bytes) gets "XXXX-XXXX-XXXX". */
+int dala_admin_code_new(char *code_out, dala_admin *admin, int64_t user_id, int64_t unit_id,
+                        int ttl_seconds);
+/* Revokes a device: its next sync is refused. */
+int dala_admin_device_revoke(dala_admin *admin, int64_t device_id);
+/* Looks up a unit or user id by name or login; DALA_ENOTFOUND if none. */
+int dala_admin_unit_find(int64_t *id_out, dala_admin *admin, const char *name);
+int dala_admin_user_find(int64_t *id_out, dala_admin *admin, const char *login);
+/* The unit a user belongs to. */
+int dala_admin_user_unit(int64_t *unit_id_out, dala_admin *admin, int64_t user_id);
+
+#endif /* DALA_SERVER_H */

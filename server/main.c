@@ -1,0 +1,77 @@
+/* main.c - the dala-server command: `serve` runs the sync server until
+ * SIGTERM or SIGINT (finishing the requests in flight), `admin ...` manages
+ * the organisation tree, users, enrolment codes and devices. */
+#include "dala_server.h"
+#include "dala_sync.h"
+#include "server_cli.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static int serve(int argc, char **argv)
+{
+    dala_server_options options = DALA_SERVER_OPTIONS_INIT;
+    const char *port_file = NULL;
+    if (server_cli_parse_serve(&options, &port_file, argc, argv)) return 2;
+    dala_server *server;
+    if (dala_server_start(&server, &options)) {
+        fprintf(stderr, "dala-server: %s\n", dala_errmsg());
+        return 1;
+    }
+    int port = dala_server_port(server);
+    fprintf(stderr, "dala-server: listening on %s (port %d), database %s\n", options.listen, port,
+            options.db_path);
+    if (port_file) {
+        FILE *f = fopen(port_file, "w");
+        if (f) {
+            fprintf(f, "%d\n", port);
+            fclose(f);
+        }
+    }
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = on_signal;
+    sigaction(SIGTERM, &action, NULL);
+    sigaction(SIGINT, &action, NULL);
+    while (!stop_requested) pause();
+    fprintf(stderr, "dala-server: stopping, finishing requests in flight\n");
+    dala_server_stop(server);
+    fprintf(stderr, "dala-server: stopped\n");
+    return 0;
+}
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: dala-server serve [--config FILE] [--db PATH] [--listen HOST:PORT] [--threads N]\n"
+            "                         [--max-body BYTES] [--port-file FILE] [--log FILE] [--quiet]\n"
+            "       dala-server admin --db PATH unit-add --kind KIND --name NAME [--parent NAME]\n"
+            "       dala-server admin --db PATH user-add --login LOGIN --name NAME --role ROLE --unit NAME\n"
+            "       dala-server admin --db PATH code --login LOGIN [--ttl SECONDS]\n"
+            "       dala-server admin --db PATH revoke --device ID\n"
+            "kinds: ministry committee department body unit; roles: inspector unit_head deputy analyst admin\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0) {
+        usage();
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "serve") == 0) return serve(argc - 1, argv + 1);
+    if (strcmp(argv[1], "admin") == 0) return server_cli_admin(argc - 1, argv + 1);
+    fprintf(stderr, "dala-server: unknown command '%s'\n", argv[1]);
+    usage();
+    return 2;
+}

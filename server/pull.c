@@ -1,0 +1,156 @@
+/* pull.c - reading the next page a device may see. The scope comes from
+ * the enrolled device (its unit), never from the request: cursors the
+ * device sends for other units are ignored. A page is a range of one
+ * unit's log (record_by_unit_seq, after the device's cursor), and each
+ * record in it sends only the fields that changed after the cursor,
+ * grouped by the version that wrote them, so an edit of one field costs
+ * one field on the wire. */
+#include "server_int.h"
+#include "sync_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The decoded rows of one page; changes point into them. */
+typedef struct page {
+    uint64_t device_id; /* the asking device: its own writes are not echoed */
+    size_t row_count;
+    dala_record *records;
+    uint8_t (*ids)[DALA_UUID_BYTES];
+    char (*tables)[DALA_MAX_NAME_BYTES + 1];
+    dala_change *changes;
+    size_t change_count, change_alloc;
+    dala_field *fields;
+    size_t field_count, field_alloc;
+} page;
+
+static void page_free(page *p)
+{
+    for (size_t i = 0; i < p->row_count; i++) dala_record_clear(&p->records[i]);
+    free(p->records);
+    free(p->ids);
+    free(p->tables);
+    free(p->changes);
+    free(p->fields);
+}
+
+static uint64_t cursor_of(const dala_sync_request *request, uint64_t unit_id)
+{
+    for (size_t i = 0; i < request->cursor_count; i++)
+        if (request->cursors[i].unit_id == unit_id) return request->cursors[i].seq;
+    return 0;
+}
+
+static int grow(void **array, size_t *alloc, size_t needed, size_t item)
+{
+    if (needed <= *alloc) return DALA_OK;
+    size_t count = *alloc ? *alloc : 64;
+    while (count < needed) count *= 2;
+    void *grown = realloc(*array, count * item);
+    if (!grown) return dala_error_set(DALA_ENOMEM, "read pull page: out of memory");
+    *array = grown;
+    *alloc = count;
+    return DALA_OK;
+}
+
+/* Adds the changes of one record: its fields written after `cursor`,
+ * one change per version that wrote them. Field pointers are fixed up
+ * after the page, since `fields` may still move. */
+static int add_record_changes(page *p, size_t row, uint64_t cursor)
+{
+    const dala_record *record = &p->records[row];
+    for (size_t i = 0; i < record->field_count; i++) {
+        const dala_record_field *field = &record->fields[i];
+        if (field->seq <= cursor || field->version.device_id == p->device_id) continue;
+        int seen = 0; /* does an earlier field open this version's change? */
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = record->fields[j].seq > cursor && record->fields[j].version.device_id != p->device_id &&
+                   dala_version_compare(&record->fields[j].version, &field->version) == 0;
+        if (seen) continue;
+        int rc = grow((void **)&p->changes, &p->change_alloc, p->change_count + 1, sizeof *p->changes);
+        if (rc) return rc;
+        dala_change *change = &p->changes[p->change_count++];
+        memset(change, 0, sizeof *change);
+        change->table = p->tables[row];
+        memcpy(change->record_id, p->ids[row], DALA_UUID_BYTES);
+        change->hlc = field->version.hlc;
+        change->device_id = field->version.device_id;
+        change->fields = (dala_field *)(uintptr_t)p->field_count; /* an offset for now */
+        for (size_t j = i; j < record->field_count; j++) {
+            const dala_record_field *member = &record->fields[j];
+            if (member->seq <= cursor || dala_version_compare(&member->version, &field->version)) continue;
+            rc = grow((void **)&p->fields, &p->field_alloc, p->field_count + 1, sizeof *p->fields);
+            if (rc) return rc;
+            p->fields[p->field_count++] = (dala_field){member->name, member->value, 0};
+            change->field_count++;
+        }
+    }
+    return DALA_OK;
+}
+
+static int read_rows(page *p, server_conn *conn, uint64_t unit_id, uint64_t cursor, uint32_t limit,
+                     int *has_more, uint64_t *last_seq)
+{
+    sqlite3_stmt *stmt = server_stmt_get(conn, STMT_PULL_PAGE);
+    if (!stmt) return DALA_EIO;
+    p->records = calloc(limit, sizeof *p->records);
+    p->ids = calloc(limit, sizeof *p->ids);
+    p->tables = calloc(limit, sizeof *p->tables);
+    if (!p->records || !p->ids || !p->tables) return dala_error_set(DALA_ENOMEM, "read pull page");
+    sqlite3_bind_int64(stmt, 1, (int64_t)unit_id);
+    sqlite3_bind_int64(stmt, 2, (int64_t)cursor);
+    sqlite3_bind_int64(stmt, 3, (int64_t)limit + 1);
+    int rc = DALA_OK, step;
+    *has_more = 0;
+    while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (p->row_count == limit) {
+            *has_more = 1;
+            break;
+        }
+        size_t row = p->row_count++;
+        memcpy(p->ids[row], sqlite3_column_blob(stmt, 0), DALA_UUID_BYTES);
+        snprintf(p->tables[row], sizeof p->tables[row], "%s", (const char *)sqlite3_column_text(stmt, 1));
+        *last_seq = (uint64_t)sqlite3_column_int64(stmt, 2);
+        rc = dala_record_decode(&p->records[row], sqlite3_column_blob(stmt, 3),
+                                (size_t)sqlite3_column_bytes(stmt, 3));
+        if (!rc) rc = add_record_changes(p, row, cursor);
+    }
+    if (!rc && step != SQLITE_ROW && step != SQLITE_DONE) rc = server_db_error(conn->db, "read pull page");
+    sqlite3_reset(stmt);
+    for (size_t i = 0; i < p->change_count; i++)
+        p->changes[i].fields = p->fields + (uintptr_t)p->changes[i].fields;
+    return rc;
+}
+
+int server_read_pull(dala_sync_response *response, dala_buf *pull, dala_cursor **cursors_out,
+                     server_conn *conn, const server_device *device,
+                     const dala_sync_request *request, uint32_t max_pull_changes)
+{
+    uint32_t limit = request->max_pull_changes;
+    if (limit == 0 || limit > max_pull_changes) limit = max_pull_changes;
+    uint64_t unit_id = (uint64_t)device->unit_id;
+    uint64_t cursor = cursor_of(request, unit_id), last_seq = cursor;
+    page p;
+    memset(&p, 0, sizeof p);
+    p.device_id = (uint64_t)device->id;
+    int has_more = 0;
+    /* One read transaction, so the page is a consistent snapshot. */
+    int rc = sqlite3_exec(conn->db, "BEGIN", NULL, NULL, NULL) ? server_db_error(conn->db, "begin read") : DALA_OK;
+    if (!rc) rc = read_rows(&p, conn, unit_id, cursor, limit, &has_more, &last_seq);
+    sqlite3_exec(conn->db, "COMMIT", NULL, NULL, NULL);
+    if (!rc) rc = dala_batch_encode(pull, DALA_SCHEMA_VERSION, 0, p.changes, p.change_count);
+    dala_cursor *cursors = rc ? NULL : malloc(sizeof *cursors);
+    if (!rc && !cursors) rc = dala_error_set(DALA_ENOMEM, "read pull page");
+    if (!rc) {
+        cursors[0] = (dala_cursor){unit_id, last_seq};
+        response->cursors = cursors;
+        response->cursor_count = 1;
+        response->has_more = has_more;
+        response->pull_unit_id = unit_id;
+        response->pull = pull->data;
+        response->pull_len = pull->len;
+        *cursors_out = cursors;
+    }
+    page_free(&p);
+    return rc;
+}

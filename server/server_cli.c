@@ -1,0 +1,190 @@
+/* server_cli.c - parses `dala-server serve` flags and its config file
+ * (`key = value` lines, '#' comments; keys: db, listen, threads,
+ * max_body_bytes, request_timeout_ms, max_pull_changes, log), and runs
+ * the `admin` commands. Flags given after --config override the file. */
+#include "server_cli.h"
+#include "dala_sync.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Parses a positive integer no greater than `max`; -1 if it is not one. */
+static long long parse_count(const char *text, long long max)
+{
+    char *end;
+    errno = 0;
+    long long value = strtoll(text, &end, 10);
+    if (errno || end == text || *end || value < 1 || value > max) return -1;
+    return value;
+}
+
+/* Applies one setting; returns non-zero (after printing why) if bad. */
+static int apply_setting(dala_server_options *options, const char *key, const char *value)
+{
+    long long n;
+    char *copy = strdup(value); /* options keep it for the process's life */
+    if (!copy) return 1;
+    if (strcmp(key, "db") == 0) options->db_path = copy;
+    else if (strcmp(key, "listen") == 0) options->listen = copy;
+    else if (strcmp(key, "log") == 0) options->access_log = copy;
+    else if (strcmp(key, "threads") == 0 && (n = parse_count(value, 512)) > 0) options->num_threads = (int)n;
+    else if (strcmp(key, "max_body_bytes") == 0 && (n = parse_count(value, 1LL << 30)) > 0)
+        options->max_body_bytes = (size_t)n;
+    else if (strcmp(key, "request_timeout_ms") == 0 && (n = parse_count(value, 3600000)) > 0)
+        options->request_timeout_ms = (int)n;
+    else if (strcmp(key, "max_pull_changes") == 0 && (n = parse_count(value, DALA_MAX_CHANGES_PER_BATCH)) > 0)
+        options->max_pull_changes = (uint32_t)n;
+    else {
+        fprintf(stderr, "dala-server: bad setting %s = '%s'\n", key, value);
+        free(copy);
+        return 1;
+    }
+    if (options->db_path != copy && options->listen != copy && options->access_log != copy) free(copy);
+    return 0;
+}
+
+static char *trim(char *text)
+{
+    while (*text == ' ' || *text == '\t') text++;
+    char *end = text + strlen(text);
+    while (end > text && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r')) *--end = '\0';
+    return text;
+}
+
+static int read_config(dala_server_options *options, const char *path)
+{
+    FILE *file = fopen(path, "r");
+    if (!file) {
+        fprintf(stderr, "dala-server: cannot read config %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    char line[1024];
+    int line_no = 0, bad = 0;
+    while (!bad && fgets(line, sizeof line, file)) {
+        line_no++;
+        char *text = trim(line);
+        if (!*text || *text == '#') continue;
+        char *eq = strchr(text, '=');
+        if (!eq) {
+            fprintf(stderr, "dala-server: %s:%d: expected key = value\n", path, line_no);
+            bad = 1;
+            break;
+        }
+        *eq = '\0';
+        bad = apply_setting(options, trim(text), trim(eq + 1));
+    }
+    fclose(file);
+    return bad;
+}
+
+int server_cli_parse_serve(dala_server_options *options, const char **port_file, int argc, char **argv)
+{
+    static const struct {
+        const char *flag, *key;
+    } flags[] = {{"--db", "db"}, {"--listen", "listen"}, {"--threads", "threads"},
+                 {"--max-body", "max_body_bytes"}, {"--log", "log"}, {"--page", "max_pull_changes"}};
+    for (int i = 1; i < argc; i++) {
+        int known = 0;
+        if (strcmp(argv[i], "--quiet") == 0) {
+            options->quiet = 1;
+            continue;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "dala-server: %s needs a value\n", argv[i]);
+            return 1;
+        }
+        if (strcmp(argv[i], "--config") == 0) {
+            if (read_config(options, argv[++i])) return 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--port-file") == 0) {
+            *port_file = argv[++i];
+            continue;
+        }
+        for (size_t f = 0; f < sizeof flags / sizeof flags[0] && !known; f++)
+            if (strcmp(argv[i], flags[f].flag) == 0) {
+                if (apply_setting(options, flags[f].key, argv[++i])) return 1;
+                known = 1;
+            }
+        if (!known) {
+            fprintf(stderr, "dala-server: unknown flag %s\n", argv[i]);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The value of `--name` among the admin arguments, or NULL. */
+static const char *flag_value(int argc, char **argv, const char *name)
+{
+    for (int i = 0; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0) return argv[i + 1];
+    return NULL;
+}
+
+static int admin_failed(const char *what)
+{
+    fprintf(stderr, "dala-server admin %s: %s\n", what, dala_errmsg());
+    return 1;
+}
+
+static int admin_command(dala_admin *admin, const char *command, int argc, char **argv)
+{
+    int64_t id = 0, parent = 0, unit = 0, user = 0;
+    const char *name = flag_value(argc, argv, "--name"), *parent_name = flag_value(argc, argv, "--parent");
+    if (strcmp(command, "unit-add") == 0) {
+        if (parent_name && dala_admin_unit_find(&parent, admin, parent_name)) return admin_failed(command);
+        if (dala_admin_unit_add(&id, admin, parent, flag_value(argc, argv, "--kind"), name))
+            return admin_failed(command);
+        printf("%lld\n", (long long)id);
+        return 0;
+    }
+    if (strcmp(command, "user-add") == 0) {
+        const char *unit_name = flag_value(argc, argv, "--unit"), *role = flag_value(argc, argv, "--role");
+        if (!unit_name || !role) return fprintf(stderr, "dala-server admin user-add: --unit and --role are needed\n"), 2;
+        if (dala_admin_unit_find(&unit, admin, unit_name) ||
+            dala_admin_user_add(&id, admin, flag_value(argc, argv, "--login"), name, role, unit))
+            return admin_failed(command);
+        printf("%lld\n", (long long)id);
+        return 0;
+    }
+    if (strcmp(command, "code") == 0) {
+        const char *login = flag_value(argc, argv, "--login"), *ttl = flag_value(argc, argv, "--ttl");
+        char code[32];
+        long long seconds = ttl ? parse_count(ttl, 24 * 3600) : 600;
+        if (!login || seconds < 0) return fprintf(stderr, "dala-server admin code: --login LOGIN [--ttl SECONDS]\n"), 2;
+        if (dala_admin_user_find(&user, admin, login) || dala_admin_user_unit(&unit, admin, user) ||
+            dala_admin_code_new(code, admin, user, unit, (int)seconds))
+            return admin_failed(command);
+        printf("%s\n", code);
+        return 0;
+    }
+    if (strcmp(command, "revoke") == 0) {
+        const char *device = flag_value(argc, argv, "--device");
+        long long device_id = device ? parse_count(device, INT64_MAX) : -1;
+        if (device_id < 0) return fprintf(stderr, "dala-server admin revoke: --device ID\n"), 2;
+        if (dala_admin_device_revoke(admin, device_id)) return admin_failed(command);
+        printf("device %lld revoked\n", device_id);
+        return 0;
+    }
+    fprintf(stderr, "dala-server admin: unknown command '%s'\n", command);
+    return 2;
+}
+
+int server_cli_admin(int argc, char **argv)
+{
+    const char *db = flag_value(argc, argv, "--db");
+    int at = 1;
+    while (at < argc && strncmp(argv[at], "--", 2) == 0) at += 2;
+    if (!db || at >= argc) {
+        fprintf(stderr, "dala-server admin: --db PATH and a command are needed\n");
+        return 2;
+    }
+    dala_admin *admin;
+    if (dala_admin_open(&admin, db)) return admin_failed("open");
+    int rc = admin_command(admin, argv[at], argc - at, argv + at);
+    dala_admin_close(admin);
+    return rc;
+}

@@ -1,0 +1,15 @@
+/* server_cli.h - argument and config-file parsing of the dala-server
+ * command, kept apart from main.c so main stays thin. */
+#ifndef DALA_SERVER_CLI_H
+#define DALA_SERVER_CLI_H
+
+#include "dala_server.h"
+
+/* Fills `options` from a config file (--config) and the flags of
+ * `serve`; prints what is wrong and returns non-zero on a bad argument. */
+int server_cli_parse_serve(dala_server_options *options, const char **port_file, int argc, char **argv);
+
+/* Runs `admin ...`; returns the process exit code. */
+int server_cli_admin(int argc, char **argv);
+
+#endif

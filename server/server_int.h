@@ -1,0 +1,136 @@
+/* server_int.h - what the files of dala-server share: the server object,
+ * the per-thread database connection with its prepared statements, and
+ * the helpers that answer HTTP requests. */
+#ifndef DALA_SERVER_INT_H
+#define DALA_SERVER_INT_H
+
+#include "dala_server.h"
+#include "dala_sync.h"
+
+#include <civetweb.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+
+#define DALA_SCHEMA_VERSION 1
+#define DALA_KEY_EPOCH 1
+
+/* The statements a worker prepares once and reuses. */
+typedef enum server_stmt {
+    STMT_DEVICE_BY_ID,
+    STMT_RECORD_GET,
+    STMT_RECORD_UPSERT,
+    STMT_UNIT_NEXT_SEQ,
+    STMT_UNIT_SET_NEXT_SEQ,
+    STMT_DEVICE_SET_BATCH,
+    STMT_DEVICE_SET_SYNCED,
+    STMT_PULL_PAGE,
+    STMT_COUNT
+} server_stmt;
+
+/* One worker thread's connection to the central database. */
+typedef struct server_conn {
+    const struct dala_server *server; /* which server it belongs to */
+    sqlite3 *db;
+    sqlite3_stmt *stmts[STMT_COUNT];
+} server_conn;
+
+struct dala_server {
+    dala_server_options options;
+    char *db_path;
+    char *listen;
+    struct mg_context *ctx;
+    dala_keypair keys;    /* the server's static X25519 key */
+    uint64_t epoch;       /* changes only when the database is replaced */
+    pthread_mutex_t lock; /* guards clock and log */
+    dala_hlc clock;
+    FILE *log;
+    int owns_log;
+};
+
+/* --- database (db.c) ---------------------------------------------------- */
+
+/* Opens a connection with Dala's settings: WAL, synchronous=FULL, foreign
+ * keys, a busy timeout. */
+int server_db_open(sqlite3 **out, const char *path);
+/* Creates or migrates the schema and loads the server's key and epoch. */
+int server_db_prepare(dala_server *server);
+/* This worker thread's connection, opened on first use. NULL on failure
+ * (dala_errmsg says why). */
+server_conn *server_conn_get(dala_server *server);
+/* Closes this thread's connection, if any (at thread exit). */
+void server_conn_release(void);
+/* A prepared statement of this connection, reset and unbound. */
+sqlite3_stmt *server_stmt_get(server_conn *conn, server_stmt which);
+/* Records a SQLite failure as DALA_EIO with what was attempted. */
+int server_db_error(sqlite3 *db, const char *what);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int server_db_begin(sqlite3 *db);
+int server_db_commit(sqlite3 *db);
+void server_db_rollback(sqlite3 *db);
+
+/* --- HTTP (http.c) ------------------------------------------------------ */
+
+/* Reads the whole request body into `out`, refusing more than `max_bytes`
+ * (chunked bodies included): DALA_ELIMIT, or DALA_EIO if the peer hangs up. */
+int http_read_body(struct mg_connection *conn, dala_buf *out, size_t max_bytes);
+/* Sends a JSON error answer {"error": ..., "code": ...}. */
+void http_send_error(struct mg_connection *conn, int status, int code, const char *message);
+/* Sends a 200 answer with the given content type and body. */
+void http_send_ok(struct mg_connection *conn, const char *content_type, const void *body, size_t len);
+/* The HTTP status that fits a dala_err. */
+int http_status_for(int code);
+/* Writes the request's one log line (no contents, no personal data). */
+void server_log_request(dala_server *server, const struct mg_connection *conn, int status,
+                        int64_t device_id, double elapsed_ms);
+
+/* SHA-256 of an enrolment code with dashes, spaces and case removed. */
+int server_code_hash(uint8_t out[32], const char *code);
+
+/* --- routes ------------------------------------------------------------- */
+
+int route_health(struct mg_connection *conn, void *server);
+int route_enroll(struct mg_connection *conn, void *server);
+int route_sync(struct mg_connection *conn, void *server);
+
+/* --- sync (apply.c, pull.c) --------------------------------------------- */
+
+/* The device a sync frame names, as the server knows it. */
+typedef struct server_device {
+    int64_t id;
+    int64_t user_id;
+    int64_t unit_id;
+    uint8_t public_key[DALA_KEY_BYTES];
+    int is_revoked;
+    uint64_t last_batch_seq;
+} server_device;
+
+int server_device_load(server_device *out, server_conn *conn, int64_t device_id);
+
+/* The outcome of applying one push. */
+typedef struct push_result {
+    uint64_t acked_batch_seq;
+    size_t rejected_count;
+    dala_change_result *rejected; /* reasons point into `reasons` */
+    dala_buf reasons;
+} push_result;
+
+void push_result_free(push_result *result);
+
+/* Applies a push batch from `device` in one transaction (idempotent by
+ * batch number) and fills `result`. DALA_ECONFLICT for a batch gap. */
+int server_apply_push(push_result *result, dala_server *server, server_conn *conn,
+                      const server_device *device, const uint8_t *push, size_t push_len);
+
+/* Reads the next page the device may see, from its cursors, and encodes
+ * it into `pull` (a batch). Fills the response's cursors, unit, has_more. */
+int server_read_pull(dala_sync_response *response, dala_buf *pull, dala_cursor **cursors_out,
+                     server_conn *conn, const server_device *device,
+                     const dala_sync_request *request, uint32_t max_pull_changes);
+
+/* Issues a server timestamp (for conflicts the server writes). */
+uint64_t server_hlc_now(dala_server *server);
+/* Checks a device's timestamp against the server clock (drift bound). */
+int server_hlc_receive(dala_server *server, uint64_t remote);
+
+#endif /* DALA_SERVER_INT_H */

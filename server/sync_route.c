@@ -1,0 +1,130 @@
+/* sync_route.c - POST /v1/sync: one round trip that opens the device's
+ * sealed HELLO, applies its push, reads its next pull page and answers
+ * with a sealed REPLY. The device is known by the id in the frame header
+ * and proven by its key (the frame opens only with the key enrolled for
+ * that id); its unit comes from the server's records. Errors are plain
+ * JSON answers with a status that says what went wrong. */
+#include "server_int.h"
+#include "sync_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct sync_call {
+    dala_server *server;
+    struct mg_connection *conn;
+    server_conn *db;
+    server_device device;
+    dala_frame_header header;
+    dala_handshake *handshake;
+    dala_buf frame, body, answer, pull, reply;
+    dala_sync_request request;
+    push_result push;
+    dala_cursor *cursors;
+    int status;
+} sync_call;
+
+static double now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* Reads, parses and opens the frame, and decodes the request. */
+static int open_request(sync_call *call)
+{
+    size_t cap = call->server->options.max_body_bytes;
+    if (cap > DALA_MAX_FRAME_BYTES) cap = DALA_MAX_FRAME_BYTES;
+    int rc = http_read_body(call->conn, &call->frame, cap);
+    if (!rc) rc = dala_frame_header_parse(&call->header, call->frame.data, call->frame.len);
+    if (!rc && call->header.frame_type != DALA_FRAME_HELLO)
+        rc = dala_error_set(DALA_ECORRUPT, "sync: expected a HELLO frame, got type %u",
+                            call->header.frame_type);
+    if (!rc && call->header.schema_version != DALA_SCHEMA_VERSION)
+        rc = dala_error_set(DALA_ESCHEMA, "sync: schema version %u is not served here (this server: %d); "
+                            "update the device", call->header.schema_version, DALA_SCHEMA_VERSION);
+    if (!rc && !(call->db = server_conn_get(call->server))) rc = DALA_EIO;
+    if (!rc) rc = server_device_load(&call->device, call->db, (int64_t)call->header.device_id);
+    if (!rc && call->device.is_revoked) {
+        call->status = 403;
+        return dala_error_set(DALA_EAUTH, "sync: device %lld is revoked", (long long)call->device.id);
+    }
+    if (!rc) rc = dala_handshake_new(&call->handshake, 0, &call->server->keys, call->device.public_key, NULL);
+    if (!rc) rc = dala_handshake_read(call->handshake, &call->body, NULL, call->frame.data,
+                                      call->frame.len, DALA_MAX_BODY_BYTES);
+    if (!rc) rc = dala_sync_request_decode(&call->request, call->body.data, call->body.len);
+    return rc;
+}
+
+/* Applies the push, reads the pull, and seals the answer. */
+static int answer_request(sync_call *call)
+{
+    int rc = server_apply_push(&call->push, call->server, call->db, &call->device,
+                               call->request.push, call->request.push_len);
+    dala_sync_response response;
+    memset(&response, 0, sizeof response);
+    response.server_epoch = call->server->epoch;
+    response.acked_batch_seq = call->push.acked_batch_seq;
+    response.rejected_count = call->push.rejected_count;
+    response.rejected = call->push.rejected;
+    if (!rc) rc = server_read_pull(&response, &call->pull, &call->cursors, call->db, &call->device,
+                                   &call->request, call->server->options.max_pull_changes);
+    if (!rc) rc = dala_sync_response_encode(&call->answer, &response);
+    dala_frame_header header = call->header;
+    header.compression = DALA_COMPRESS_DEFLATE;
+    header.schema_version = DALA_SCHEMA_VERSION;
+    if (!rc) rc = dala_handshake_write(call->handshake, &call->reply, &header, call->answer.data,
+                                       call->answer.len);
+    if (!rc) {
+        sqlite3_stmt *stmt = server_stmt_get(call->db, STMT_DEVICE_SET_SYNCED);
+        if (stmt) {
+            sqlite3_bind_int64(stmt, 1, call->device.id);
+            sqlite3_bind_int64(stmt, 2, (int64_t)time(NULL));
+            sqlite3_step(stmt);
+            sqlite3_reset(stmt);
+        }
+    }
+    return rc;
+}
+
+static void sync_call_free(sync_call *call)
+{
+    dala_handshake_free(call->handshake);
+    dala_buf_free(&call->frame);
+    dala_buf_free(&call->body);
+    dala_buf_free(&call->answer);
+    dala_buf_free(&call->pull);
+    dala_buf_free(&call->reply);
+    dala_sync_request_clear(&call->request);
+    push_result_free(&call->push);
+    free(call->cursors);
+}
+
+int route_sync(struct mg_connection *conn, void *context)
+{
+    double started = now_ms();
+    sync_call call;
+    memset(&call, 0, sizeof call);
+    call.server = context;
+    call.conn = conn;
+    int rc;
+    if (strcmp(mg_get_request_info(conn)->request_method, "POST") != 0) {
+        call.status = 405;
+        rc = dala_error_set(DALA_EINVAL, "sync: use POST");
+    } else {
+        rc = open_request(&call);
+        if (!rc) rc = answer_request(&call);
+    }
+    if (rc) {
+        if (!call.status) call.status = http_status_for(rc);
+        http_send_error(conn, call.status, rc, dala_errmsg());
+    } else {
+        call.status = 200;
+        http_send_ok(conn, "application/octet-stream", call.reply.data, call.reply.len);
+    }
+    server_log_request(call.server, conn, call.status, call.device.id, now_ms() - started);
+    sync_call_free(&call);
+    return call.status;
+}
