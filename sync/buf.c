@@ -22,8 +22,15 @@ int dala_buf_reserve(dala_buf *buf, size_t extra)
     if (needed <= buf->alloc) return DALA_OK;
     size_t alloc = buf->alloc ? buf->alloc : 256;
     while (alloc < needed) alloc = alloc > ceiling / 2 ? ceiling : alloc * 2;
-    uint8_t *data = realloc(buf->data, alloc);
+    /* Not realloc: the old block may hold record contents or keys, so it
+     * is wiped before it goes back to the allocator. */
+    uint8_t *data = malloc(alloc);
     if (!data) return dala_error_set(DALA_ENOMEM, "grow buffer to %zu bytes: out of memory", alloc);
+    if (buf->data) {
+        memcpy(data, buf->data, buf->len);
+        dala_wipe(buf->data, buf->alloc);
+        free(buf->data);
+    }
     buf->data = data;
     buf->alloc = alloc;
     return DALA_OK;

@@ -306,12 +306,15 @@ void dala_handshake_free(dala_handshake *hs);
 /* Writes the next handshake frame (HELLO for the initiator, REPLY for the
  * responder): header, ephemeral key, then `body` compressed per
  * header->compression and sealed. header->frame_type and body_len are set
- * here. Appends to `frame`. */
+ * here. Appends to `frame`. On failure nothing is appended and the
+ * handshake is dead: free it. Bodies past DALA_MAX_BODY_BYTES are refused
+ * (DALA_ELIMIT). */
 int dala_handshake_write(dala_handshake *hs, dala_buf *frame, const dala_frame_header *header,
                          const uint8_t *body, size_t body_len);
 
 /* Opens the peer's handshake frame: checks the header, verifies the tag,
- * and only then inflates into `body` with a cap of `max_body_bytes`.
+ * and only then inflates into `body` with a cap of `max_body_bytes` (a cap
+ * above DALA_MAX_BODY_BYTES counts as DALA_MAX_BODY_BYTES).
  * `header_out` may be NULL. DALA_EAUTH for a wrong key, a flipped bit, or a
  * frame from another handshake; DALA_ELIMIT for a body past the cap. On
  * failure the handshake is dead: free it. */
@@ -326,9 +329,11 @@ int dala_handshake_hash(uint8_t out[32], const dala_handshake *hs);
  * direction, each with its own nonce counter. */
 typedef struct dala_session dala_session;
 
-/* Splits a finished handshake into a session (the handshake may then be
- * freed). DALA_EINVAL if the handshake has not finished. */
-int dala_session_new(dala_session **out, const dala_handshake *hs);
+/* Moves the transport keys of a finished handshake into a new session;
+ * the handshake keeps only its hash and may then be freed. DALA_EINVAL if
+ * the handshake has not finished, or if its keys already went to a session
+ * (two sessions on one key would repeat nonces). */
+int dala_session_new(dala_session **out, dala_handshake *hs);
 void dala_session_free(dala_session *session);
 
 /* Seals a DATA frame with the next nonce of the sending direction; fails

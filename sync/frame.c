@@ -137,12 +137,22 @@ int dala_frame_begin(dala_buf *frame, uint8_t header_bytes[DALA_FRAME_HEADER_BYT
     return dala_buf_append(frame, header_bytes, DALA_FRAME_HEADER_BYTES);
 }
 
+/* The caller's cap, held to the library's ceiling (so SIZE_MAX means
+ * "as much as any peer may send", never unbounded). */
+static size_t effective_cap(size_t max_body_bytes)
+{
+    return max_body_bytes < DALA_MAX_BODY_BYTES ? max_body_bytes : DALA_MAX_BODY_BYTES;
+}
+
 int dala_body_compress(dala_buf *out, int compression, const uint8_t *body, size_t len,
                        const char *what)
 {
     int rc;
 
     if (body == NULL && len > 0) return dala_error_set(DALA_EINVAL, "%s: body is NULL", what);
+    if (len > DALA_MAX_BODY_BYTES)
+        return dala_error_set(DALA_ELIMIT, "%s: body of %zu bytes is over the limit of %zu that "
+                              "a receiver accepts", what, len, DALA_MAX_BODY_BYTES);
     if (len == 0) body = (const uint8_t *)"";
     if (compression == DALA_COMPRESS_DEFLATE) rc = dala_deflate(out, body, len, -1);
     else rc = len > 0 ? dala_buf_append(out, body, len) : DALA_OK;
@@ -232,9 +242,9 @@ int dala_aead_open(dala_buf *out, int suite, const uint8_t key[DALA_KEY_BYTES], 
 int dala_body_check_cap(int compression, size_t plain_len, size_t max_body_bytes,
                         const char *what)
 {
-    if (compression == DALA_COMPRESS_NONE && plain_len > max_body_bytes)
+    if (compression == DALA_COMPRESS_NONE && plain_len > effective_cap(max_body_bytes))
         return dala_error_set(DALA_ELIMIT, "%s: body of %zu bytes is over the cap of %zu",
-                              what, plain_len, max_body_bytes);
+                              what, plain_len, effective_cap(max_body_bytes));
     return DALA_OK;
 }
 
@@ -246,7 +256,7 @@ int dala_body_finish(dala_buf *body, int compression, const uint8_t *plain, size
 
     if (compression == DALA_COMPRESS_DEFLATE) {
         rc = dala_inflate(body, plain_len ? plain : (const uint8_t *)"", plain_len,
-                          max_body_bytes);
+                          effective_cap(max_body_bytes));
     } else {
         rc = dala_body_check_cap(compression, plain_len, max_body_bytes, what);
         if (rc != DALA_OK) return rc;

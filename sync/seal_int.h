@@ -42,7 +42,9 @@ void dala_nonce_build(uint8_t out[DALA_NONCE_BYTES], int suite, uint64_t n);
 void dala_frame_header_store(uint8_t out[DALA_FRAME_HEADER_BYTES], const dala_frame_header *header);
 
 /* Compresses `body` per `compression` (DALA_COMPRESS_NONE copies it),
- * appending to `out`. `what` names the attempt for error messages. */
+ * appending to `out`. A body past DALA_MAX_BODY_BYTES is refused
+ * (DALA_ELIMIT): no receiver would accept it. `what` names the attempt
+ * for error messages. */
 int dala_body_compress(dala_buf *out, int compression, const uint8_t *body, size_t len,
                        const char *what);
 
@@ -76,7 +78,9 @@ int dala_aead_open(dala_buf *out, int suite, const uint8_t key[DALA_KEY_BYTES], 
 
 /* Before opening: with compression none the plaintext is the ciphertext's
  * length, so a body past `max_body_bytes` is refused (DALA_ELIMIT) before
- * any decryption. Deflated bodies are capped while inflating instead. */
+ * any decryption. Deflated bodies are capped while inflating instead.
+ * Here and in dala_body_finish a cap above DALA_MAX_BODY_BYTES counts as
+ * DALA_MAX_BODY_BYTES, the most any peer may send. */
 int dala_body_check_cap(int compression, size_t plain_len, size_t max_body_bytes,
                         const char *what);
 
@@ -92,7 +96,7 @@ int dala_body_finish(dala_buf *body, int compression, const uint8_t *plain, size
  * (Noise Split: the first key is initiator->responder). DALA_EINVAL when
  * the handshake has not finished. */
 int dala_handshake_transport_keys(int *suite, uint8_t send[DALA_KEY_BYTES],
-                                  uint8_t recv[DALA_KEY_BYTES], const dala_handshake *hs);
+                                  uint8_t recv[DALA_KEY_BYTES], dala_handshake *hs);
 
 /* Cuts `buf` back to `len` bytes, wiping what was past it. */
 void dala_buf_truncate_wipe(dala_buf *buf, size_t len);
