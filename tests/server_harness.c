@@ -1,0 +1,88 @@
+/* server_harness.c - see server_harness.h. */
+#include "server_harness.h"
+#include "testhelp.h"
+
+#include <civetweb.h>
+#include <stdio.h>
+#include <string.h>
+
+int harness_start(harness *h, uint32_t page)
+{
+    memset(h, 0, sizeof *h);
+    snprintf(h->dir, sizeof h->dir, "%s", test_tmpdir());
+    snprintf(h->db_path, sizeof h->db_path, "%s/central.db", h->dir);
+    dala_admin *admin;
+    int64_t ministry, department;
+    int rc = dala_admin_open(&admin, h->db_path);
+    if (!rc) rc = dala_admin_unit_add(&ministry, admin, 0, "ministry", "Ministry of Internal Affairs");
+    if (!rc) rc = dala_admin_unit_add(&department, admin, ministry, "department", "Astana PD");
+    if (!rc) rc = dala_admin_unit_add(&h->unit_a, admin, department, "unit", "Esil district unit");
+    if (!rc) rc = dala_admin_unit_add(&h->unit_b, admin, department, "unit", "Saryarka district unit");
+    if (!rc) rc = dala_admin_user_add(&h->officer_a, admin, "a.nurlanova", "Aigul Nurlanova", "inspector", h->unit_a);
+    if (!rc) rc = dala_admin_user_add(&h->officer_a2, admin, "d.sadykova", "Dana Sadykova", "inspector", h->unit_a);
+    if (!rc) rc = dala_admin_user_add(&h->officer_b, admin, "m.ivanova", "Marina Ivanova", "inspector", h->unit_b);
+    dala_admin_close(admin);
+    CHECK_OK(rc);
+    if (rc) return rc;
+    dala_server_options options = DALA_SERVER_OPTIONS_INIT;
+    options.db_path = h->db_path;
+    options.listen = "127.0.0.1:0";
+    options.num_threads = 8;
+    options.quiet = 1;
+    if (page) options.max_pull_changes = page;
+    rc = dala_server_start(&h->server, &options);
+    CHECK_OK(rc);
+    if (rc) return rc;
+    h->port = dala_server_port(h->server);
+    snprintf(h->url, sizeof h->url, "http://127.0.0.1:%d", h->port);
+    return 0;
+}
+
+void harness_stop(harness *h)
+{
+    dala_server_stop(h->server);
+    h->server = NULL;
+}
+
+int harness_code(harness *h, char *code, int64_t user_id, int64_t unit_id)
+{
+    dala_admin *admin;
+    int rc = dala_admin_open(&admin, h->db_path);
+    if (!rc) rc = dala_admin_code_new(code, admin, user_id, unit_id, 600);
+    dala_admin_close(admin);
+    CHECK_OK(rc);
+    return rc;
+}
+
+int harness_revoke(harness *h, int64_t device_id)
+{
+    dala_admin *admin;
+    int rc = dala_admin_open(&admin, h->db_path);
+    if (!rc) rc = dala_admin_device_revoke(admin, device_id);
+    dala_admin_close(admin);
+    CHECK_OK(rc);
+    return rc;
+}
+
+int harness_post(harness *h, const char *path, const char *content_type, const void *body,
+                 size_t len, int *status, dala_buf *answer)
+{
+    char error[256];
+    struct mg_connection *conn = mg_connect_client("127.0.0.1", h->port, 0, error, sizeof error);
+    if (!conn) return -1;
+    mg_printf(conn,
+              "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+              "Connection: close\r\n\r\n",
+              path, content_type, len);
+    if (len) mg_write(conn, body, len);
+    int rc = -1;
+    if (mg_get_response(conn, error, sizeof error, 10000) >= 0) {
+        *status = mg_get_response_info(conn)->status_code;
+        char chunk[4096];
+        int n;
+        while ((n = mg_read(conn, chunk, sizeof chunk)) > 0) dala_buf_append(answer, chunk, (size_t)n);
+        rc = 0;
+    }
+    mg_close_connection(conn);
+    return rc;
+}

@@ -1,0 +1,371 @@
+/* test_server.c - dala-server on 127.0.0.1:0, driven with raw frames so
+ * the hostile cases can be built by hand: enrolment is single-use, every
+ * malformed, tampered, replayed, oversized or out-of-scope request gets a
+ * clear error and changes nothing, a re-sent batch is applied once, a
+ * refused change does not block the rest, and a revoked device is refused. */
+#include "server_harness.h"
+#include "testhelp.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct raw_device {
+    dala_keypair keys;
+    uint64_t id;
+    uint8_t server_public[DALA_KEY_BYTES];
+} raw_device;
+
+static int enroll(harness *h, raw_device *dev, int64_t user, int64_t unit)
+{
+    char code[32], body[256], hex[65];
+    CHECK_OK(dala_keypair_generate(&dev->keys));
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dev->keys.public_key[i]);
+    if (harness_code(h, code, user, unit)) return -1;
+    int n = snprintf(body, sizeof body, "code=%s&public_key=%s", code, hex);
+    dala_buf answer = DALA_BUF_INIT;
+    int status = 0;
+    CHECK_EQ_INT(harness_post(h, "/v1/enroll", "application/x-www-form-urlencoded", body, (size_t)n,
+                              &status, &answer), 0);
+    CHECK_EQ_INT(status, 200);
+    dala_buf_append(&answer, "", 1);
+    const char *text = (const char *)answer.data;
+    const char *id = text ? strstr(text, "\"device_id\":") : NULL;
+    const char *key = text ? strstr(text, "\"server_public_key\":\"") : NULL;
+    int rc = -1;
+    if (id && key) {
+        dev->id = strtoull(id + 12, NULL, 10);
+        key += 21;
+        for (int i = 0; i < 32; i++) {
+            unsigned byte;
+            sscanf(key + 2 * i, "%2x", &byte);
+            dev->server_public[i] = (uint8_t)byte;
+        }
+        rc = 0;
+    }
+    dala_buf_free(&answer);
+    return rc;
+}
+
+/* Seals a request as a HELLO for `dev` into `frame`; keeps the handshake. */
+static void seal_request(dala_handshake **hs, dala_buf *frame, const raw_device *dev,
+                         const dala_sync_request *request)
+{
+    dala_buf body = DALA_BUF_INIT;
+    dala_frame_header header = {DALA_PROTOCOL_VERSION, DALA_FRAME_HELLO, DALA_SUITE_AES256GCM,
+                                DALA_COMPRESS_DEFLATE, 1, dev->id, 1, 0};
+    CHECK_OK(dala_sync_request_encode(&body, request));
+    CHECK_OK(dala_handshake_new(hs, 1, &dev->keys, dev->server_public, NULL));
+    CHECK_OK(dala_handshake_write(*hs, frame, &header, body.data, body.len));
+    dala_buf_free(&body);
+}
+
+/* Posts a sealed HELLO; on 200 opens the REPLY into `body`. */
+static int post_frame(harness *h, dala_handshake *hs, const dala_buf *frame, dala_buf *body,
+                      dala_buf *error)
+{
+    dala_buf answer = DALA_BUF_INIT;
+    int status = 0;
+    CHECK_EQ_INT(harness_post(h, "/v1/sync", "application/octet-stream", frame->data, frame->len,
+                              &status, &answer), 0);
+    if (status == 200 && hs) CHECK_OK(dala_handshake_read(hs, body, NULL, answer.data, answer.len, 1 << 26));
+    if (status != 200 && error) dala_buf_append(error, answer.data, answer.len);
+    dala_buf_free(&answer);
+    return status;
+}
+
+/* One field visit change of `id_seed`, with `purpose` (NULL: leave it out). */
+static dala_change visit_change(dala_field *fields, uint8_t id_seed, uint64_t hlc, uint64_t device,
+                                const char *purpose)
+{
+    static const char *date = "2026-11-20";
+    dala_change change = {"field_visit", {0}, hlc, device, 0, fields};
+    memset(change.record_id, id_seed, 16);
+    fields[change.field_count++] = (dala_field){"visit_date", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)date, 10}, 0};
+    if (purpose)
+        fields[change.field_count++] =
+            (dala_field){"purpose", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)purpose, strlen(purpose)}, 0};
+    return change;
+}
+
+static int count_records(harness *h, const char *where)
+{
+    sqlite3 *db;
+    sqlite3_stmt *stmt;
+    char sql[256];
+    int count = -1;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM record WHERE %s", where);
+    if (sqlite3_open(h->db_path, &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK) {
+        if (sqlite3_step(stmt) == SQLITE_ROW) count = sqlite3_column_int(stmt, 0);
+        sqlite3_finalize(stmt);
+    }
+    sqlite3_close(db);
+    return count;
+}
+
+/* Pushes `changes` as batch `seq` and decodes the answer into `response`
+ * (which borrows from `body`). Returns the HTTP status. */
+static int push(harness *h, const raw_device *dev, uint64_t seq, const dala_change *changes,
+                size_t count, dala_buf *body, dala_sync_response *response)
+{
+    dala_buf batch = DALA_BUF_INIT, frame = DALA_BUF_INIT;
+    dala_handshake *hs = NULL;
+    CHECK_OK(dala_batch_encode(&batch, 1, seq, changes, count));
+    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len};
+    seal_request(&hs, &frame, dev, &request);
+    int status = post_frame(h, hs, &frame, body, NULL);
+    if (status == 200) CHECK_OK(dala_sync_response_decode(response, body->data, body->len));
+    dala_handshake_free(hs);
+    dala_buf_free(&batch);
+    dala_buf_free(&frame);
+    return status;
+}
+
+static void test_server_health_and_unknown_paths_answer_json(void)
+{
+    harness h;
+    if (harness_start(&h, 0)) return;
+    dala_buf answer = DALA_BUF_INIT;
+    int status = 0;
+    CHECK_EQ_INT(harness_post(&h, "/etc/passwd", "text/plain", "x", 1, &status, &answer), 0);
+    CHECK_EQ_INT(status, 404);
+    dala_buf_append(&answer, "", 1);
+    CHECK(strstr((const char *)answer.data, "\"error\"") != NULL);
+    dala_buf_free(&answer);
+    harness_stop(&h);
+}
+
+static void test_server_enrolment_code_works_once(void)
+{
+    harness h;
+    raw_device dev, again;
+    if (harness_start(&h, 0)) return;
+    CHECK_EQ_INT(enroll(&h, &dev, h.officer_a, h.unit_a), 0);
+    CHECK(dev.id > 0);
+    /* The same code a second time: refused. */
+    char code[32], body[256];
+    CHECK_OK(harness_code(&h, code, h.officer_a, h.unit_a));
+    int n = snprintf(body, sizeof body, "code=%s&public_key=%064d", code, 5);
+    dala_buf answer = DALA_BUF_INIT;
+    int status = 0;
+    harness_post(&h, "/v1/enroll", "application/x-www-form-urlencoded", body, (size_t)n, &status, &answer);
+    CHECK_EQ_INT(status, 200);
+    dala_buf_reset(&answer);
+    harness_post(&h, "/v1/enroll", "application/x-www-form-urlencoded", body, (size_t)n, &status, &answer);
+    CHECK_EQ_INT(status, 403);
+    /* A malformed key: refused with a reason. */
+    n = snprintf(body, sizeof body, "code=%s&public_key=zz", code);
+    dala_buf_reset(&answer);
+    harness_post(&h, "/v1/enroll", "application/x-www-form-urlencoded", body, (size_t)n, &status, &answer);
+    CHECK_EQ_INT(status, 400);
+    (void)again;
+    dala_buf_free(&answer);
+    harness_stop(&h);
+}
+
+static void test_server_refuses_malformed_oversized_and_tampered_frames(void)
+{
+    harness h;
+    raw_device dev;
+    if (harness_start(&h, 0)) return;
+    if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
+    dala_buf error = DALA_BUF_INIT, frame = DALA_BUF_INIT, body = DALA_BUF_INIT;
+    CHECK_EQ_INT(post_frame(&h, NULL, &(dala_buf){(uint8_t *)"garbage", 7, 7, 0}, &body, &error), 400);
+    dala_buf_append(&error, "", 1);
+    CHECK(strstr((const char *)error.data, "header") != NULL);
+
+    dala_field fields[2];
+    dala_change change = visit_change(fields, 1, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "preventive_visit");
+    dala_buf batch = DALA_BUF_INIT;
+    CHECK_OK(dala_batch_encode(&batch, 1, 1, &change, 1));
+    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len};
+    dala_handshake *hs = NULL;
+    seal_request(&hs, &frame, &dev, &request);
+    frame.data[frame.len - 5] ^= 0x01; /* one bit of the tag */
+    CHECK_EQ_INT(post_frame(&h, NULL, &frame, &body, NULL), 401);
+    CHECK_EQ_INT(count_records(&h, "1"), 0);
+
+    /* 33 MiB: past the server's body cap. */
+    size_t big = (size_t)33 << 20;
+    dala_buf huge = DALA_BUF_INIT;
+    CHECK_OK(dala_buf_reserve(&huge, big));
+    memset(huge.data, 0x44, big);
+    huge.len = big;
+    CHECK_EQ_INT(post_frame(&h, NULL, &huge, &body, NULL), 413);
+    dala_buf_free(&huge);
+    dala_handshake_free(hs);
+    dala_buf_free(&batch);
+    dala_buf_free(&frame);
+    dala_buf_free(&body);
+    dala_buf_free(&error);
+done:
+    harness_stop(&h);
+}
+
+static void test_server_applies_a_resent_batch_once(void)
+{
+    harness h;
+    raw_device dev;
+    if (harness_start(&h, 0)) return;
+    if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
+    dala_field fields[2];
+    dala_change change = visit_change(fields, 2, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
+    dala_buf batch = DALA_BUF_INIT, frame = DALA_BUF_INIT, body = DALA_BUF_INIT;
+    CHECK_OK(dala_batch_encode(&batch, 1, 1, &change, 1));
+    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len};
+    for (int attempt = 0; attempt < 3; attempt++) {
+        /* The very same batch, in a fresh handshake each time (as after a lost answer). */
+        dala_handshake *hs = NULL;
+        dala_buf_reset(&frame);
+        dala_buf_reset(&body);
+        seal_request(&hs, &frame, &dev, &request);
+        CHECK_EQ_INT(post_frame(&h, hs, &frame, &body, NULL), 200);
+        dala_sync_response response;
+        CHECK_OK(dala_sync_response_decode(&response, body.data, body.len));
+        CHECK_EQ_U64(response.acked_batch_seq, 1);
+        dala_sync_response_clear(&response);
+        dala_handshake_free(hs);
+    }
+    CHECK_EQ_INT(count_records(&h, "tbl = 'field_visit'"), 1);
+    CHECK_EQ_INT(count_records(&h, "seq > 1"), 0); /* written once: one log position */
+    dala_buf_free(&batch);
+    dala_buf_free(&frame);
+    dala_buf_free(&body);
+done:
+    harness_stop(&h);
+}
+
+static void test_server_refuses_a_batch_gap(void)
+{
+    harness h;
+    raw_device dev;
+    if (harness_start(&h, 0)) return;
+    if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
+    dala_field fields[2];
+    dala_change change = visit_change(fields, 3, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
+    dala_buf body = DALA_BUF_INIT;
+    dala_sync_response response;
+    CHECK_EQ_INT(push(&h, &dev, 5, &change, 1, &body, &response), 409);
+    CHECK_EQ_INT(count_records(&h, "1"), 0);
+    dala_buf_free(&body);
+done:
+    harness_stop(&h);
+}
+
+static void test_server_refused_change_does_not_block_the_rest(void)
+{
+    harness h;
+    raw_device dev;
+    if (harness_start(&h, 0)) return;
+    if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
+    uint64_t now = DALA_HLC_MAKE(dala_wall_clock_ms(), 0);
+    dala_field good_fields[2], bad_fields[2], late_fields[2];
+    dala_change changes[3] = {visit_change(good_fields, 4, now, dev.id, "preventive_visit"),
+                              visit_change(bad_fields, 5, now + 1, dev.id, NULL), /* no purpose */
+                              visit_change(late_fields, 6, now + 2, dev.id, "follow_up_visit")};
+    dala_buf body = DALA_BUF_INIT;
+    dala_sync_response response;
+    CHECK_EQ_INT(push(&h, &dev, 1, changes, 3, &body, &response), 200);
+    CHECK_EQ_U64(response.acked_batch_seq, 1);
+    CHECK_EQ_INT(response.rejected_count, 1);
+    if (response.rejected_count == 1) {
+        CHECK_EQ_INT(response.rejected[0].index, 1);
+        CHECK(response.rejected[0].reason_len > 0 &&
+              strstr(response.rejected[0].reason, "purpose") != NULL);
+    }
+    CHECK_EQ_INT(count_records(&h, "tbl = 'field_visit'"), 2);
+    dala_sync_response_clear(&response);
+    dala_buf_free(&body);
+done:
+    harness_stop(&h);
+}
+
+static void test_server_keeps_units_apart(void)
+{
+    harness h;
+    raw_device a, b;
+    if (harness_start(&h, 0)) return;
+    if (enroll(&h, &a, h.officer_a, h.unit_a) || enroll(&h, &b, h.officer_b, h.unit_b)) goto done;
+    uint64_t now = DALA_HLC_MAKE(dala_wall_clock_ms(), 0);
+    dala_field fields[2];
+    dala_change change = visit_change(fields, 7, now, a.id, "preventive_visit");
+    dala_buf body = DALA_BUF_INIT;
+    dala_sync_response response;
+    CHECK_EQ_INT(push(&h, &a, 1, &change, 1, &body, &response), 200);
+    dala_sync_response_clear(&response);
+
+    /* B pulls, even claiming unit A's cursor: nothing of A arrives. */
+    dala_cursor claim = {(uint64_t)h.unit_a, 0};
+    dala_buf empty = DALA_BUF_INIT, frame = DALA_BUF_INIT;
+    CHECK_OK(dala_batch_encode(&empty, 1, 0, NULL, 0));
+    dala_sync_request request = {0, 100, 1, &claim, empty.data, empty.len};
+    dala_handshake *hs = NULL;
+    dala_buf_reset(&body);
+    seal_request(&hs, &frame, &b, &request);
+    CHECK_EQ_INT(post_frame(&h, hs, &frame, &body, NULL), 200);
+    CHECK_OK(dala_sync_response_decode(&response, body.data, body.len));
+    CHECK_EQ_U64(response.pull_unit_id, (uint64_t)h.unit_b);
+    dala_batch *pulled = NULL;
+    CHECK_OK(dala_batch_decode(&pulled, response.pull, response.pull_len, 1000));
+    CHECK(pulled && pulled->change_count == 0);
+    dala_batch_free(pulled);
+    dala_sync_response_clear(&response);
+    dala_handshake_free(hs);
+
+    /* B edits A's record by id: refused, the record is unchanged. */
+    dala_field edit_fields[2];
+    dala_change edit = visit_change(edit_fields, 7, now + 5, b.id, "call_response");
+    dala_buf_reset(&body);
+    CHECK_EQ_INT(push(&h, &b, 1, &edit, 1, &body, &response), 200);
+    CHECK_EQ_INT(response.rejected_count, 1);
+    CHECK_EQ_INT(count_records(&h, "unit_id != (SELECT unit_id FROM record WHERE tbl = 'field_visit' LIMIT 1)"), 0);
+    dala_sync_response_clear(&response);
+
+    /* A change that claims another unit's id: refused. */
+    dala_field claim_fields[3];
+    dala_change claimed = visit_change(claim_fields, 8, now + 6, b.id, "call_response");
+    claim_fields[claimed.field_count++] = (dala_field){"unit_id", {DALA_VALUE_INT, h.unit_a, 0, NULL, 0}, 0};
+    dala_buf_reset(&body);
+    CHECK_EQ_INT(push(&h, &b, 2, &claimed, 1, &body, &response), 200);
+    CHECK_EQ_INT(response.rejected_count, 1);
+    dala_sync_response_clear(&response);
+    dala_buf_free(&empty);
+    dala_buf_free(&frame);
+    dala_buf_free(&body);
+done:
+    harness_stop(&h);
+}
+
+static void test_server_refuses_revoked_and_unknown_devices(void)
+{
+    harness h;
+    raw_device dev;
+    if (harness_start(&h, 0)) return;
+    if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
+    dala_buf body = DALA_BUF_INIT;
+    dala_sync_response response;
+    dala_field fields[2];
+    dala_change change = visit_change(fields, 9, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
+    CHECK_OK(harness_revoke(&h, (int64_t)dev.id));
+    CHECK_EQ_INT(push(&h, &dev, 1, &change, 1, &body, &response), 403);
+    raw_device stranger = dev;
+    stranger.id = 999;
+    CHECK_EQ_INT(push(&h, &stranger, 1, &change, 1, &body, &response), 401);
+    CHECK_EQ_INT(count_records(&h, "1"), 0);
+    dala_buf_free(&body);
+done:
+    harness_stop(&h);
+}
+
+const dala_test server_tests[] = {
+    {"server_health_and_unknown_paths_answer_json", test_server_health_and_unknown_paths_answer_json},
+    {"server_enrolment_code_works_once", test_server_enrolment_code_works_once},
+    {"server_refuses_malformed_oversized_and_tampered_frames", test_server_refuses_malformed_oversized_and_tampered_frames},
+    {"server_applies_a_resent_batch_once", test_server_applies_a_resent_batch_once},
+    {"server_refuses_a_batch_gap", test_server_refuses_a_batch_gap},
+    {"server_refused_change_does_not_block_the_rest", test_server_refused_change_does_not_block_the_rest},
+    {"server_keeps_units_apart", test_server_keeps_units_apart},
+    {"server_refuses_revoked_and_unknown_devices", test_server_refuses_revoked_and_unknown_devices},
+    {NULL, NULL},
+};
