@@ -1,0 +1,142 @@
+/* server.c - starting and stopping dala-server: the central database is
+ * created or migrated first, then CivetWeb starts with explicit threads and
+ * timeouts, no document_root and no directory listing, so every answer
+ * comes from a route of ours; stopping finishes the requests in flight.
+ * Also the server's clock. */
+#include "server_int.h"
+#include "sync_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Any path without a handler: a JSON 404, never a file. */
+static int route_not_found(struct mg_connection *conn, void *server)
+{
+    http_send_error(conn, 404, DALA_ENOTFOUND, "no such resource");
+    server_log_request(server, conn, 404, 0, 0);
+    return 404;
+}
+
+static void *thread_started(const struct mg_context *ctx, int thread_type)
+{
+    (void)ctx;
+    (void)thread_type;
+    return NULL;
+}
+
+static void thread_stopping(const struct mg_context *ctx, int thread_type, void *thread_data)
+{
+    (void)ctx;
+    (void)thread_type;
+    (void)thread_data;
+    server_conn_release();
+}
+
+static int log_message(const struct mg_connection *conn, const char *message)
+{
+    const struct mg_context *ctx = mg_get_context(conn);
+    dala_server *server = ctx ? mg_get_user_data(ctx) : NULL;
+    if (server && !server->options.quiet) {
+        pthread_mutex_lock(&server->lock);
+        fprintf(server->log, "civetweb: %s\n", message);
+        pthread_mutex_unlock(&server->lock);
+    }
+    return 1;
+}
+
+static int start_civetweb(dala_server *server)
+{
+    char threads[16], timeout[16];
+    snprintf(threads, sizeof threads, "%d", server->options.num_threads);
+    snprintf(timeout, sizeof timeout, "%d", server->options.request_timeout_ms);
+    const char *config[] = {"listening_ports", server->listen,
+                            "num_threads", threads,
+                            "request_timeout_ms", timeout,
+                            "enable_directory_listing", "no",
+                            "enable_keep_alive", "yes",
+                            "keep_alive_timeout_ms", "5000",
+                            NULL};
+    struct mg_callbacks callbacks;
+    memset(&callbacks, 0, sizeof callbacks);
+    callbacks.init_thread = thread_started;
+    callbacks.exit_thread = thread_stopping;
+    callbacks.log_message = log_message;
+    server->ctx = mg_start(&callbacks, server, config);
+    if (!server->ctx)
+        return dala_error_set(DALA_EIO, "start HTTP server on %s: cannot listen there (in use?)",
+                              server->listen);
+    mg_set_request_handler(server->ctx, "/v1/health$", route_health, server);
+    mg_set_request_handler(server->ctx, "/v1/enroll$", route_enroll, server);
+    mg_set_request_handler(server->ctx, "/v1/sync$", route_sync, server);
+    mg_set_request_handler(server->ctx, "/", route_not_found, server);
+    return DALA_OK;
+}
+
+int dala_server_start(dala_server **out, const dala_server_options *options)
+{
+    *out = NULL;
+    if (!options || options->version != DALA_SERVER_OPTIONS_VERSION || !options->db_path ||
+        !options->listen || options->num_threads < 1 || options->max_body_bytes == 0)
+        return dala_error_set(DALA_EINVAL, "start server: incomplete or unknown options");
+    dala_server *server = calloc(1, sizeof *server);
+    if (!server) return dala_error_set(DALA_ENOMEM, "start server: out of memory");
+    server->options = *options;
+    server->db_path = strdup(options->db_path);
+    server->listen = strdup(options->listen);
+    pthread_mutex_init(&server->lock, NULL);
+    dala_hlc_init(&server->clock, 0);
+    server->log = stderr;
+    int rc = DALA_OK;
+    if (!server->db_path || !server->listen) rc = dala_error_set(DALA_ENOMEM, "start server: out of memory");
+    if (!rc && options->access_log) {
+        server->log = fopen(options->access_log, "a");
+        server->owns_log = server->log != NULL;
+        if (!server->log) rc = dala_error_set(DALA_EIO, "open log %s", options->access_log);
+    }
+    mg_init_library(0);
+    if (!rc) rc = server_db_prepare(server);
+    if (!rc) rc = start_civetweb(server);
+    if (rc) {
+        dala_server_stop(server);
+        return rc;
+    }
+    *out = server;
+    return DALA_OK;
+}
+
+int dala_server_port(const dala_server *server)
+{
+    struct mg_server_port ports[4];
+    int n = mg_get_server_ports(server->ctx, 4, ports);
+    return n > 0 ? ports[0].port : -1;
+}
+
+void dala_server_stop(dala_server *server)
+{
+    if (!server) return;
+    if (server->ctx) mg_stop(server->ctx); /* waits for the requests in flight */
+    if (server->owns_log) fclose(server->log);
+    dala_keypair_wipe(&server->keys);
+    pthread_mutex_destroy(&server->lock);
+    free(server->db_path);
+    free(server->listen);
+    free(server);
+}
+
+uint64_t server_hlc_now(dala_server *server)
+{
+    uint64_t now = 0;
+    pthread_mutex_lock(&server->lock);
+    dala_hlc_now(&now, &server->clock, dala_wall_clock_ms());
+    pthread_mutex_unlock(&server->lock);
+    return now;
+}
+
+int server_hlc_receive(dala_server *server, uint64_t remote)
+{
+    uint64_t now;
+    pthread_mutex_lock(&server->lock);
+    int rc = dala_hlc_receive(&now, &server->clock, remote, dala_wall_clock_ms());
+    pthread_mutex_unlock(&server->lock);
+    return rc;
+}
