@@ -154,3 +154,41 @@ int dala_admin_user_unit(int64_t *unit_id_out, dala_admin *admin, int64_t user_i
         rc = dala_error_set(DALA_ENOTFOUND, "find user's unit: no user %lld", (long long)user_id);
     return rc;
 }
+
+int dala_admin_record_list(dala_admin *admin, dala_admin_record_fn fn, void *context)
+{
+    static const char sql[] =
+        "SELECT r.id, r.tbl, u.name, r.seq FROM record r JOIN org_unit u ON u.id = r.unit_id "
+        "WHERE r.tbl != 'conflict' ORDER BY u.id, r.seq";
+    sqlite3_stmt *stmt, *conflicts;
+    if (sqlite3_prepare_v2(admin->db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        return server_db_error(admin->db, "list records");
+    if (sqlite3_prepare_v2(admin->db, "SELECT data FROM record WHERE tbl = 'conflict' AND unit_id = "
+                           "(SELECT unit_id FROM record WHERE id = ?1)", -1, &conflicts, NULL) != SQLITE_OK) {
+        sqlite3_finalize(stmt);
+        return server_db_error(admin->db, "list records");
+    }
+    int rc = DALA_OK;
+    while (!rc && sqlite3_step(stmt) == SQLITE_ROW) {
+        char id[DALA_UUID_TEXT_LEN + 1];
+        dala_uuid_format(id, sqlite3_column_blob(stmt, 0));
+        int open = 0;
+        sqlite3_bind_blob(conflicts, 1, sqlite3_column_blob(stmt, 0), DALA_UUID_BYTES, SQLITE_TRANSIENT);
+        while (sqlite3_step(conflicts) == SQLITE_ROW) {
+            dala_record conflict = DALA_RECORD_INIT;
+            if (dala_record_decode(&conflict, sqlite3_column_blob(conflicts, 0),
+                                   (size_t)sqlite3_column_bytes(conflicts, 0)) == DALA_OK) {
+                const dala_record_field *about = dala_record_find(&conflict, "record_id");
+                open += about && about->value.len == DALA_UUID_TEXT_LEN &&
+                        memcmp(about->value.bytes, id, DALA_UUID_TEXT_LEN) == 0;
+            }
+            dala_record_clear(&conflict);
+        }
+        sqlite3_reset(conflicts);
+        rc = fn(context, id, (const char *)sqlite3_column_text(stmt, 1),
+                (const char *)sqlite3_column_text(stmt, 2), sqlite3_column_int64(stmt, 3), open);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_finalize(conflicts);
+    return rc;
+}

@@ -58,6 +58,13 @@ int dala_admin_device_revoke(dala_admin *admin, int64_t device_id);
 /* Looks up a unit or user id by name or login; DALA_ENOTFOUND if none. */
 int dala_admin_unit_find(int64_t *id_out, dala_admin *admin, const char *name);
 int dala_admin_user_find(int64_t *id_out, dala_admin *admin, const char *login);
+/* Calls `fn` for every record the central database holds, in unit log
+ * order: its id (text), table, unit name, log position and the number of
+ * open conflicts about it. No field values: this is for operators. */
+typedef int (*dala_admin_record_fn)(void *context, const char *record_id, const char *table,
+                                    const char *unit_name, int64_t seq, int open_conflicts);
+int dala_admin_record_list(dala_admin *admin, dala_admin_record_fn fn, void *context);
+
 /* The unit a user belongs to. */
 int dala_admin_user_unit(int64_t *unit_id_out, dala_admin *admin, int64_t user_id);
 

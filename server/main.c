@@ -60,6 +60,7 @@ static void usage(void)
             "       dala-server admin --db PATH user-add --login LOGIN --name NAME --role ROLE --unit NAME\n"
             "       dala-server admin --db PATH code --login LOGIN [--ttl SECONDS]\n"
             "       dala-server admin --db PATH revoke --device ID\n"
+            "       dala-server admin --db PATH records\n"
             "kinds: ministry committee department body unit; roles: inspector unit_head deputy analyst admin\n");
 }
 

@@ -130,6 +130,14 @@ static int admin_failed(const char *what)
     return 1;
 }
 
+static int print_record(void *context, const char *record_id, const char *table,
+                        const char *unit_name, int64_t seq, int open_conflicts)
+{
+    (void)context;
+    printf("%-36s  %-12s  %4lld  %9d  %s\n", record_id, table, (long long)seq, open_conflicts, unit_name);
+    return 0;
+}
+
 static int admin_command(dala_admin *admin, const char *command, int argc, char **argv)
 {
     int64_t id = 0, parent = 0, unit = 0, user = 0;
@@ -167,6 +175,11 @@ static int admin_command(dala_admin *admin, const char *command, int argc, char 
         if (device_id < 0) return fprintf(stderr, "dala-server admin revoke: --device ID\n"), 2;
         if (dala_admin_device_revoke(admin, device_id)) return admin_failed(command);
         printf("device %lld revoked\n", device_id);
+        return 0;
+    }
+    if (strcmp(command, "records") == 0) {
+        printf("%-36s  %-12s  %-4s  %-9s  %s\n", "record", "table", "seq", "conflicts", "unit");
+        if (dala_admin_record_list(admin, print_record, NULL)) return admin_failed(command);
         return 0;
     }
     fprintf(stderr, "dala-server admin: unknown command '%s'\n", command);
