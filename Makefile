@@ -29,7 +29,7 @@ REPLAY_BIN = $(FUZZ_TARGETS:%=$(BUILD)/replay_%)
 GENERATORS = $(patsubst tests/vectors/%.c,$(BUILD)/%,$(wildcard tests/vectors/make_*.c)) \
              $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/make_*.c))
 
-.PHONY: all deps test asan fuzz bench demo headers clean
+.PHONY: all deps test asan fuzz bench demo headers clean corpus
 .DEFAULT_GOAL := all
 
 all: deps
@@ -117,6 +117,10 @@ fuzz: deps
 	    build/fuzz/corpus/$$t tests/fuzz/corpus/$$t 2>build/fuzz/$$t.log || { tail -40 build/fuzz/$$t.log; exit 1; }; \
 	  tail -1 build/fuzz/$$t.log; \
 	done
+
+# Remakes the seed corpora of the fuzz targets (deterministic).
+corpus: all
+	rm -rf tests/fuzz/corpus && $(BUILD)/make_corpus tests/fuzz/corpus
 
 bench: all
 	$(BUILD)/bench_sync

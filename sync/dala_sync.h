@@ -202,7 +202,7 @@ void dala_batch_free(dala_batch *batch);
 /* ------------------------------------------------------------ compress */
 
 /* Raw deflate (RFC 1951) of `len` bytes, appended to `out`. `level` is
- * zlib's 0-9, or -1 for Dala's default (6). */
+ * zlib's 0-9, or -1 for Dala's default (4). */
 int dala_deflate(dala_buf *out, const uint8_t *data, size_t len, int level);
 
 /* Inflates raw deflate, appended to `out`, streaming in bounded steps: as

@@ -67,7 +67,8 @@ typedef struct gen_record {
     /* private: what a later edit (records_gen_delta) needs to stay
      * consistent with the record: its visit day and its people */
     int64_t visit_day;
-    uint8_t victim, offender, relation;
+    uint32_t victim, offender;
+    uint8_t relation;
     uint16_t findings_last; /* offset of the last sentence of the findings */
 } gen_record;
 
@@ -105,7 +106,8 @@ uint64_t records_gen_u64(records_gen *gen);
  * is overwritten: free a previous record held in it first.
  *
  * @param gen  the generator; advances.
- * @param out  filled on DALA_OK, all zero on failure; gen_record_free() it.
+ * @param out  filled on DALA_OK; gen_record_free() it. All zero on
+ *             failure, and the generator is as it was before the call.
  * @return DALA_OK or DALA_ENOMEM.
  */
 int records_gen_next(records_gen *gen, gen_record *out);
