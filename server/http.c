@@ -51,6 +51,7 @@ static const char *code_name(int code)
     case DALA_ECLOCK: return "ECLOCK";
     case DALA_ECRYPTO: return "ECRYPTO";
     case DALA_ENOTFOUND: return "ENOTFOUND";
+    case DALA_ESESSION: return "ESESSION";
     default: return "EUNKNOWN";
     }
 }
@@ -60,7 +61,8 @@ int http_status_for(int code)
     switch (code) {
     case DALA_ECORRUPT:
     case DALA_EINVAL: return 400;
-    case DALA_EAUTH: return 401;
+    case DALA_EAUTH:
+    case DALA_ESESSION: return 401;
     case DALA_ENOTFOUND: return 404;
     case DALA_ECONFLICT: return 409;
     case DALA_ELIMIT: return 413;

@@ -95,6 +95,7 @@ int dala_server_start(dala_server **out, const dala_server_options *options)
     }
     mg_init_library(0);
     if (!rc) rc = server_db_prepare(server);
+    if (!rc) rc = session_table_new(&server->sessions, 4096);
     if (!rc) rc = start_civetweb(server);
     if (rc) {
         dala_server_stop(server);
@@ -116,6 +117,7 @@ void dala_server_stop(dala_server *server)
     if (!server) return;
     if (server->ctx) mg_stop(server->ctx); /* waits for the requests in flight */
     if (server->owns_log) fclose(server->log);
+    session_table_free(server->sessions);
     dala_keypair_wipe(&server->keys);
     pthread_mutex_destroy(&server->lock);
     free(server->db_path);

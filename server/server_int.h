@@ -28,6 +28,8 @@ typedef enum server_stmt {
     STMT_COUNT
 } server_stmt;
 
+typedef struct session_table session_table;
+
 /* One worker thread's connection to the central database. */
 typedef struct server_conn {
     const struct dala_server *server; /* which server it belongs to */
@@ -46,7 +48,25 @@ struct dala_server {
     dala_hlc clock;
     FILE *log;
     int owns_log;
+    session_table *sessions;
 };
+
+/* --- sync sessions (sessions.c) ---------------------------------------- */
+
+/* How long a session's keys serve further syncs without a handshake. */
+#define DALA_SESSION_SECONDS 120
+
+int session_table_new(session_table **out, size_t capacity);
+/* Wipes every session. NULL is fine. */
+void session_table_free(session_table *table);
+/* Stores `session` for `device_id` until `expires_ms`, replacing (and
+ * wiping) any other; the table owns it from here. */
+void session_table_put(session_table *table, int64_t device_id, dala_session *session,
+                       int64_t expires_ms, int64_t now_ms);
+/* Takes the device's live session out of the table (the caller owns it
+ * until it puts it back). DALA_ESESSION if there is none or it expired. */
+int session_table_take(dala_session **out, int64_t *expires_ms, session_table *table,
+                       int64_t device_id, int64_t now_ms);
 
 /* --- database (db.c) ---------------------------------------------------- */
 

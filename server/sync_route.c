@@ -1,6 +1,7 @@
 /* sync_route.c - POST /v1/sync: one round trip that opens the device's
  * sealed HELLO, applies its push, reads its next pull page and answers
- * with a sealed REPLY. The device is known by the id in the frame header
+ * with a sealed REPLY; or, within a live session (sessions.c), the same
+ * with DATA frames both ways and no handshake. The device is known by the id in the frame header
  * and proven by its key (the frame opens only with the key enrolled for
  * that id); its unit comes from the server's records. Errors are plain
  * JSON answers with a status that says what went wrong. */
@@ -18,6 +19,8 @@ typedef struct sync_call {
     server_device device;
     dala_frame_header header;
     dala_handshake *handshake;
+    dala_session *session; /* a DATA round trip, or the one a handshake made */
+    int64_t session_expires_ms;
     dala_buf frame, body, answer, pull, reply;
     dala_sync_request request;
     push_result push;
@@ -32,6 +35,41 @@ static double now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
+/* Opens the frame: a HELLO through a fresh handshake, a DATA frame through
+ * the device's live session. */
+static int open_frame(sync_call *call)
+{
+    if (call->header.frame_type == DALA_FRAME_DATA) {
+        int rc = session_table_take(&call->session, &call->session_expires_ms, call->server->sessions,
+                                    call->device.id, (int64_t)now_ms());
+        if (!rc) rc = dala_session_open(call->session, &call->body, NULL, call->frame.data,
+                                        call->frame.len, DALA_MAX_BODY_BYTES);
+        return rc;
+    }
+    if (call->header.frame_type != DALA_FRAME_HELLO)
+        return dala_error_set(DALA_ECORRUPT, "sync: expected a HELLO or DATA frame, got type %u",
+                              call->header.frame_type);
+    int rc = dala_handshake_new(&call->handshake, 0, &call->server->keys, call->device.public_key, NULL);
+    if (!rc) rc = dala_handshake_read(call->handshake, &call->body, NULL, call->frame.data,
+                                      call->frame.len, DALA_MAX_BODY_BYTES);
+    return rc;
+}
+
+/* Seals the answer as a REPLY (then keeps the new session) or as DATA. */
+static int seal_answer(sync_call *call)
+{
+    dala_frame_header header = call->header;
+    header.compression = DALA_COMPRESS_DEFLATE;
+    header.schema_version = DALA_SCHEMA_VERSION;
+    if (call->session)
+        return dala_session_seal(call->session, &call->reply, &header, call->answer.data, call->answer.len);
+    int rc = dala_handshake_write(call->handshake, &call->reply, &header, call->answer.data,
+                                  call->answer.len);
+    if (!rc && dala_session_new(&call->session, call->handshake) == DALA_OK)
+        call->session_expires_ms = (int64_t)now_ms() + DALA_SESSION_SECONDS * 1000;
+    return rc;
+}
+
 /* Reads, parses and opens the frame, and decodes the request. */
 static int open_request(sync_call *call)
 {
@@ -39,9 +77,6 @@ static int open_request(sync_call *call)
     if (cap > DALA_MAX_FRAME_BYTES) cap = DALA_MAX_FRAME_BYTES;
     int rc = http_read_body(call->conn, &call->frame, cap);
     if (!rc) rc = dala_frame_header_parse(&call->header, call->frame.data, call->frame.len);
-    if (!rc && call->header.frame_type != DALA_FRAME_HELLO)
-        rc = dala_error_set(DALA_ECORRUPT, "sync: expected a HELLO frame, got type %u",
-                            call->header.frame_type);
     if (!rc && call->header.schema_version != DALA_SCHEMA_VERSION)
         rc = dala_error_set(DALA_ESCHEMA, "sync: schema version %u is not served here (this server: %d); "
                             "update the device", call->header.schema_version, DALA_SCHEMA_VERSION);
@@ -51,9 +86,7 @@ static int open_request(sync_call *call)
         call->status = 403;
         return dala_error_set(DALA_EAUTH, "sync: device %lld is revoked", (long long)call->device.id);
     }
-    if (!rc) rc = dala_handshake_new(&call->handshake, 0, &call->server->keys, call->device.public_key, NULL);
-    if (!rc) rc = dala_handshake_read(call->handshake, &call->body, NULL, call->frame.data,
-                                      call->frame.len, DALA_MAX_BODY_BYTES);
+    if (!rc) rc = open_frame(call);
     if (!rc) rc = dala_sync_request_decode(&call->request, call->body.data, call->body.len);
     return rc;
 }
@@ -72,11 +105,7 @@ static int answer_request(sync_call *call)
     if (!rc) rc = server_read_pull(&response, &call->pull, &call->cursors, call->db, &call->device,
                                    &call->request, call->server->options.max_pull_changes);
     if (!rc) rc = dala_sync_response_encode(&call->answer, &response);
-    dala_frame_header header = call->header;
-    header.compression = DALA_COMPRESS_DEFLATE;
-    header.schema_version = DALA_SCHEMA_VERSION;
-    if (!rc) rc = dala_handshake_write(call->handshake, &call->reply, &header, call->answer.data,
-                                       call->answer.len);
+    if (!rc) rc = seal_answer(call);
     if (!rc) {
         sqlite3_stmt *stmt = server_stmt_get(call->db, STMT_DEVICE_SET_SYNCED);
         if (stmt) {
@@ -91,6 +120,11 @@ static int answer_request(sync_call *call)
 
 static void sync_call_free(sync_call *call)
 {
+    /* A session goes back for the device's next sync, whatever happened:
+     * a forged frame must not cost the device its session. */
+    if (call->session)
+        session_table_put(call->server->sessions, call->device.id, call->session,
+                          call->session_expires_ms, (int64_t)now_ms());
     dala_handshake_free(call->handshake);
     dala_buf_free(&call->frame);
     dala_buf_free(&call->body);

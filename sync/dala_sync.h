@@ -39,7 +39,8 @@ typedef enum dala_err {
     DALA_ELIMIT = -8,    /* a size or count limit was exceeded */
     DALA_ECLOCK = -9,    /* a timestamp too far ahead of local time */
     DALA_ECRYPTO = -10,  /* the crypto library failed (entropy, internal) */
-    DALA_ENOTFOUND = -11 /* the thing asked for does not exist */
+    DALA_ENOTFOUND = -11, /* the thing asked for does not exist */
+    DALA_ESESSION = -12   /* the sync session expired or is unknown: handshake again */
 } dala_err;
 
 /* Static English text for a code; never NULL, also for unknown codes. */

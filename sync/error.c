@@ -23,6 +23,7 @@ const char *dala_strerror(int code)
     case DALA_ECLOCK: return "timestamp too far ahead";
     case DALA_ECRYPTO: return "cryptographic library failure";
     case DALA_ENOTFOUND: return "not found";
+    case DALA_ESESSION: return "sync session expired";
     default: return "unknown error";
     }
 }

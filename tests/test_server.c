@@ -358,7 +358,70 @@ done:
     harness_stop(&h);
 }
 
+static void test_server_session_serves_data_frames_and_refuses_replays(void)
+{
+    harness h;
+    raw_device dev;
+    if (harness_start(&h, 0)) return;
+    if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
+    dala_buf empty = DALA_BUF_INIT, frame = DALA_BUF_INIT, body = DALA_BUF_INIT, error = DALA_BUF_INIT;
+    CHECK_OK(dala_batch_encode(&empty, 1, 0, NULL, 0));
+    dala_sync_request request = {0, 100, 0, NULL, empty.data, empty.len};
+
+    /* Before any handshake there is no session: told to handshake. */
+    dala_buf request_bytes = DALA_BUF_INIT;
+    CHECK_OK(dala_sync_request_encode(&request_bytes, &request));
+    dala_frame_header header = {DALA_PROTOCOL_VERSION, DALA_FRAME_DATA, DALA_SUITE_AES256GCM,
+                                DALA_COMPRESS_DEFLATE, 1, dev.id, 1, 0};
+    dala_handshake *hs = NULL;
+    seal_request(&hs, &frame, &dev, &request);
+    CHECK_EQ_INT(post_frame(&h, hs, &frame, &body, NULL), 200);
+    dala_session *session = NULL;
+    CHECK_OK(dala_session_new(&session, hs));
+
+    /* Within the session: a DATA frame, answered with DATA. */
+    dala_buf_reset(&frame);
+    CHECK_OK(dala_session_seal(session, &frame, &header, request_bytes.data, request_bytes.len));
+    dala_buf answer = DALA_BUF_INIT;
+    int status = 0;
+    CHECK_EQ_INT(harness_post(&h, "/v1/sync", "application/octet-stream", frame.data, frame.len,
+                              &status, &answer), 0);
+    CHECK_EQ_INT(status, 200);
+    dala_buf_reset(&body);
+    CHECK_OK(dala_session_open(session, &body, NULL, answer.data, answer.len, 1 << 20));
+    dala_sync_response response;
+    CHECK_OK(dala_sync_response_decode(&response, body.data, body.len));
+    CHECK_EQ_U64(response.pull_unit_id, (uint64_t)h.unit_a);
+    dala_sync_response_clear(&response);
+
+    /* The same DATA frame again: a replay, refused. */
+    CHECK_EQ_INT(post_frame(&h, NULL, &frame, &body, &error), 401);
+
+    /* A DATA frame of a session the server never made: refused. */
+    raw_device other;
+    CHECK_EQ_INT(enroll(&h, &other, h.officer_a2, h.unit_a), 0);
+    header.device_id = other.id;
+    dala_buf_reset(&frame);
+    CHECK_OK(dala_session_seal(session, &frame, &header, request_bytes.data, request_bytes.len));
+    dala_buf_reset(&error);
+    CHECK_EQ_INT(post_frame(&h, NULL, &frame, &body, &error), 401);
+    dala_buf_append(&error, "", 1);
+    CHECK(strstr((const char *)error.data, "ESESSION") != NULL);
+
+    dala_session_free(session);
+    dala_handshake_free(hs);
+    dala_buf_free(&answer);
+    dala_buf_free(&request_bytes);
+    dala_buf_free(&empty);
+    dala_buf_free(&frame);
+    dala_buf_free(&body);
+    dala_buf_free(&error);
+done:
+    harness_stop(&h);
+}
+
 const dala_test server_tests[] = {
+    {"server_session_serves_data_frames_and_refuses_replays", test_server_session_serves_data_frames_and_refuses_replays},
     {"server_health_and_unknown_paths_answer_json", test_server_health_and_unknown_paths_answer_json},
     {"server_enrolment_code_works_once", test_server_enrolment_code_works_once},
     {"server_refuses_malformed_oversized_and_tampered_frames", test_server_refuses_malformed_oversized_and_tampered_frames},
