@@ -42,8 +42,9 @@ int server_device_load(server_device *out, server_conn *conn, int64_t device_id)
     memset(out, 0, sizeof *out);
     sqlite3_bind_int64(stmt, 1, device_id);
     int step = sqlite3_step(stmt);
+    /* Worded as a failed tag, so the answer does not tell which ids exist. */
     if (step == SQLITE_DONE)
-        return dala_error_set(DALA_EAUTH, "sync: device %lld is not enrolled here", (long long)device_id);
+        return dala_error_set(DALA_EAUTH, "sync: the frame does not open (unknown device or wrong key)");
     if (step != SQLITE_ROW || sqlite3_column_bytes(stmt, 2) != DALA_KEY_BYTES)
         return server_db_error(conn->db, "load device");
     out->id = device_id;
@@ -182,6 +183,11 @@ static int apply_change(apply_context *ctx, size_t index)
 {
     char reason[MAX_REASON] = "";
     int exists = 0, rc;
+    if (ctx->change->device_id != (uint64_t)ctx->device->id) {
+        snprintf(reason, sizeof reason, "the change names device %llu, but device %lld sent it",
+                 (unsigned long long)ctx->change->device_id, (long long)ctx->device->id);
+        return reject(ctx, index, DALA_EAUTH, reason);
+    }
     if (server_hlc_receive(ctx->server, ctx->change->hlc)) {
         snprintf(reason, sizeof reason, "the device's clock is too far ahead of the server's");
         return reject(ctx, index, DALA_ECLOCK, reason);
@@ -270,9 +276,14 @@ int server_apply_push(push_result *result, dala_server *server, server_conn *con
 {
     memset(result, 0, sizeof *result);
     result->acked_batch_seq = device->last_batch_seq;
+    if (push_len == 0) return DALA_OK; /* a pull only */
     dala_batch *batch = NULL;
     int rc = dala_batch_decode(&batch, push, push_len, DALA_MAX_CHANGES_PER_BATCH);
     if (rc) return rc;
+    if (batch->change_count && batch->batch_seq == 0) {
+        dala_batch_free(batch);
+        return dala_error_set(DALA_ECORRUPT, "sync: a push of changes needs a batch number above 0");
+    }
     if (batch->change_count == 0 || batch->batch_seq <= device->last_batch_seq) {
         rc = batch->change_count ? repeat_answer(result, conn, device, batch->batch_seq) : DALA_OK;
         dala_batch_free(batch);

@@ -103,7 +103,8 @@ static int read_rows(page *p, server_conn *conn, uint64_t unit_id, uint64_t curs
     int rc = DALA_OK, step;
     *has_more = 0;
     while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (p->row_count == limit) {
+        /* A page holds at most `limit` changes; one record may add several. */
+        if (p->row_count == limit || p->change_count >= limit) {
             *has_more = 1;
             break;
         }

@@ -82,11 +82,12 @@ static int open_request(sync_call *call)
                             "update the device", call->header.schema_version, DALA_SCHEMA_VERSION);
     if (!rc && !(call->db = server_conn_get(call->server))) rc = DALA_EIO;
     if (!rc) rc = server_device_load(&call->device, call->db, (int64_t)call->header.device_id);
+    if (!rc) rc = open_frame(call);
+    /* Only a device that proved its key learns that it is revoked. */
     if (!rc && call->device.is_revoked) {
         call->status = 403;
         return dala_error_set(DALA_EAUTH, "sync: device %lld is revoked", (long long)call->device.id);
     }
-    if (!rc) rc = open_frame(call);
     if (!rc) rc = dala_sync_request_decode(&call->request, call->body.data, call->body.len);
     return rc;
 }

@@ -49,6 +49,9 @@ int dala_sync_response_encode(dala_buf *out, const dala_sync_response *response)
     for (size_t i = 0; !rc && i < response->rejected_count; i++) {
         const dala_change_result *r = &response->rejected[i];
         size_t reason_len = r->reason_len < DALA_MAX_REASON_BYTES ? r->reason_len : DALA_MAX_REASON_BYTES;
+        /* Never cut a UTF-8 sequence: back off its continuation bytes. */
+        while (reason_len < r->reason_len && reason_len > 0 && (r->reason[reason_len] & 0xc0) == 0x80)
+            reason_len--;
         rc = dala_buf_put_varint(out, r->index);
         if (!rc) rc = dala_buf_put_varint(out, (uint64_t)-(int64_t)r->code);
         if (!rc) rc = put_blob(out, (const uint8_t *)r->reason, reason_len);

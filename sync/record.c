@@ -183,6 +183,10 @@ static void decode_record_field(dala_reader *r, dala_record *out, const dala_rec
         field.version.hlc = dala_read_u64be(r);
         field.version.device_id = dala_read_varint(r);
         field.seq = dala_read_varint(r);
+        if (!r->err && same_stamp(&field, stamp)) {
+            dala_reader_fail(r, DALA_ECORRUPT, "field %s repeats the default version (non-canonical)", name);
+            return;
+        }
     }
     field.value.type = (dala_value_type)(tag & TAG_TYPE_MASK);
     dala_value_decode(r, &field.value, name);
@@ -208,6 +212,9 @@ int dala_record_decode(dala_record *out, const uint8_t *data, size_t len)
     for (size_t i = 0; i < count && !r.err; i++) decode_record_field(&r, out, &stamp);
     if (!r.err && dala_reader_remaining(&r))
         dala_reader_fail(&r, DALA_ECORRUPT, "%zu trailing bytes", dala_reader_remaining(&r));
+    const dala_record_field *latest = r.err ? NULL : latest_field(out);
+    if (latest && !same_stamp(latest, &stamp))
+        dala_reader_fail(&r, DALA_ECORRUPT, "the default version is not the latest (non-canonical)");
     if (r.err) dala_record_clear(out);
     return r.err;
 }

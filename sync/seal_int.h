@@ -9,7 +9,7 @@
  *    4      1    protocol_version 1
  *    5      1    frame_type       1 HELLO, 2 REPLY, 3 DATA
  *    6      1    suite            1 AES-256-GCM, 2 ChaCha20-Poly1305
- *    7      1    compression      0 none, 1 raw deflate (RFC 1951, level 6)
+ *    7      1    compression      0 none, 1 raw deflate (RFC 1951, level 4)
  *    8      4    schema_version   u32
  *   12      8    device_id        u64
  *   20      4    key_epoch        u32
