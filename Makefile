@@ -18,7 +18,7 @@ SYNC_SRC = $(sort $(wildcard sync/*.c))
 SERVER_SRC = $(filter-out server/main.c,$(sort $(wildcard server/*.c)))
 SCHEMA_OBJ = $(BUILD)/schema/migrate.o $(BUILD)/schema/server_migrations.o
 TEST_SUITES = $(sort $(wildcard tests/test_*.c))
-TEST_SUPPORT = tests/run_tests.c tests/records_gen.c tests/vector_file.c tests/codec_sample.c tests/server_harness.c
+TEST_SUPPORT = tests/run_tests.c tests/records_gen.c tests/vector_file.c tests/codec_sample.c tests/server_harness.c tests/raw_client.c
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 
 SYNC_OBJ = $(SYNC_SRC:%.c=$(BUILD)/%.o)

@@ -1,8 +1,8 @@
 /* server_harness.c - see server_harness.h. */
 #include "server_harness.h"
+#include "raw_client.h"
 #include "testhelp.h"
 
-#include <civetweb.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,22 +67,5 @@ int harness_revoke(harness *h, int64_t device_id)
 int harness_post(harness *h, const char *path, const char *content_type, const void *body,
                  size_t len, int *status, dala_buf *answer)
 {
-    char error[256];
-    struct mg_connection *conn = mg_connect_client("127.0.0.1", h->port, 0, error, sizeof error);
-    if (!conn) return -1;
-    mg_printf(conn,
-              "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-              "Connection: close\r\n\r\n",
-              path, content_type, len);
-    if (len) mg_write(conn, body, len);
-    int rc = -1;
-    if (mg_get_response(conn, error, sizeof error, 10000) >= 0) {
-        *status = mg_get_response_info(conn)->status_code;
-        char chunk[4096];
-        int n;
-        while ((n = mg_read(conn, chunk, sizeof chunk)) > 0) dala_buf_append(answer, chunk, (size_t)n);
-        rc = 0;
-    }
-    mg_close_connection(conn);
-    return rc;
+    return raw_post(h->port, path, content_type, body, len, status, answer);
 }

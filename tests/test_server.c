@@ -3,6 +3,7 @@
  * malformed, tampered, replayed, oversized or out-of-scope request gets a
  * clear error and changes nothing, a re-sent batch is applied once, a
  * refused change does not block the rest, and a revoked device is refused. */
+#include "raw_client.h"
 #include "server_harness.h"
 #include "testhelp.h"
 
@@ -10,68 +11,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-typedef struct raw_device {
-    dala_keypair keys;
-    uint64_t id;
-    uint8_t server_public[DALA_KEY_BYTES];
-} raw_device;
-
 static int enroll(harness *h, raw_device *dev, int64_t user, int64_t unit)
 {
-    char code[32], body[256], hex[65];
-    CHECK_OK(dala_keypair_generate(&dev->keys));
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", dev->keys.public_key[i]);
+    char code[32];
     if (harness_code(h, code, user, unit)) return -1;
-    int n = snprintf(body, sizeof body, "code=%s&public_key=%s", code, hex);
-    dala_buf answer = DALA_BUF_INIT;
-    int status = 0;
-    CHECK_EQ_INT(harness_post(h, "/v1/enroll", "application/x-www-form-urlencoded", body, (size_t)n,
-                              &status, &answer), 0);
-    CHECK_EQ_INT(status, 200);
-    dala_buf_append(&answer, "", 1);
-    const char *text = (const char *)answer.data;
-    const char *id = text ? strstr(text, "\"device_id\":") : NULL;
-    const char *key = text ? strstr(text, "\"server_public_key\":\"") : NULL;
-    int rc = -1;
-    if (id && key) {
-        dev->id = strtoull(id + 12, NULL, 10);
-        key += 21;
-        for (int i = 0; i < 32; i++) {
-            unsigned byte;
-            sscanf(key + 2 * i, "%2x", &byte);
-            dev->server_public[i] = (uint8_t)byte;
-        }
-        rc = 0;
-    }
-    dala_buf_free(&answer);
+    int rc = raw_enroll(dev, h->port, code);
+    CHECK_EQ_INT(rc, 0);
     return rc;
 }
 
-/* Seals a request as a HELLO for `dev` into `frame`; keeps the handshake. */
 static void seal_request(dala_handshake **hs, dala_buf *frame, const raw_device *dev,
                          const dala_sync_request *request)
 {
-    dala_buf body = DALA_BUF_INIT;
-    dala_frame_header header = {DALA_PROTOCOL_VERSION, DALA_FRAME_HELLO, DALA_SUITE_AES256GCM,
-                                DALA_COMPRESS_DEFLATE, 1, dev->id, 1, 0};
-    CHECK_OK(dala_sync_request_encode(&body, request));
-    CHECK_OK(dala_handshake_new(hs, 1, &dev->keys, dev->server_public, NULL));
-    CHECK_OK(dala_handshake_write(*hs, frame, &header, body.data, body.len));
-    dala_buf_free(&body);
+    CHECK_OK(raw_seal_request(hs, frame, dev, request));
 }
 
-/* Posts a sealed HELLO; on 200 opens the REPLY into `body`. */
 static int post_frame(harness *h, dala_handshake *hs, const dala_buf *frame, dala_buf *body,
                       dala_buf *error)
 {
-    dala_buf answer = DALA_BUF_INIT;
-    int status = 0;
-    CHECK_EQ_INT(harness_post(h, "/v1/sync", "application/octet-stream", frame->data, frame->len,
-                              &status, &answer), 0);
-    if (status == 200 && hs) CHECK_OK(dala_handshake_read(hs, body, NULL, answer.data, answer.len, 1 << 26));
-    if (status != 200 && error) dala_buf_append(error, answer.data, answer.len);
-    dala_buf_free(&answer);
-    return status;
+    return raw_post_frame(h->port, hs, frame, body, error);
 }
 
 /* One field visit change of `id_seed`, with `purpose` (NULL: leave it out). */
@@ -104,22 +62,10 @@ static int count_records(harness *h, const char *where)
     return count;
 }
 
-/* Pushes `changes` as batch `seq` and decodes the answer into `response`
- * (which borrows from `body`). Returns the HTTP status. */
 static int push(harness *h, const raw_device *dev, uint64_t seq, const dala_change *changes,
                 size_t count, dala_buf *body, dala_sync_response *response)
 {
-    dala_buf batch = DALA_BUF_INIT, frame = DALA_BUF_INIT;
-    dala_handshake *hs = NULL;
-    CHECK_OK(dala_batch_encode(&batch, 1, seq, changes, count));
-    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len};
-    seal_request(&hs, &frame, dev, &request);
-    int status = post_frame(h, hs, &frame, body, NULL);
-    if (status == 200) CHECK_OK(dala_sync_response_decode(response, body->data, body->len));
-    dala_handshake_free(hs);
-    dala_buf_free(&batch);
-    dala_buf_free(&frame);
-    return status;
+    return raw_push(h->port, dev, seq, changes, count, body, response);
 }
 
 static void test_server_health_and_unknown_paths_answer_json(void)
