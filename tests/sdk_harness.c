@@ -305,18 +305,18 @@ void fake_server_free(fake_server *server)
 
 /* --- stores ----------------------------------------------------------------- */
 
-const char *harness_path(const char *dir, const char *name)
+const char *sdk_path(const char *dir, const char *name)
 {
     static char path[600];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     return path;
 }
 
-int harness_open_enrolled(dala_store **out, fake_server *server, const char *dir)
+int sdk_open_enrolled(dala_store **out, fake_server *server, const char *dir)
 {
     dala_enroll_options options = DALA_ENROLL_OPTIONS_INIT;
     options.transport = &server->transport;
-    int rc = dala_store_open(out, harness_path(dir, "dala.db"));
+    int rc = dala_store_open(out, sdk_path(dir, "dala.db"));
     if (!rc) rc = dala_store_enroll(*out, "http://fake.test:8080/", FAKE_ENROLL_CODE, &options);
     if (rc) {
         dala_store_close(*out);
@@ -325,7 +325,7 @@ int harness_open_enrolled(dala_store **out, fake_server *server, const char *dir
     return rc;
 }
 
-long long harness_sql(const char *db_path, const char *sql)
+long long sdk_sql(const char *db_path, const char *sql)
 {
     sqlite3 *db;
     sqlite3_stmt *stmt;

@@ -73,14 +73,14 @@ void fake_server_free(fake_server *server);
 int fake_server_add_change(fake_server *server, const dala_change *change);
 
 /* Opens `dir`/dala.db and enrols it with the fake. */
-int harness_open_enrolled(dala_store **out, fake_server *server, const char *dir);
+int sdk_open_enrolled(dala_store **out, fake_server *server, const char *dir);
 
 /* A path under `dir`, in a static buffer (one at a time). */
-const char *harness_path(const char *dir, const char *name);
+const char *sdk_path(const char *dir, const char *name);
 
 /* Runs an SQL statement on a store file through a second connection (to
  * look at rows, or to plant a fault); returns the first column of the
  * first row as an integer, or -1 on failure. */
-long long harness_sql(const char *db_path, const char *sql);
+long long sdk_sql(const char *db_path, const char *sql);
 
 #endif /* DALA_SDK_HARNESS_H */

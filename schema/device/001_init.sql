@@ -1,7 +1,7 @@
 -- 001_init.sql - the device database of libdala (client-sdk/), one file
--- per tablet. Migrations are numbered and forward-only; client-sdk/store.c
--- applies the missing ones on open, each in its own transaction, and
--- records them in schema_migration.
+-- per tablet. Migrations are numbered and forward-only; the store applies
+-- the missing ones on open (schema/migrate.c: each in its own transaction,
+-- PRAGMA user_version holds the last one applied).
 --
 -- Records are stored one row each, with their fields and per-field
 -- versions in one compact blob (sync/record.c), as the server keeps them.

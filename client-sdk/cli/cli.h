@@ -1,0 +1,62 @@
+/* cli.h - shared parts of the `dala` command (client-sdk/cli/): the
+ * commands, argument helpers, and output helpers. The command uses only
+ * the public dala.h, as a tablet app would: it is the SDK's reference app
+ * and the test driver of the end-to-end tests. */
+#ifndef DALA_CLI_H
+#define DALA_CLI_H
+
+#include "dala.h"
+
+#include <stdio.h>
+
+/* Exit codes. */
+#define CLI_OK 0
+#define CLI_FAILED 1
+#define CLI_USAGE 2
+
+/* What every command gets: the store path and its arguments after the
+ * command name. The store is opened by the command (cli_open_store). */
+typedef struct cli_context {
+    const char *store_path;
+    int argc;
+    char **argv;
+} cli_context;
+
+int cli_enroll(cli_context *cli);
+int cli_capture(cli_context *cli);
+int cli_list(cli_context *cli);
+int cli_show(cli_context *cli);
+int cli_void(cli_context *cli);
+int cli_sync(cli_context *cli);
+int cli_status(cli_context *cli);
+
+/* Prints "dala: <what>" and the usage of `command` to stderr; returns
+ * CLI_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "dala: <dala_errmsg()>" (or the code's text) to stderr; returns
+ * CLI_FAILED. */
+int cli_fail(int code);
+/* The usage text of one command, or of all when `command` is NULL. */
+void cli_print_usage(FILE *out, const char *command);
+
+/* Matches argv[*i] against "--name VALUE" or "--name=VALUE"; on a match
+ * sets *value, advances *i past what it used and returns 1; returns -1
+ * when the value is missing, 0 when argv[*i] is another argument. */
+int cli_option(int argc, char **argv, int *i, const char *name, const char **value);
+
+/* Opens the store; unless `create` is set, a missing file is an error
+ * that tells how to make one. Returns CLI_OK or an exit code. */
+int cli_open_store(dala_store **out, const cli_context *cli, int create);
+
+/* Appends `text` to `out` (malloc'd, grown as needed) as a JSON string. */
+int cli_json_string(char **out, size_t *len, size_t *alloc, const char *text);
+/* Appends raw text. */
+int cli_append(char **out, size_t *len, size_t *alloc, const char *text);
+
+/* Prints compact JSON indented by two spaces per level. */
+void cli_print_json_pretty(FILE *out, const char *json);
+
+/* "2026-11-24 19:04 +05" in local time, from Unix milliseconds. */
+void cli_format_time(char out[64], uint64_t unix_ms);
+
+#endif /* DALA_CLI_H */

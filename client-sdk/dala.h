@@ -1,0 +1,407 @@
+/* dala.h - libdala, the one header a tablet app includes.
+ *
+ * libdala keeps a device's records in a local SQLite file (the store),
+ * queues every local write in an outbox in the same transaction, and
+ * reconciles with dala-server through sealed, compressed sync round trips
+ * (docs/http-api.md, docs/protocol.md). The app never sees SQLite, zlib or
+ * mbedTLS: this header needs only <stddef.h> and <stdint.h>.
+ *
+ * Conventions (STYLE.md): functions return DALA_OK (0) or a negative
+ * DALA_E* code; dala_strerror() names the code and dala_errmsg() gives the
+ * detail of the last failure on this thread (what was attempted, on what,
+ * why; never record contents). Results come back through a first `out`
+ * parameter; what comes back through `**out` or a malloc'd pointer belongs
+ * to the caller (free it with dala_free); a `const char *` inside a result
+ * struct is borrowed until the next call on the same store. Inputs are
+ * copied. A store is used by one thread at a time; two stores (even on the
+ * same file, in two processes) may be used at once.
+ *
+ * If an app also includes dala_sync.h (libdala_sync's own header), it must
+ * include it before this one: both declare the result codes. */
+#ifndef DALA_H
+#define DALA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+#ifndef DALA_SYNC_H
+/* The result codes of libdala_sync (sync/dala_sync.h), repeated here so an
+ * app needs only this header. Append-only: never renumbered or reused. */
+typedef enum dala_err {
+    DALA_OK = 0,
+    DALA_ENOMEM = -1,    /* an allocation failed */
+    DALA_EIO = -2,       /* a file, the network or the server failed */
+    DALA_ECORRUPT = -3,  /* malformed input: truncated, overlong, trailing bytes */
+    DALA_EAUTH = -4,     /* authentication failed: unknown or revoked device, bad key */
+    DALA_ECONFLICT = -5, /* the operation lost to a concurrent one */
+    DALA_ESCHEMA = -6,   /* an unknown or unsupported version: update the app */
+    DALA_EINVAL = -7,    /* a bad argument from the caller */
+    DALA_ELIMIT = -8,    /* a size or count limit was exceeded */
+    DALA_ECLOCK = -9,    /* a timestamp too far ahead of local time */
+    DALA_ECRYPTO = -10,  /* the crypto library failed (entropy, internal) */
+    DALA_ENOTFOUND = -11, /* the thing asked for does not exist */
+    DALA_ESESSION = -12   /* the sync session expired or is unknown: handshake again */
+} dala_err;
+
+/* Static English text for a code; never NULL, also for unknown codes. */
+const char *dala_strerror(int code);
+
+/* The detail of the last failure on this thread; "" when nothing has
+ * failed yet. Borrowed until the next failing call on this thread. */
+const char *dala_errmsg(void);
+#endif
+
+/* Frees memory that libdala handed to the caller (JSON texts). NULL is
+ * fine. */
+void dala_free(void *memory);
+
+/* ----------------------------------------------------------------- store */
+
+/* A local store: one SQLite file holding the device's records, its outbox
+ * of unsent changes, its pull cursors and its enrolment (keys and ids). */
+typedef struct dala_store dala_store;
+
+/**
+ * Opens (creating if needed, with mode 0600) and migrates a store.
+ *
+ * The file runs in WAL mode with synchronous=FULL and a busy timeout, so a
+ * write that returned DALA_OK survives power loss, and a second process
+ * (the `dala` command beside an app) waits instead of failing. Pending
+ * schema migrations (schema/device/) are applied, each in its own
+ * transaction.
+ *
+ * @param[out] out  the open store, or NULL on failure; close it with
+ *                  dala_store_close.
+ * @param path      the file's path; copied.
+ * @return DALA_OK, DALA_EINVAL (NULL argument), DALA_EIO (cannot open or
+ *         write the file), DALA_ECORRUPT (not a database), DALA_ESCHEMA
+ *         (the file was migrated by a newer build), DALA_ENOMEM.
+ */
+int dala_store_open(dala_store **out, const char *path);
+
+/* Closes the store, wiping its copies of key material. NULL is fine. */
+void dala_store_close(dala_store *store);
+
+/* --------------------------------------------------------------- transport */
+
+/* How the SDK sends an HTTP POST. NULL everywhere a transport is taken
+ * means the built-in one (CivetWeb's client, plain http://; sync frames
+ * are sealed end to end, so they need no TLS). An app passes its own to
+ * use the platform's HTTP stack, a proxy, or TLS for enrolment. */
+#define DALA_TRANSPORT_VERSION 1
+
+typedef struct dala_transport {
+    int version; /* DALA_TRANSPORT_VERSION */
+    /**
+     * POSTs `body` to `url` ("http://host:port/v1/sync") and returns the
+     * answer of any HTTP status.
+     *
+     * @param context       the struct's context, untouched.
+     * @param url           the full URL; borrowed for the call.
+     * @param content_type  the body's media type; borrowed.
+     * @param body          `body_len` bytes; borrowed.
+     * @param[out] status_out    the HTTP status code.
+     * @param[out] response_out  the response body, malloc'd (freed by the
+     *                           SDK with free()); may be NULL when empty.
+     * @param[out] response_len_out  its length.
+     * @param max_response_bytes  a longer body must fail with DALA_ELIMIT.
+     * @param timeout_ms    the longest wait for the answer.
+     * @return DALA_OK when an HTTP answer arrived (whatever its status);
+     *         DALA_EIO when the server could not be reached or the
+     *         connection failed (record why with dala_transport_error);
+     *         DALA_ELIMIT, DALA_ENOMEM.
+     */
+    int (*post)(void *context, const char *url, const char *content_type, const void *body,
+                size_t body_len, int *status_out, void **response_out, size_t *response_len_out,
+                size_t max_response_bytes, int timeout_ms);
+    void *context;
+} dala_transport;
+
+/* For transports: records `detail` as this thread's dala_errmsg() (e.g.
+ * "cannot reach 10.0.0.5:8080: connection refused") and returns `code`,
+ * so a failing post reads `return dala_transport_error(DALA_EIO, why);`. */
+int dala_transport_error(int code, const char *detail);
+
+/* --------------------------------------------------------------- enrolment */
+
+#define DALA_ENROLL_OPTIONS_VERSION 1
+
+typedef struct dala_enroll_options {
+    int version;                        /* DALA_ENROLL_OPTIONS_VERSION */
+    const dala_transport *transport;    /* NULL: the built-in one */
+    const char *expected_server_key;    /* NULL, or the server key's hex (or a
+                                           prefix of at least 16 digits) learnt
+                                           out of band; enrolment fails with
+                                           DALA_EAUTH if the answer differs */
+    int timeout_ms;                     /* 0: 30000 */
+} dala_enroll_options;
+
+#define DALA_ENROLL_OPTIONS_INIT {DALA_ENROLL_OPTIONS_VERSION, NULL, NULL, 0}
+
+/**
+ * Enrols this store as a device: generates an X25519 key pair, redeems the
+ * single-use `code` at `server_url` (POST /v1/enroll), and keeps the
+ * answer (device id, unit, officer, the server's public key, key epoch,
+ * server epoch), the URL and the device's secret key in the store, in one
+ * transaction.
+ *
+ * Known limit: the secret key lies in the SQLite file as it is; a tablet
+ * app should keep the file in app-private storage with platform disk
+ * encryption (a keystore-wrapping hook is planned).
+ *
+ * @param store       an open store that is not enrolled yet.
+ * @param server_url  "http://host:port" (a trailing "/" is dropped); copied.
+ * @param code        the enrolment code an administrator gave; copied.
+ * @param options     NULL for the defaults.
+ * @return DALA_OK; DALA_EINVAL (bad URL or code, store already enrolled);
+ *         DALA_EAUTH (the server refused the code: unknown, used or
+ *         expired; or its key differs from expected_server_key);
+ *         DALA_ELIMIT (too many failed attempts: wait); DALA_EIO (server
+ *         unreachable or an unexpected answer); DALA_ECORRUPT (the answer
+ *         is not the documented JSON); DALA_ECRYPTO, DALA_ENOMEM.
+ */
+int dala_store_enroll(dala_store *store, const char *server_url, const char *code,
+                      const dala_enroll_options *options);
+
+/* ----------------------------------------------------------------- records */
+
+/* A record id as text: 36 characters plus the NUL. */
+#define DALA_ID_TEXT_BYTES 37
+
+/* Limits a record write must keep. */
+#define DALA_RECORD_MAX_FIELDS 256
+#define DALA_RECORD_MAX_VALUE_BYTES ((size_t)1 << 20)
+
+/**
+ * Saves fields of one record and queues the change for the next sync, in
+ * one transaction: once this returns DALA_OK the change survives power
+ * loss. The change carries, per field, the version the device had
+ * (base_hlc), so the server can merge it with concurrent edits.
+ *
+ * `fields_json` is a JSON object: null, true/false (stored as 1/0),
+ * integers, reals and strings become the field's value; arrays and
+ * objects are stored as their JSON text. Field names are [a-z][a-z0-9_]*
+ * of at most 63 bytes, 1 to DALA_RECORD_MAX_FIELDS of them, each once;
+ * strings are valid UTF-8 of at most DALA_RECORD_MAX_VALUE_BYTES, without
+ * NUL; one change is at most 8 MiB encoded. Then the record rules the
+ * server applies again (libdala_sync's dala_change_validate) are checked:
+ * known fields of the right type, allowed values, dates YYYY-MM-DD not
+ * after today (local time), and on a new record the required fields.
+ *
+ * @param[out] id_out  the record's id as text (DALA_ID_TEXT_BYTES bytes);
+ *                     may be NULL; "" on failure.
+ * @param store        an enrolled store.
+ * @param table        a table devices write (dala_table_is_writable),
+ *                     e.g. "field_visit".
+ * @param record_id    the record's UUID text, either case; NULL mints a
+ *                     new UUIDv7 (a new record).
+ * @param fields_json  the changed fields; copied.
+ * @return DALA_OK; DALA_EINVAL (unknown table, bad id or JSON, a field
+ *         the rules refuse, a record of another table, a store not
+ *         enrolled: dala_errmsg() names the field, never its value);
+ *         DALA_ELIMIT (too many fields, a value or change too long);
+ *         DALA_EIO, DALA_ENOMEM.
+ */
+int dala_record_put(char *id_out, dala_store *store, const char *table, const char *record_id,
+                    const char *fields_json);
+
+/**
+ * Voids a record: records of legal weight are never deleted once synced,
+ * they are voided with a reason. A put of the field `void_reason`.
+ *
+ * @return as dala_record_put; DALA_ENOTFOUND if the record does not exist;
+ *         DALA_EINVAL for an empty reason.
+ */
+int dala_record_void(dala_store *store, const char *record_id, const char *reason);
+
+/**
+ * Reads one record as a JSON object:
+ *   {"id": "...", "table": "...", "unit_id": 3, "state": "pending",
+ *    "voided": false, "fields": {"name": value, ...},
+ *    "versions": {"name": {"hlc": "123", "time": "2026-...Z",
+ *                          "device_id": 12, "seq": 0}, ...}}
+ * hlc is a decimal string (64 bits do not fit a JSON number exactly);
+ * TEXT fields are strings, BLOB fields base64 strings.
+ *
+ * @param[out] json_out  the text, NUL-terminated; free with dala_free.
+ * @return DALA_OK, DALA_EINVAL, DALA_ENOTFOUND, DALA_EIO, DALA_ECORRUPT,
+ *         DALA_ENOMEM.
+ */
+int dala_record_get_json(char **json_out, dala_store *store, const char *record_id);
+
+/* Where a record stands with the server. */
+typedef enum dala_record_state {
+    DALA_RECORD_SYNCED = 0,  /* every local change is acknowledged */
+    DALA_RECORD_PENDING = 1, /* a change waits for the next sync */
+    DALA_RECORD_REJECTED = 2 /* the server refused a change (dala_rejection_list) */
+} dala_record_state;
+
+/* One record in a listing; strings borrowed for the callback's duration. */
+typedef struct dala_record_info {
+    const char *id;
+    const char *table;
+    uint64_t unit_id;
+    uint64_t updated_ms; /* Unix ms of its latest field version */
+    dala_record_state state;
+    int is_voided;
+} dala_record_info;
+
+/* Called once per record; return non-zero to stop (that value is then
+ * returned by the listing function). */
+typedef int (*dala_record_fn)(void *context, const dala_record_info *info);
+
+/**
+ * Lists records, newest first, without their fields.
+ *
+ * @param table  one table, or NULL for every table.
+ * @return DALA_OK, the callback's non-zero value, DALA_EINVAL, DALA_EIO.
+ */
+int dala_record_list(dala_store *store, const char *table, dala_record_fn fn, void *context);
+
+/* Whether devices may write `table`: a table of the record rules both
+ * ends share (libdala_sync's validation). Tables the server writes
+ * ("conflict") are read-only here. */
+int dala_table_is_writable(const char *table);
+
+/* ------------------------------------------------------- outbox and status */
+
+/* A snapshot of the store. Strings are borrowed until the next call on
+ * the store; "" when unknown. */
+typedef struct dala_status {
+    int is_enrolled;
+    uint64_t device_id;
+    uint64_t unit_id;
+    const char *officer;
+    const char *server_url;
+    uint64_t record_count;
+    uint64_t pending_changes;  /* queued or in flight */
+    uint64_t rejected_changes; /* refused by the server, not yet dismissed */
+    uint64_t conflict_count;   /* conflict records synced down */
+    uint64_t last_sync_ms;     /* Unix ms of the last completed round trip; 0: never */
+} dala_status;
+
+/* Fills `out`. DALA_OK, DALA_EINVAL, DALA_EIO. */
+int dala_store_status(dala_status *out, dala_store *store);
+
+/* A change the server refused. Strings borrowed for the callback. */
+typedef struct dala_rejection {
+    int64_t outbox_id;   /* pass to dala_rejection_dismiss */
+    const char *record_id;
+    const char *table;
+    uint64_t hlc;        /* the change's version */
+    int code;            /* a DALA_E* code from the server */
+    const char *reason;  /* the server's reason; no record contents */
+} dala_rejection;
+
+typedef int (*dala_rejection_fn)(void *context, const dala_rejection *rejection);
+
+/* Lists refused changes, oldest first. DALA_OK, the callback's value,
+ * DALA_EIO. The record keeps its local value; correct it with a new put. */
+int dala_rejection_list(dala_store *store, dala_rejection_fn fn, void *context);
+
+/* Forgets one refused change once the officer has dealt with it.
+ * DALA_OK, DALA_ENOTFOUND (no such refused change), DALA_EIO. */
+int dala_rejection_dismiss(dala_store *store, int64_t outbox_id);
+
+/* A conflict the server resolved: two concurrent edits of one field; the
+ * winner is the record's value, the loser kept here. Strings borrowed for
+ * the callback's duration. */
+typedef struct dala_conflict {
+    const char *conflict_id;  /* the id of the conflict record */
+    const char *record_id;
+    const char *record_table;
+    const char *field;
+    uint64_t winner_hlc;
+    uint64_t winner_device;
+    uint64_t loser_hlc;
+    uint64_t loser_device;
+    const char *loser_value_json; /* the losing value as JSON */
+    const char *status;           /* "open", as the server wrote it; "" if absent */
+} dala_conflict;
+
+typedef int (*dala_conflict_log_fn)(void *context, const dala_conflict *conflict);
+
+/* Lists the conflict log (records of table "conflict" that synced down),
+ * newest first. DALA_OK, the callback's value, DALA_EIO, DALA_ECORRUPT. */
+int dala_conflict_list(dala_store *store, dala_conflict_log_fn fn, void *context);
+
+/* ------------------------------------------------------------------- sync */
+
+/* What a sync is doing, for progress reports. */
+typedef enum dala_sync_phase {
+    DALA_SYNC_PUSH = 1, /* done: changes acknowledged; total: changes to push */
+    DALA_SYNC_PULL = 2, /* done: changes pulled so far; total: 0 (unknown) */
+    DALA_SYNC_DONE = 3  /* done: round trips */
+} dala_sync_phase;
+
+typedef void (*dala_progress_fn)(void *context, dala_sync_phase phase, uint64_t done,
+                                 uint64_t total);
+
+#define DALA_SYNC_OPTIONS_VERSION 1
+
+typedef struct dala_sync_options {
+    int version;                     /* DALA_SYNC_OPTIONS_VERSION */
+    const dala_transport *transport; /* NULL: the built-in one */
+    dala_progress_fn progress;       /* may be NULL */
+    void *progress_context;
+    uint32_t max_pull_changes;       /* per page; 0: 1000 */
+    uint32_t max_push_changes;       /* per batch; 0: 1000 */
+    int timeout_ms;                  /* per round trip; 0: 30000 */
+    uint32_t max_round_trips;        /* 0: 100000; a guard against a server that never ends */
+} dala_sync_options;
+
+#define DALA_SYNC_OPTIONS_INIT {DALA_SYNC_OPTIONS_VERSION, NULL, NULL, NULL, 0, 0, 0, 0}
+
+typedef struct dala_sync_stats {
+    uint64_t pushed;        /* changes sent (a resent batch counts again) */
+    uint64_t acked;         /* changes the server acknowledged */
+    uint64_t rejected;      /* of those, refused */
+    uint64_t pulled;        /* changes pulled and applied */
+    uint64_t round_trips;
+    uint64_t bytes_sent;    /* sealed frames */
+    uint64_t bytes_received;
+} dala_sync_stats;
+
+/**
+ * Syncs with the server until nothing is left to push and no page is left
+ * to pull. Each round trip pushes the next batch of queued changes (up to
+ * max_push_changes, numbered per device) and pulls one page.
+ *
+ * Safe to interrupt at any point (power loss, a killed process, a network
+ * failure): a batch keeps its number and content until the server has
+ * acknowledged it and the acknowledgement is committed locally, so a
+ * resend is applied once; a pulled page is applied and its cursor
+ * advanced in one transaction. A field with a local change still pending
+ * keeps its local value when a page brings the server's.
+ *
+ * The first round trip is a Noise KK handshake; its keys then stay with
+ * this store handle (in memory only) as a session, so the next round
+ * trips, and the next syncs on this handle within 100 s, skip the key
+ * exchange. A server that has forgotten the session is asked again with
+ * a handshake, within the same call.
+ *
+ * @param[out] out  counts of what happened, also on failure; may be NULL.
+ * @param store     an enrolled store.
+ * @param options   NULL for the defaults.
+ * @return DALA_OK; DALA_EIO (server unreachable, "cannot reach host:port:
+ *         why"; or an unexpected HTTP status); DALA_EAUTH (device revoked
+ *         or unknown, or an answer that does not open with the server's
+ *         key); DALA_ESCHEMA (the server no longer reads this version:
+ *         update); DALA_ECONFLICT (the server's batch numbering is behind
+ *         this device's: a restored server); DALA_ECORRUPT, DALA_ELIMIT
+ *         (also: max_round_trips reached with work left), DALA_EINVAL (not
+ *         enrolled), DALA_ENOMEM.
+ */
+int dala_sync(dala_sync_stats *out, dala_store *store, const dala_sync_options *options);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DALA_H */

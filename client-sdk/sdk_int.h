@@ -1,0 +1,195 @@
+/* sdk_int.h - internals shared by the files of libdala: the store handle,
+ * SQLite helpers with their error translation (the one place SQLite codes
+ * become dala_err), the meta table, transactions, and the outbox and pull
+ * steps the sync loop strings together.
+ *
+ * libdala records failures with libdala_sync's dala_error_set (from
+ * sync_int.h), so dala_errmsg() is one thread-local detail for both. */
+#ifndef DALA_SDK_INT_H
+#define DALA_SDK_INT_H
+
+#include "sync_int.h" /* before dala.h: it declares the result codes */
+
+#include "dala.h"
+
+#include <sqlite3.h>
+
+/* The schema version every change and frame of this build carries. */
+#define DALA_DEVICE_SCHEMA_VERSION 1
+#define DALA_DEFAULT_TIMEOUT_MS 30000
+#define DALA_BUSY_TIMEOUT_MS 10000
+/* The largest encoded change one write may queue, and the most encoded
+ * change bytes one push batch gathers (it takes at least one change), so
+ * a batch stays well inside the server's body cap. */
+#define DALA_MAX_CHANGE_BYTES ((size_t)8 << 20)
+#define DALA_MAX_BATCH_BYTES ((size_t)16 << 20)
+
+struct dala_store {
+    sqlite3 *db;
+    char *path;
+    /* The live sync session (keys of the last handshake), kept in memory
+     * only, and when the server will have dropped it. */
+    dala_session *session;
+    uint64_t session_expires_ms;
+    /* Copies behind the borrowed strings of dala_store_status. */
+    char *status_officer;
+    char *status_url;
+};
+
+/* --- SQLite ----------------------------------------------------------- */
+
+/* Translates a SQLite failure into a dala_err, recording "what: SQLite's
+ * message (sqlite N)". The one place SQLite codes are mapped. */
+int dala_db_error(sqlite3 *db, int sqlite_rc, const char *what);
+
+/* Puts "prefix: " before this thread's dala_errmsg() (unless it already
+ * starts so) and returns `code`: public functions name what failed. */
+int dala_error_wrap(int code, const char *prefix);
+
+/* Prepares `sql`; on failure records the error and returns it. */
+int dala_db_prepare(sqlite3_stmt **out, sqlite3 *db, const char *sql);
+
+/* Steps a statement expecting SQLITE_DONE; returns DALA_OK or the error. */
+int dala_db_step_done(sqlite3_stmt *stmt, const char *what);
+
+/* Runs SQL without results. */
+int dala_db_exec(sqlite3 *db, const char *sql, const char *what);
+
+/* BEGIN IMMEDIATE (a write transaction that takes the lock now, so it
+ * waits on the busy timeout instead of failing half way), COMMIT and
+ * ROLLBACK. rollback ignores failures: it runs on error paths. */
+int dala_db_begin(sqlite3 *db);
+int dala_db_commit(sqlite3 *db);
+void dala_db_rollback(sqlite3 *db);
+
+/* --- meta ------------------------------------------------------------- */
+
+/* Reads an integer key; `fallback` when absent. */
+int dala_meta_get_int(int64_t *out, sqlite3 *db, const char *key, int64_t fallback);
+/* Reads a text or blob key into malloc'd memory (NUL added); *out NULL and
+ * *len 0 when absent. */
+int dala_meta_get_bytes(uint8_t **out, size_t *len, sqlite3 *db, const char *key);
+int dala_meta_set_int(sqlite3 *db, const char *key, int64_t value);
+int dala_meta_set_text(sqlite3 *db, const char *key, const char *value);
+int dala_meta_set_blob(sqlite3 *db, const char *key, const void *value, size_t len);
+
+/* The enrolment a write or a sync needs. */
+typedef struct dala_enrolment {
+    uint64_t device_id;
+    uint64_t unit_id;
+    uint32_t key_epoch;
+    uint64_t server_epoch;
+    uint8_t server_public_key[DALA_KEY_BYTES];
+    uint8_t device_secret_key[DALA_KEY_BYTES];
+    char *server_url; /* malloc'd */
+} dala_enrolment;
+
+/* Loads the enrolment; DALA_EINVAL "store is not enrolled" when it is
+ * missing. Free with dala_enrolment_wipe (wipes the secret). */
+int dala_enrolment_load(dala_enrolment *out, sqlite3 *db);
+void dala_enrolment_wipe(dala_enrolment *enrolment);
+
+/* --- fields ---------------------------------------------------------- */
+
+/* The fields of one write, parsed from the app's JSON; owns its names and
+ * bytes. base_hlc is left 0 for the caller. */
+typedef struct dala_field_list {
+    size_t count;
+    dala_field *fields;
+} dala_field_list;
+
+/* Parses and checks a JSON object of fields (fields.c). DALA_EINVAL and
+ * DALA_ELIMIT name the field; never a value. */
+int dala_fields_parse(dala_field_list *out, sqlite3 *db, const char *fields_json);
+void dala_field_list_free(dala_field_list *list);
+
+/* --- records ---------------------------------------------------------- */
+
+/* Loads a record's row: its table (malloc'd, may be NULL), unit and blob
+ * decoded into `record` (DALA_RECORD_INIT). DALA_ENOTFOUND when absent
+ * (then *table_out is NULL and the record empty). */
+int dala_record_load(char **table_out, uint64_t *unit_out, dala_record *record, sqlite3 *db,
+                     const char *record_id);
+/* Writes (inserts or replaces) a record's row. */
+int dala_record_store(sqlite3 *db, const char *record_id, const char *table, uint64_t unit_id,
+                      const dala_record *record);
+
+/* Parses and normalises a record id text into `out` (lowercase). */
+int dala_record_id_normalise(char out[DALA_ID_TEXT_BYTES], const char *text);
+
+/* --- outbox ----------------------------------------------------------- */
+
+/* Appends one entry for `change` (encoded here as a one-change batch). */
+int dala_outbox_append(sqlite3 *db, const dala_change *change, const char *record_id);
+
+/* The batch in flight: its number (0 if none) and its changes, decoded.
+ * Assembles the next one first when none is in flight and entries wait:
+ * in one transaction takes up to `max_changes` pending entries in order,
+ * numbers them last_batch_seq + 1 and persists the number. */
+typedef struct dala_push_batch {
+    uint64_t batch_seq;
+    size_t count;
+    dala_batch **parts; /* one decoded one-change batch per entry */
+    dala_change *changes; /* count entries, pointing into parts */
+} dala_push_batch;
+
+int dala_outbox_next_batch(dala_push_batch *out, sqlite3 *db, size_t max_changes);
+void dala_push_batch_free(dala_push_batch *batch);
+
+/* Within the caller's transaction: the server acknowledged `batch_seq`
+ * with refusals `rejected`; deletes the acknowledged entries and marks the
+ * refused ones. *rejected_out counts those marked. */
+int dala_outbox_mark_acked(uint64_t *rejected_out, sqlite3 *db, uint64_t batch_seq,
+                           const dala_change_result *rejected, size_t rejected_count);
+
+/* Within the caller's transaction: whether `record_id` has a pending
+ * entry that sets `field`. Loads the record's pending field names once:
+ * pass the same `names` (a dala_record used as a set, DALA_RECORD_INIT)
+ * for every field of one record, cleared by the caller. */
+int dala_outbox_pending_fields(dala_record *names, sqlite3 *db, const char *record_id);
+
+/* Counts entries in `state` ("pending" or "rejected"). */
+int dala_outbox_count(uint64_t *out, sqlite3 *db, const char *state);
+
+/* --- pull ------------------------------------------------------------- */
+
+/* Applies one decoded response in one transaction (pull.c): the
+ * acknowledgement of the batch in flight (`inflight_batch_seq` with its
+ * `inflight_count` changes; 0 when none was pushed), a new server epoch,
+ * the pulled page (at most `max_changes` changes), the cursors and the
+ * time of the sync. On failure nothing of it is kept. */
+typedef struct dala_pull_result {
+    uint64_t acked;
+    uint64_t rejected;
+    uint64_t pulled;
+    int epoch_reset; /* the server's epoch changed: cursors were dropped */
+} dala_pull_result;
+
+int dala_pull_apply(dala_pull_result *out, sqlite3 *db, uint64_t inflight_batch_seq,
+                    size_t inflight_count, const dala_sync_response *response,
+                    size_t max_changes);
+
+/* --- transport -------------------------------------------------------- */
+
+/* The built-in CivetWeb client transport. */
+const dala_transport *dala_transport_builtin(void);
+
+/* Posts with `transport` (NULL: built-in), checking its answer. */
+int dala_transport_post(const dala_transport *transport, const char *url,
+                        const char *content_type, const void *body, size_t body_len,
+                        int *status_out, uint8_t **response_out, size_t *response_len_out,
+                        size_t max_response_bytes, int timeout_ms);
+
+/* A text member ("error", "code") of an error answer's JSON {"error":
+ * "...", "code": "..."}, malloc'd and cut to 300 bytes; NULL if there is
+ * none. Error answers are not sealed: advice, never authenticated facts. */
+char *dala_http_error_member(sqlite3 *db, const uint8_t *body, size_t len, const char *member);
+
+/* --- small helpers ---------------------------------------------------- */
+
+/* Lowercase hex of `len` bytes into `out` (2 * len + 1 bytes). */
+void dala_hex_encode(char *out, const uint8_t *data, size_t len);
+/* Exactly 2 * len hex digits, either case. */
+int dala_hex_decode(uint8_t *out, size_t len, const char *hex);
+
+#endif /* DALA_SDK_INT_H */

@@ -1,0 +1,234 @@
+/* store.c - the local store: opening the SQLite file (WAL,
+ * synchronous=FULL, busy timeout, mode 0600) and bringing it to the device
+ * schema (schema/device/, applied by the migration runner the server
+ * shares, schema/migrate.c); the meta table of enrolment and sync state;
+ * transactions; and the translation of SQLite's result codes into
+ * dala_err. */
+#include "sdk_int.h"
+
+#include "migration.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Generated from the files of schema/device/ by scripts/embed-sql.sh. */
+extern const dala_migration dala_device_migrations[];
+
+void dala_free(void *memory)
+{
+    free(memory);
+}
+
+/* --- SQLite helpers ------------------------------------------------------- */
+
+int dala_db_error(sqlite3 *db, int sqlite_rc, const char *what)
+{
+    int code;
+    switch (sqlite_rc & 0xff) {
+    case SQLITE_NOMEM: code = DALA_ENOMEM; break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: code = DALA_ECORRUPT; break;
+    case SQLITE_TOOBIG: code = DALA_ELIMIT; break;
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_RANGE: code = DALA_EINVAL; break;
+    default: code = DALA_EIO; break; /* IOERR, FULL, CANTOPEN, BUSY, LOCKED, READONLY, ... */
+    }
+    const char *message = db ? sqlite3_errmsg(db) : sqlite3_errstr(sqlite_rc);
+    return dala_error_set(code, "%s: %s (sqlite %d)", what, message, sqlite_rc);
+}
+
+int dala_error_wrap(int code, const char *prefix)
+{
+    char detail[512];
+    size_t n = strlen(prefix);
+    snprintf(detail, sizeof detail, "%s", dala_errmsg());
+    if (strncmp(detail, prefix, n) == 0 && detail[n] == ':') return code;
+    return dala_error_set(code, "%s: %s", prefix, detail);
+}
+
+int dala_db_prepare(sqlite3_stmt **out, sqlite3 *db, const char *sql)
+{
+    int rc = sqlite3_prepare_v2(db, sql, -1, out, NULL);
+    if (rc != SQLITE_OK) {
+        *out = NULL;
+        return dala_db_error(db, rc, "prepare statement");
+    }
+    return DALA_OK;
+}
+
+int dala_db_step_done(sqlite3_stmt *stmt, const char *what)
+{
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) return DALA_OK;
+    return dala_db_error(sqlite3_db_handle(stmt), rc, what);
+}
+
+int dala_db_exec(sqlite3 *db, const char *sql, const char *what)
+{
+    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? DALA_OK : dala_db_error(db, rc, what);
+}
+
+int dala_db_begin(sqlite3 *db)
+{
+    return dala_db_exec(db, "BEGIN IMMEDIATE", "begin transaction");
+}
+
+int dala_db_commit(sqlite3 *db)
+{
+    int rc = dala_db_exec(db, "COMMIT", "commit transaction");
+    if (rc) dala_db_rollback(db);
+    return rc;
+}
+
+void dala_db_rollback(sqlite3 *db)
+{
+    if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* --- meta ----------------------------------------------------------------- */
+
+int dala_meta_get_int(int64_t *out, sqlite3 *db, const char *key, int64_t fallback)
+{
+    sqlite3_stmt *stmt;
+    int rc = dala_db_prepare(&stmt, db, "SELECT value FROM meta WHERE key = ?1");
+    if (rc) return rc;
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    *out = fallback;
+    int step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) *out = sqlite3_column_int64(stmt, 0);
+    else if (step != SQLITE_DONE) rc = dala_db_error(db, step, "read store meta");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int dala_meta_get_bytes(uint8_t **out, size_t *len, sqlite3 *db, const char *key)
+{
+    sqlite3_stmt *stmt;
+    *out = NULL;
+    *len = 0;
+    int rc = dala_db_prepare(&stmt, db, "SELECT value FROM meta WHERE key = ?1");
+    if (rc) return rc;
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    int step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
+        const void *bytes = sqlite3_column_type(stmt, 0) == SQLITE_BLOB
+                                ? sqlite3_column_blob(stmt, 0)
+                                : (const void *)sqlite3_column_text(stmt, 0);
+        size_t n = (size_t)sqlite3_column_bytes(stmt, 0);
+        *out = malloc(n + 1);
+        if (!*out) rc = dala_error_set(DALA_ENOMEM, "read store meta: out of memory");
+        else {
+            if (n) memcpy(*out, bytes, n);
+            (*out)[n] = 0;
+            *len = n;
+        }
+    } else if (step != SQLITE_ROW && step != SQLITE_DONE) {
+        rc = dala_db_error(db, step, "read store meta");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Binds the value (by `bind`) and upserts it under `key`. */
+static int meta_set(sqlite3 *db, const char *key, int kind, int64_t integer, const void *bytes,
+                    size_t len)
+{
+    sqlite3_stmt *stmt;
+    int rc = dala_db_prepare(&stmt, db, "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    if (rc) return rc;
+    sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+    if (kind == SQLITE_INTEGER) sqlite3_bind_int64(stmt, 2, integer);
+    else if (kind == SQLITE_TEXT) sqlite3_bind_text(stmt, 2, bytes, (int)len, SQLITE_STATIC);
+    else sqlite3_bind_blob(stmt, 2, bytes, (int)len, SQLITE_STATIC);
+    rc = dala_db_step_done(stmt, "write store meta");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int dala_meta_set_int(sqlite3 *db, const char *key, int64_t value)
+{
+    return meta_set(db, key, SQLITE_INTEGER, value, NULL, 0);
+}
+
+int dala_meta_set_text(sqlite3 *db, const char *key, const char *value)
+{
+    return meta_set(db, key, SQLITE_TEXT, 0, value, strlen(value));
+}
+
+int dala_meta_set_blob(sqlite3 *db, const char *key, const void *value, size_t len)
+{
+    return meta_set(db, key, SQLITE_BLOB, 0, value, len);
+}
+
+/* --- open, migrate, close ------------------------------------------------- */
+
+/* Creates the file with mode 0600 before SQLite does (SQLite would use
+ * 0644 under the usual umask); its -wal and -shm files take the same. */
+static int create_private_file(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return dala_error_set(DALA_EIO, "open %s: %s", path, strerror(errno));
+    close(fd);
+    return DALA_OK;
+}
+
+int dala_store_open(dala_store **out, const char *path)
+{
+    if (!out) return dala_error_set(DALA_EINVAL, "open store: out is NULL");
+    *out = NULL;
+    if (!path || !*path) return dala_error_set(DALA_EINVAL, "open store: no path");
+    int rc = create_private_file(path);
+    if (rc) return rc;
+    dala_store *store = calloc(1, sizeof *store);
+    if (!store || !(store->path = strdup(path))) {
+        free(store);
+        return dala_error_set(DALA_ENOMEM, "open store %s: out of memory", path);
+    }
+    int sqlite_rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                                                          SQLITE_OPEN_NOMUTEX, NULL);
+    if (sqlite_rc != SQLITE_OK) {
+        rc = dala_error_set(sqlite_rc == SQLITE_NOMEM ? DALA_ENOMEM : DALA_EIO,
+                            "open %s: %s (sqlite %d)", path,
+                            store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(sqlite_rc),
+                            sqlite_rc);
+        goto fail;
+    }
+    sqlite3_extended_result_codes(store->db, 1);
+    sqlite3_busy_timeout(store->db, DALA_BUSY_TIMEOUT_MS);
+    /* The first statement reads the file: a non-database fails here. */
+    rc = dala_db_exec(store->db, "PRAGMA journal_mode=WAL", "set WAL mode");
+    if (!rc) rc = dala_db_exec(store->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
+                                          "PRAGMA secure_delete=ON", "set pragmas");
+    if (!rc) rc = dala_migrate(store->db, dala_device_migrations, path);
+    if (rc) {
+        /* Name the file in the detail, keeping SQLite's reason. */
+        char detail[400];
+        snprintf(detail, sizeof detail, "%s", dala_errmsg());
+        if (!strstr(detail, path)) dala_error_set(rc, "open %s: %s", path, detail);
+        goto fail;
+    }
+    *out = store;
+    return DALA_OK;
+fail:
+    dala_store_close(store);
+    return rc;
+}
+
+void dala_store_close(dala_store *store)
+{
+    if (!store) return;
+    dala_session_free(store->session); /* wipes its keys */
+    sqlite3_close_v2(store->db);
+    free(store->path);
+    free(store->status_officer);
+    free(store->status_url);
+    free(store);
+}

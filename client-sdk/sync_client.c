@@ -1,0 +1,347 @@
+/* sync_client.c - dala_sync: the loop of round trips that pushes the
+ * outbox and pulls what the device may see (docs/http-api.md, POST
+ * /v1/sync; docs/protocol.md).
+ *
+ * One round trip: take the batch in flight, or number the next one
+ * (outbox.c); build the request (push batch, pull cursors, last server
+ * epoch); seal it; POST it; open the answer; apply the response in one
+ * transaction (pull.c). Repeat while changes wait or the server has more.
+ * Nothing is acknowledged locally before the server's answer is
+ * committed, so an interruption at any point only means the same batch
+ * goes out again.
+ *
+ * Sealing: the first round trip is a Noise KK handshake (HELLO, REPLY)
+ * with the device's static key and the server's. Its transport keys then
+ * stay with the store handle, in memory only, as a session: the next
+ * round trips within 100 s (the server keeps it 120 s) travel as DATA
+ * frames and skip the X25519 work. When the server answers ESESSION
+ * (restarted, or the session was replaced), the round trip is made again
+ * with a handshake. */
+#include "sdk_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_PAGE_CHANGES 1000u
+#define DEFAULT_MAX_ROUND_TRIPS 100000u
+/* The server keeps a session 120 s from its handshake (docs/protocol.md,
+ * 5); the device stops using it sooner, counted from before its HELLO. */
+#define DALA_SESSION_LOCAL_MS 100000u
+
+typedef struct sync_run {
+    dala_store *store;
+    const dala_sync_options *options;
+    dala_enrolment enrolment;
+    dala_keypair device_key;
+    char url[1100];
+    uint32_t page_changes;
+    uint32_t push_changes;
+    int timeout_ms;
+    dala_sync_stats *stats;
+    uint64_t push_total; /* for progress: changes acknowledged + still waiting */
+} sync_run;
+
+/* Maps an HTTP refusal of /v1/sync to a code and a clear message. A 401
+ * with code ESESSION only means the server has no session for a DATA
+ * frame: DALA_ESESSION, and the caller handshakes again. */
+static int sync_refused(sqlite3 *db, int status, const uint8_t *body, size_t len,
+                        const char *url)
+{
+    char *why = dala_http_error_member(db, body, len, "error");
+    char *code = dala_http_error_member(db, body, len, "code");
+    const char *detail = why ? why : "no reason given";
+    int rc;
+    if (status == 401 && code && strcmp(code, "ESESSION") == 0) {
+        rc = dala_error_set(DALA_ESESSION, "the server has no live session for this device: %s", detail);
+    } else switch (status) {
+    case 401:
+    case 403:
+        rc = dala_error_set(DALA_EAUTH, "device revoked or unknown (HTTP %d: %s)", status, detail);
+        break;
+    case 409:
+        rc = dala_error_set(DALA_ECONFLICT, "the server's batch numbering is behind this device's "
+                                            "(a restored server?): %s", detail);
+        break;
+    case 413: rc = dala_error_set(DALA_ELIMIT, "the request is too large for the server: %s", detail); break;
+    case 426:
+        rc = dala_error_set(DALA_ESCHEMA, "the server no longer reads this app's protocol or schema "
+                                          "version; update the app (%s)", detail);
+        break;
+    case 400: rc = dala_error_set(DALA_ECORRUPT, "the server refused the request: %s", detail); break;
+    case 503: rc = dala_error_set(DALA_EIO, "the server is shutting down; try again later"); break;
+    default: rc = dala_error_set(DALA_EIO, "%s answered HTTP %d: %s", url, status, detail); break;
+    }
+    free(why);
+    free(code);
+    return rc;
+}
+
+static int load_cursors(dala_cursor **out, size_t *count, sqlite3 *db)
+{
+    sqlite3_stmt *stmt;
+    size_t alloc = 0;
+    *out = NULL;
+    *count = 0;
+    int rc = dala_db_prepare(&stmt, db, "SELECT unit_id, seq FROM pull_cursor ORDER BY unit_id");
+    if (rc) return rc;
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (*count == DALA_MAX_CURSORS) {
+            rc = dala_error_set(DALA_ELIMIT, "more than %u pull cursors", DALA_MAX_CURSORS);
+            break;
+        }
+        if (*count == alloc) {
+            alloc = alloc ? alloc * 2 : 16;
+            dala_cursor *grown = realloc(*out, alloc * sizeof *grown);
+            if (!grown) {
+                rc = dala_error_set(DALA_ENOMEM, "load cursors: out of memory");
+                break;
+            }
+            *out = grown;
+        }
+        (*out)[*count].unit_id = (uint64_t)sqlite3_column_int64(stmt, 0);
+        (*out)[*count].seq = (uint64_t)sqlite3_column_int64(stmt, 1);
+        (*count)++;
+    }
+    if (!rc && step != SQLITE_DONE) rc = dala_db_error(db, step, "read pull cursors");
+    sqlite3_finalize(stmt);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* Encodes the sync request: the push batch, the cursors, the last epoch. */
+static int build_request(dala_buf *out, sync_run *run, const dala_push_batch *batch)
+{
+    dala_buf push = DALA_BUF_INIT;
+    dala_cursor *cursors = NULL;
+    size_t cursor_count = 0;
+    int64_t server_epoch;
+    int rc = dala_batch_encode(&push, DALA_DEVICE_SCHEMA_VERSION, batch->batch_seq, batch->changes,
+                               batch->count);
+    if (!rc) rc = load_cursors(&cursors, &cursor_count, run->store->db);
+    if (!rc) rc = dala_meta_get_int(&server_epoch, run->store->db, "server_epoch", 0);
+    if (!rc) {
+        dala_sync_request request = {(uint64_t)server_epoch, run->page_changes, cursor_count,
+                                     cursors, push.data, push.len};
+        rc = dala_sync_request_encode(out, &request);
+    }
+    free(cursors);
+    dala_buf_free(&push);
+    return rc;
+}
+
+/* POSTs a sealed frame; DALA_OK only for a 200 answer, left in *reply. */
+static int post_frame(uint8_t **reply, size_t *reply_len, sync_run *run, const dala_buf *frame,
+                      size_t change_count)
+{
+    int status = 0;
+    int rc = dala_transport_post(run->options->transport, run->url, "application/octet-stream",
+                                 frame->data, frame->len, &status, reply, reply_len,
+                                 DALA_MAX_FRAME_BYTES, run->timeout_ms);
+    if (rc) return rc;
+    run->stats->round_trips++;
+    run->stats->bytes_sent += frame->len;
+    run->stats->bytes_received += *reply_len;
+    run->stats->pushed += change_count;
+    if (status == 200) return DALA_OK;
+    rc = sync_refused(run->store->db, status, *reply, *reply_len, run->enrolment.server_url);
+    free(*reply);
+    *reply = NULL;
+    return rc;
+}
+
+static void drop_session(dala_store *store)
+{
+    dala_session_free(store->session);
+    store->session = NULL;
+    store->session_expires_ms = 0;
+}
+
+static dala_frame_header request_header(const sync_run *run, int frame_type)
+{
+    dala_frame_header header = {DALA_PROTOCOL_VERSION, (uint8_t)frame_type, DALA_SUITE_AES256GCM,
+                                DALA_COMPRESS_DEFLATE, DALA_DEVICE_SCHEMA_VERSION,
+                                run->enrolment.device_id, run->enrolment.key_epoch, 0};
+    return header;
+}
+
+/* Checks that an opened answer is about this device. */
+static int check_answer_header(const sync_run *run, const dala_frame_header *header)
+{
+    if (header->device_id == run->enrolment.device_id) return DALA_OK;
+    return dala_error_set(DALA_EAUTH, "the server's answer names device %llu, not %llu",
+                          (unsigned long long)header->device_id,
+                          (unsigned long long)run->enrolment.device_id);
+}
+
+/* One exchange under the live session: a DATA frame each way. */
+static int exchange_in_session(dala_buf *body, sync_run *run, const dala_buf *request,
+                               size_t change_count)
+{
+    dala_store *store = run->store;
+    dala_buf frame = DALA_BUF_INIT;
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    dala_frame_header header = request_header(run, DALA_FRAME_DATA), answer;
+    int rc = dala_session_seal(store->session, &frame, &header, request->data, request->len);
+    if (rc == DALA_ELIMIT) rc = dala_error_set(DALA_ESESSION, "the session has sealed its last frame");
+    if (!rc) rc = post_frame(&reply, &reply_len, run, &frame, change_count);
+    if (!rc) {
+        rc = dala_session_open(store->session, body, &answer, reply, reply_len, DALA_MAX_BODY_BYTES);
+        if (rc) dala_error_set(rc, "the server's answer does not open with the session's key: %s",
+                               dala_errmsg());
+        else rc = check_answer_header(run, &answer);
+        if (rc) drop_session(store);
+    }
+    if (rc == DALA_ESESSION) drop_session(store);
+    dala_buf_free(&frame);
+    free(reply);
+    return rc;
+}
+
+/* One exchange that opens with a handshake (HELLO, REPLY); keeps the
+ * handshake's keys as the live session for the next round trips. */
+static int exchange_with_handshake(dala_buf *body, sync_run *run, const dala_buf *request,
+                                   size_t change_count)
+{
+    dala_handshake *hs = NULL;
+    dala_buf frame = DALA_BUF_INIT;
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    dala_frame_header header = request_header(run, DALA_FRAME_HELLO), answer;
+    uint64_t started_ms = dala_wall_clock_ms();
+    int rc = dala_handshake_new(&hs, 1, &run->device_key, run->enrolment.server_public_key, NULL);
+    if (!rc) rc = dala_handshake_write(hs, &frame, &header, request->data, request->len);
+    if (!rc) rc = post_frame(&reply, &reply_len, run, &frame, change_count);
+    if (!rc) {
+        rc = dala_handshake_read(hs, body, &answer, reply, reply_len, DALA_MAX_BODY_BYTES);
+        if (rc) dala_error_set(rc, "the server's reply does not open with its enrolled key: %s",
+                               dala_errmsg());
+        else rc = check_answer_header(run, &answer);
+    }
+    /* A session is a saving, not a need: without one, the next round trip
+     * handshakes again. */
+    if (!rc && dala_session_new(&run->store->session, hs) == DALA_OK)
+        run->store->session_expires_ms = started_ms + DALA_SESSION_LOCAL_MS;
+    dala_handshake_free(hs);
+    dala_buf_free(&frame);
+    free(reply);
+    return rc;
+}
+
+/* One round trip: on DALA_OK `body` holds the opened answer, which
+ * `response` borrows from. Uses the live session when there is one, and
+ * handshakes when there is none or the server has forgotten it. */
+static int round_trip(dala_sync_response *response, dala_buf *body, sync_run *run,
+                      const dala_push_batch *batch)
+{
+    dala_buf request = DALA_BUF_INIT;
+    int rc = build_request(&request, run, batch);
+    if (rc) goto done;
+    if (run->store->session && dala_wall_clock_ms() >= run->store->session_expires_ms)
+        drop_session(run->store);
+    rc = DALA_ESESSION;
+    if (run->store->session) rc = exchange_in_session(body, run, &request, batch->count);
+    if (rc == DALA_ESESSION) {
+        dala_buf_reset(body);
+        rc = exchange_with_handshake(body, run, &request, batch->count);
+    }
+    if (rc) goto done;
+    rc = dala_sync_response_decode(response, body->data, body->len);
+    if (rc) dala_error_set(rc, "the server's response: %s", dala_errmsg());
+    if (!rc && batch->batch_seq && response->acked_batch_seq < batch->batch_seq) {
+        rc = dala_error_set(DALA_EIO, "the server answered without acknowledging batch %llu "
+                                      "(it acknowledged %llu)", (unsigned long long)batch->batch_seq,
+                            (unsigned long long)response->acked_batch_seq);
+        dala_sync_response_clear(response);
+    }
+done:
+    dala_buf_free(&request);
+    return rc;
+}
+
+static void report(sync_run *run, dala_sync_phase phase, uint64_t done, uint64_t total)
+{
+    if (run->options->progress) run->options->progress(run->options->progress_context, phase, done, total);
+}
+
+/* Runs round trips until nothing waits on either side. */
+static int run_loop(sync_run *run)
+{
+    uint64_t waiting = 0;
+    int rc = dala_outbox_count(&waiting, run->store->db, "pending");
+    run->push_total = waiting;
+    if (!rc && waiting) report(run, DALA_SYNC_PUSH, 0, run->push_total);
+    uint32_t max_trips = run->options->max_round_trips ? run->options->max_round_trips
+                                                       : DEFAULT_MAX_ROUND_TRIPS;
+    for (uint32_t trip = 0; !rc; trip++) {
+        if (trip == max_trips) {
+            rc = dala_error_set(DALA_ELIMIT, "stopped after %u round trips with work left", max_trips);
+            break;
+        }
+        dala_push_batch batch;
+        dala_sync_response response;
+        dala_buf body = DALA_BUF_INIT;
+        dala_pull_result result;
+        memset(&response, 0, sizeof response);
+        rc = dala_outbox_next_batch(&batch, run->store->db, run->push_changes);
+        if (rc) break;
+        rc = round_trip(&response, &body, run, &batch);
+        /* A page holds at most page_changes records, but a record can
+         * come as several changes (one per version): cap by the codec. */
+        if (!rc) rc = dala_pull_apply(&result, run->store->db, batch.batch_seq, batch.count,
+                                      &response, DALA_MAX_CHANGES_PER_BATCH);
+        int has_more = response.has_more;
+        dala_sync_response_clear(&response);
+        dala_buf_free(&body);
+        dala_push_batch_free(&batch);
+        if (rc) break;
+        run->stats->acked += result.acked;
+        run->stats->rejected += result.rejected;
+        run->stats->pulled += result.pulled;
+        rc = dala_outbox_count(&waiting, run->store->db, "pending");
+        if (rc) break;
+        if (run->stats->acked + waiting > run->push_total) run->push_total = run->stats->acked + waiting;
+        if (result.acked) report(run, DALA_SYNC_PUSH, run->stats->acked, run->push_total);
+        if (result.pulled) report(run, DALA_SYNC_PULL, run->stats->pulled, 0);
+        if (!waiting && !has_more && !result.epoch_reset) break;
+    }
+    if (!rc) report(run, DALA_SYNC_DONE, run->stats->round_trips, 0);
+    return rc;
+}
+
+int dala_sync(dala_sync_stats *out, dala_store *store, const dala_sync_options *options)
+{
+    static const dala_sync_options defaults = DALA_SYNC_OPTIONS_INIT;
+    dala_sync_stats stats;
+    sync_run run;
+    memset(&stats, 0, sizeof stats);
+    memset(&run, 0, sizeof run);
+    if (out) memset(out, 0, sizeof *out);
+    if (!store) return dala_error_set(DALA_EINVAL, "sync: store is NULL");
+    if (!options) options = &defaults;
+    if (options->version != DALA_SYNC_OPTIONS_VERSION)
+        return dala_error_set(DALA_EINVAL, "sync: options version %d is not %d", options->version,
+                              DALA_SYNC_OPTIONS_VERSION);
+    run.store = store;
+    run.options = options;
+    run.stats = &stats;
+    run.page_changes = options->max_pull_changes ? options->max_pull_changes : DEFAULT_PAGE_CHANGES;
+    run.push_changes = options->max_push_changes ? options->max_push_changes : DEFAULT_PAGE_CHANGES;
+    if (run.page_changes > DALA_MAX_CHANGES_PER_BATCH) run.page_changes = DALA_MAX_CHANGES_PER_BATCH;
+    if (run.push_changes > DALA_MAX_CHANGES_PER_BATCH) run.push_changes = DALA_MAX_CHANGES_PER_BATCH;
+    run.timeout_ms = options->timeout_ms > 0 ? options->timeout_ms : DALA_DEFAULT_TIMEOUT_MS;
+    int rc = dala_enrolment_load(&run.enrolment, store->db);
+    if (!rc) rc = dala_keypair_from_secret(&run.device_key, run.enrolment.device_secret_key);
+    if (!rc) snprintf(run.url, sizeof run.url, "%s/v1/sync", run.enrolment.server_url);
+    if (!rc) rc = run_loop(&run);
+    if (rc) dala_error_wrap(rc, "sync");
+    dala_keypair_wipe(&run.device_key);
+    dala_enrolment_wipe(&run.enrolment);
+    if (out) *out = stats;
+    return rc;
+}
