@@ -122,6 +122,7 @@ static int keep_conflict(void *context, const dala_record_conflict *conflict)
         {"winner_device", {DALA_VALUE_INT, (int64_t)conflict->winner.device_id, 0, NULL, 0}},
         {"loser_hlc", {DALA_VALUE_INT, (int64_t)conflict->loser.hlc, 0, NULL, 0}},
         {"loser_device", {DALA_VALUE_INT, (int64_t)conflict->loser.device_id, 0, NULL, 0}},
+        {"winner_value", *conflict->winner_value},
         {"loser_value", *conflict->loser_value},
         {"status", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)"open", 4}},
     };

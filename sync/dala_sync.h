@@ -453,7 +453,8 @@ typedef struct dala_record_conflict {
     const char *field;
     dala_version winner;
     dala_version loser;
-    const dala_value *loser_value; /* borrowed from the change or the old record */
+    const dala_value *winner_value; /* borrowed from the change or the old record */
+    const dala_value *loser_value;  /* borrowed from the change or the old record */
 } dala_record_conflict;
 
 /* Called once per conflict while dala_record_apply runs; return non-zero

@@ -222,10 +222,11 @@ int dala_record_decode(dala_record *out, const uint8_t *data, size_t len)
 /* --- merge ------------------------------------------------------------------ */
 
 static int report(dala_conflict_fn on_conflict, void *context, const char *field,
-                  const dala_version *winner, const dala_version *loser, const dala_value *value)
+                  const dala_version *winner, const dala_value *winner_value,
+                  const dala_version *loser, const dala_value *loser_value)
 {
     if (!on_conflict) return DALA_OK;
-    dala_record_conflict conflict = {field, *winner, *loser, value};
+    dala_record_conflict conflict = {field, *winner, *loser, winner_value, loser_value};
     return on_conflict(context, &conflict);
 }
 
@@ -241,9 +242,11 @@ int dala_record_apply(size_t *changed_out, dala_record *record, const dala_chang
             dala_merge_decide(current ? &current->version : NULL, &incoming, field->base_hlc);
         int rc = DALA_OK;
         if (outcome == DALA_MERGE_LOSES)
-            rc = report(on_conflict, context, field->name, &current->version, &incoming, &field->value);
+            rc = report(on_conflict, context, field->name, &current->version, &current->value, &incoming,
+                        &field->value);
         else if (outcome == DALA_MERGE_WINS && current)
-            rc = report(on_conflict, context, field->name, &incoming, &current->version, &current->value);
+            rc = report(on_conflict, context, field->name, &incoming, &field->value, &current->version,
+                        &current->value);
         if (!rc && (outcome == DALA_MERGE_FAST_FORWARD || outcome == DALA_MERGE_WINS)) {
             rc = dala_record_set(record, field->name, &field->value, &incoming, seq);
             changed++;
