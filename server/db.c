@@ -5,6 +5,7 @@
 #include "migration.h"
 #include "sync_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -93,12 +94,66 @@ static int meta_get(sqlite3 *db, const char *key, void *out, size_t len)
 static int meta_put(sqlite3 *db, const char *key, const void *value, size_t len)
 {
     sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2(db, "INSERT INTO server_meta (key, value) VALUES (?1, ?2)", -1, &stmt, NULL))
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO server_meta (key, value) VALUES (?1, ?2)", -1, &stmt, NULL))
         return server_db_error(db, "write server settings");
     sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_blob(stmt, 2, value, (int)len, SQLITE_STATIC);
     int rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(db, "write server settings");
     sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* The unit logs' high-water mark: the sum of every unit's next position.
+ * It only grows while the database lives; a restored copy is behind it. */
+static int64_t log_high_water(sqlite3 *db)
+{
+    sqlite3_stmt *stmt;
+    int64_t mark = 0;
+    if (sqlite3_prepare_v2(db, "SELECT total(next_seq) FROM org_unit", -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        mark = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return mark;
+}
+
+static void epoch_file_path(char *out, size_t size, const char *db_path)
+{
+    snprintf(out, size, "%s.epoch", db_path);
+}
+
+int server_epoch_mark(const dala_server *server, sqlite3 *db)
+{
+    char path[4096], tmp[4112];
+    epoch_file_path(path, sizeof path, server->db_path);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *file = fopen(tmp, "w");
+    if (!file || fprintf(file, "%llu %lld\n", (unsigned long long)server->epoch,
+                         (long long)log_high_water(db)) < 0 ||
+        fclose(file) != 0 || rename(tmp, path) != 0)
+        return dala_error_set(DALA_EIO, "write %s: cannot record the server epoch", path);
+    return DALA_OK;
+}
+
+/* The epoch and the logs' high-water mark are also kept in a file beside
+ * the database ("<db>.epoch", written at start, every minute and at stop).
+ * A database behind that mark, or of another epoch, was replaced by an
+ * older copy (a restore): a fresh epoch then tells every device to drop
+ * its cursors and pull afresh instead of silently missing what the restore
+ * lost. */
+static int reconcile_epoch(uint8_t epoch[8], sqlite3 *db, const char *db_path)
+{
+    char path[4096];
+    epoch_file_path(path, sizeof path, db_path);
+    unsigned long long beside_epoch = 0;
+    long long beside_mark = 0;
+    FILE *file = fopen(path, "r");
+    int has_beside = file && fscanf(file, "%llu %lld", &beside_epoch, &beside_mark) == 2;
+    if (file) fclose(file);
+    if (!has_beside) return DALA_OK;
+    if (beside_epoch == dala_load_u64be(epoch) && log_high_water(db) >= beside_mark) return DALA_OK;
+    int rc = dala_random(epoch, 8);
+    epoch[0] &= 0x7f;
+    if (!rc) rc = meta_put(db, "epoch", epoch, 8);
     return rc;
 }
 
@@ -118,10 +173,12 @@ static int load_identity(dala_server *server, sqlite3 *db)
     } else if (!rc) {
         rc = meta_get(db, "epoch", epoch, sizeof epoch);
     }
+    if (!rc) rc = reconcile_epoch(epoch, db, server->db_path);
     if (!rc) rc = dala_keypair_from_secret(&server->keys, secret);
     if (!rc) rc = server_db_commit(db);
     else server_db_rollback(db);
     server->epoch = dala_load_u64be(epoch);
+    if (!rc) rc = server_epoch_mark(server, db);
     dala_wipe(secret, sizeof secret);
     return rc;
 }

@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Any path without a handler: a JSON 404, never a file. */
 static int route_not_found(struct mg_connection *conn, void *server)
@@ -72,6 +73,39 @@ static int start_civetweb(dala_server *server)
     return DALA_OK;
 }
 
+/* Every minute, and once more at stop: a checkpoint that also truncates
+ * the WAL when no reader holds it (so long readers cannot grow it without
+ * bound), and the epoch mark beside the database. */
+#define MAINTENANCE_SECONDS 60
+
+static void maintain(dala_server *server, sqlite3 *db)
+{
+    sqlite3_busy_timeout(db, 200); /* never hold writers up for long */
+    sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    server_epoch_mark(server, db);
+}
+
+static void *maintenance_thread(void *context)
+{
+    dala_server *server = context;
+    sqlite3 *db = NULL;
+    if (server_db_open(&db, server->db_path)) return NULL;
+    pthread_mutex_lock(&server->lock);
+    while (!server->is_stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += MAINTENANCE_SECONDS;
+        if (pthread_cond_timedwait(&server->wake, &server->lock, &until) == 0 && server->is_stopping) break;
+        pthread_mutex_unlock(&server->lock);
+        maintain(server, db);
+        pthread_mutex_lock(&server->lock);
+    }
+    pthread_mutex_unlock(&server->lock);
+    maintain(server, db);
+    sqlite3_close(db);
+    return NULL;
+}
+
 int dala_server_start(dala_server **out, const dala_server_options *options)
 {
     *out = NULL;
@@ -84,6 +118,7 @@ int dala_server_start(dala_server **out, const dala_server_options *options)
     server->db_path = strdup(options->db_path);
     server->listen = strdup(options->listen);
     pthread_mutex_init(&server->lock, NULL);
+    pthread_cond_init(&server->wake, NULL);
     dala_hlc_init(&server->clock, 0);
     server->log = stderr;
     int rc = DALA_OK;
@@ -97,6 +132,7 @@ int dala_server_start(dala_server **out, const dala_server_options *options)
     if (!rc) rc = server_db_prepare(server);
     if (!rc) rc = session_table_new(&server->sessions, 4096);
     if (!rc) rc = start_civetweb(server);
+    if (!rc) server->has_maintenance = pthread_create(&server->maintenance, NULL, maintenance_thread, server) == 0;
     if (rc) {
         dala_server_stop(server);
         return rc;
@@ -116,10 +152,18 @@ void dala_server_stop(dala_server *server)
 {
     if (!server) return;
     if (server->ctx) mg_stop(server->ctx); /* waits for the requests in flight */
+    if (server->has_maintenance) {
+        pthread_mutex_lock(&server->lock);
+        server->is_stopping = 1;
+        pthread_cond_signal(&server->wake);
+        pthread_mutex_unlock(&server->lock);
+        pthread_join(server->maintenance, NULL);
+    }
     if (server->owns_log) fclose(server->log);
     session_table_free(server->sessions);
     dala_keypair_wipe(&server->keys);
     pthread_mutex_destroy(&server->lock);
+    pthread_cond_destroy(&server->wake);
     free(server->db_path);
     free(server->listen);
     free(server);

@@ -49,6 +49,10 @@ struct dala_server {
     FILE *log;
     int owns_log;
     session_table *sessions;
+    pthread_t maintenance;     /* checkpoints and epoch marks (server.c) */
+    int has_maintenance;
+    pthread_cond_t wake;       /* with lock: stop the maintenance thread */
+    int is_stopping;
 };
 
 /* --- sync sessions (sessions.c) ---------------------------------------- */
@@ -75,6 +79,9 @@ int session_table_take(dala_session **out, int64_t *expires_ms, session_table *t
 int server_db_open(sqlite3 **out, const char *path);
 /* Creates or migrates the schema and loads the server's key and epoch. */
 int server_db_prepare(dala_server *server);
+/* Writes the epoch and the logs' high-water mark beside the database, so
+ * a restored (older) copy is detected at the next start. */
+int server_epoch_mark(const dala_server *server, sqlite3 *db);
 /* This worker thread's connection, opened on first use. NULL on failure
  * (dala_errmsg says why). */
 server_conn *server_conn_get(dala_server *server);

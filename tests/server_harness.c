@@ -24,13 +24,19 @@ int harness_start(harness *h, uint32_t page)
     dala_admin_close(admin);
     CHECK_OK(rc);
     if (rc) return rc;
+    h->page = page;
+    return harness_restart(h);
+}
+
+int harness_restart(harness *h)
+{
     dala_server_options options = DALA_SERVER_OPTIONS_INIT;
     options.db_path = h->db_path;
     options.listen = "127.0.0.1:0";
     options.num_threads = 8;
     options.quiet = 1;
-    if (page) options.max_pull_changes = page;
-    rc = dala_server_start(&h->server, &options);
+    if (h->page) options.max_pull_changes = h->page;
+    int rc = dala_server_start(&h->server, &options);
     CHECK_OK(rc);
     if (rc) return rc;
     h->port = dala_server_port(h->server);

@@ -366,7 +366,72 @@ done:
     harness_stop(&h);
 }
 
+/* The server epoch a pull-only round trip reports. */
+static uint64_t server_epoch(harness *h, const raw_device *dev)
+{
+    dala_buf empty = DALA_BUF_INIT, frame = DALA_BUF_INIT, body = DALA_BUF_INIT;
+    dala_handshake *hs = NULL;
+    dala_sync_response response;
+    uint64_t epoch = 0;
+    CHECK_OK(dala_batch_encode(&empty, 1, 0, NULL, 0));
+    dala_sync_request request = {0, 10, 0, NULL, empty.data, empty.len};
+    seal_request(&hs, &frame, dev, &request);
+    if (post_frame(h, hs, &frame, &body, NULL) == 200 &&
+        dala_sync_response_decode(&response, body.data, body.len) == DALA_OK) {
+        epoch = response.server_epoch;
+        dala_sync_response_clear(&response);
+    }
+    dala_handshake_free(hs);
+    dala_buf_free(&empty);
+    dala_buf_free(&frame);
+    dala_buf_free(&body);
+    return epoch;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    char command[1024];
+    snprintf(command, sizeof command, "cp '%s' '%s'", from, to);
+    return system(command);
+}
+
+static void test_server_epoch_survives_restarts_and_changes_after_a_restore(void)
+{
+    harness h;
+    raw_device dev;
+    char backup[400], wal[400];
+    if (harness_start(&h, 0)) return;
+    if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
+    uint64_t first = server_epoch(&h, &dev);
+    CHECK(first != 0);
+    harness_stop(&h);
+    snprintf(backup, sizeof backup, "%s/backup.db", h.dir);
+    CHECK_EQ_INT(copy_file(h.db_path, backup), 0); /* a clean copy: the WAL was checkpointed at stop */
+    CHECK_OK(harness_restart(&h));
+    CHECK_EQ_U64(server_epoch(&h, &dev), first); /* a restart is not a restore */
+
+    dala_field fields[2];
+    dala_change change = visit_change(fields, 10, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
+    dala_buf body = DALA_BUF_INIT;
+    dala_sync_response response;
+    CHECK_EQ_INT(push(&h, &dev, 1, &change, 1, &body, &response), 200);
+    dala_sync_response_clear(&response);
+    dala_buf_free(&body);
+    harness_stop(&h);
+
+    /* The operator restores the older copy. */
+    CHECK_EQ_INT(copy_file(backup, h.db_path), 0);
+    snprintf(wal, sizeof wal, "%s-wal", h.db_path);
+    remove(wal);
+    CHECK_OK(harness_restart(&h));
+    uint64_t after = server_epoch(&h, &dev);
+    CHECK(after != 0 && after != first);
+done:
+    harness_stop(&h);
+}
+
 const dala_test server_tests[] = {
+    {"server_epoch_survives_restarts_and_changes_after_a_restore", test_server_epoch_survives_restarts_and_changes_after_a_restore},
     {"server_session_serves_data_frames_and_refuses_replays", test_server_session_serves_data_frames_and_refuses_replays},
     {"server_health_and_unknown_paths_answer_json", test_server_health_and_unknown_paths_answer_json},
     {"server_enrolment_code_works_once", test_server_enrolment_code_works_once},
