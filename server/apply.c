@@ -273,7 +273,8 @@ static int repeat_answer(push_result *result, server_conn *conn, const server_de
 }
 
 int server_apply_push(push_result *result, dala_server *server, server_conn *conn,
-                      const server_device *device, const uint8_t *push, size_t push_len)
+                      const server_device *device, const uint8_t *push, size_t push_len,
+                      int is_after_restore)
 {
     memset(result, 0, sizeof *result);
     result->acked_batch_seq = device->last_batch_seq;
@@ -290,7 +291,9 @@ int server_apply_push(push_result *result, dala_server *server, server_conn *con
         dala_batch_free(batch);
         return rc;
     }
-    if (batch->batch_seq != device->last_batch_seq + 1) {
+    /* A device that numbered batches against the database before a restore
+     * is ahead of the restored numbering: its next batch continues it. */
+    if (batch->batch_seq != device->last_batch_seq + 1 && !is_after_restore) {
         rc = dala_error_set(DALA_ECONFLICT, "sync: batch %llu arrived, but the last applied is %llu",
                             (unsigned long long)batch->batch_seq,
                             (unsigned long long)device->last_batch_seq);

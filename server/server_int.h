@@ -145,9 +145,12 @@ typedef struct push_result {
 void push_result_free(push_result *result);
 
 /* Applies a push batch from `device` in one transaction (idempotent by
- * batch number) and fills `result`. DALA_ECONFLICT for a batch gap. */
+ * batch number) and fills `result`. DALA_ECONFLICT for a batch gap, unless
+ * `is_after_restore` (the device last saw another server epoch: its
+ * numbering ran ahead of the restored database's, which it continues). */
 int server_apply_push(push_result *result, dala_server *server, server_conn *conn,
-                      const server_device *device, const uint8_t *push, size_t push_len);
+                      const server_device *device, const uint8_t *push, size_t push_len,
+                      int is_after_restore);
 
 /* Reads the next page the device may see, from its cursors, and encodes
  * it into `pull` (a batch). Fills the response's cursors, unit, has_more. */

@@ -95,8 +95,10 @@ static int open_request(sync_call *call)
 /* Applies the push, reads the pull, and seals the answer. */
 static int answer_request(sync_call *call)
 {
+    int is_after_restore = call->request.server_epoch != 0 &&
+                           call->request.server_epoch != call->server->epoch;
     int rc = server_apply_push(&call->push, call->server, call->db, &call->device,
-                               call->request.push, call->request.push_len);
+                               call->request.push, call->request.push_len, is_after_restore);
     dala_sync_response response;
     memset(&response, 0, sizeof response);
     response.server_epoch = call->server->epoch;
