@@ -80,6 +80,9 @@ static int open_request(sync_call *call)
     if (!rc && call->header.schema_version != DALA_SCHEMA_VERSION)
         rc = dala_error_set(DALA_ESCHEMA, "sync: schema version %u is not served here (this server: %d); "
                             "update the device", call->header.schema_version, DALA_SCHEMA_VERSION);
+    if (!rc && call->header.key_epoch != DALA_KEY_EPOCH)
+        rc = dala_error_set(DALA_EAUTH, "sync: the frame is sealed to server key epoch %u; this server's "
+                            "is %d: enrol the device again", call->header.key_epoch, DALA_KEY_EPOCH);
     if (!rc && !(call->db = server_conn_get(call->server))) rc = DALA_EIO;
     if (!rc) rc = server_device_load(&call->device, call->db, (int64_t)call->header.device_id);
     if (!rc) rc = open_frame(call);
