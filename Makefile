@@ -45,7 +45,7 @@ deps:
 	@sh scripts/install-deps.sh
 
 .PHONY: build-all
-build-all: $(BUILD)/libdala_sync.a $(BUILD)/dala-server $(BUILD)/libdala.a $(BUILD)/dala $(BUILD)/run_tests $(BUILD)/bench_sync $(REPLAY_BIN) $(GENERATORS) headers
+build-all: $(BUILD)/libdala_sync.a $(BUILD)/dala-server $(BUILD)/libdala.a $(BUILD)/dala $(BUILD)/run_tests $(BUILD)/bench_sync $(BUILD)/bench_server $(REPLAY_BIN) $(GENERATORS) headers
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -100,6 +100,11 @@ $(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libdala_server.a $(BUILD)/libdala.a $(B
 $(BUILD)/bench_sync: $(BUILD)/tests/bench/bench_sync.o $(BUILD)/tests/records_gen.o $(BUILD)/libdala_sync.a
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $^ $(SYNC_LIBS) -lm
 
+# The end-to-end benchmark: a real dala-server in process and libdala stores.
+$(BUILD)/bench_server: $(BUILD)/tests/bench/bench_server.o $(BUILD)/tests/records_gen.o $(BUILD)/tests/raw_client.o \
+                       $(BUILD)/libdala_server.a $(BUILD)/libdala.a $(BUILD)/libdala_sync.a
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $^ $(SERVER_LIBS) -lm
+
 # Each fuzz target also links with a plain main that replays its corpus.
 $(BUILD)/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(BUILD)/libdala_sync.a
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $^ $(SYNC_LIBS)
@@ -142,6 +147,7 @@ corpus: all
 
 bench: all
 	$(BUILD)/bench_sync
+	$(BUILD)/bench_server
 
 demo: all
 	@sh scripts/demo.sh
