@@ -128,6 +128,12 @@ typedef struct dala_transport {
  * so a failing post reads `return dala_transport_error(DALA_EIO, why);`. */
 int dala_transport_error(int code, const char *detail);
 
+/* The built-in transport: CivetWeb's HTTP client, plain http://, the one
+ * used wherever a transport is NULL. An app's own transport may call its
+ * post, to wrap it (count, log or delay requests; tests use this to lose
+ * a request or its answer). Static: never NULL, never freed. */
+const dala_transport *dala_transport_builtin(void);
+
 /* --------------------------------------------------------------- enrolment */
 
 #define DALA_ENROLL_OPTIONS_VERSION 1
@@ -383,8 +389,8 @@ typedef struct dala_sync_stats {
  * The first round trip is a Noise KK handshake; its keys then stay with
  * this store handle (in memory only) as a session, so the next round
  * trips, and the next syncs on this handle within 100 s, skip the key
- * exchange. A server that has forgotten the session is asked again with
- * a handshake, within the same call.
+ * exchange. A server that has forgotten the session, or refuses a frame
+ * of it, is asked again with a handshake, within the same call.
  *
  * @param[out] out  counts of what happened, also on failure; may be NULL.
  * @param store     an enrolled store.

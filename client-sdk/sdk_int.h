@@ -171,9 +171,6 @@ int dala_pull_apply(dala_pull_result *out, sqlite3 *db, uint64_t inflight_batch_
 
 /* --- transport -------------------------------------------------------- */
 
-/* The built-in CivetWeb client transport. */
-const dala_transport *dala_transport_builtin(void);
-
 /* Posts with `transport` (NULL: built-in), checking its answer. */
 int dala_transport_post(const dala_transport *transport, const char *url,
                         const char *content_type, const void *body, size_t body_len,

@@ -16,7 +16,10 @@
  * round trips within 100 s (the server keeps it 120 s) travel as DATA
  * frames and skip the X25519 work. When the server answers ESESSION
  * (restarted, or the session was replaced), the round trip is made again
- * with a handshake. */
+ * with a handshake; so it is when the server refuses a DATA frame with
+ * any 401, since it cannot tell a frame of a session it replaced (after a
+ * replayed HELLO) from a forged one, and the handshake is the
+ * authoritative way to learn whether the device itself is refused. */
 #include "sdk_int.h"
 
 #include <stdio.h>
@@ -44,9 +47,11 @@ typedef struct sync_run {
 
 /* Maps an HTTP refusal of /v1/sync to a code and a clear message. A 401
  * with code ESESSION only means the server has no session for a DATA
- * frame: DALA_ESESSION, and the caller handshakes again. */
+ * frame, and a 401 of a DATA frame (`in_session`) may mean the server's
+ * session is no longer this one: DALA_ESESSION, and the caller handshakes
+ * again. */
 static int sync_refused(sqlite3 *db, int status, const uint8_t *body, size_t len,
-                        const char *url)
+                        const char *url, int in_session)
 {
     char *why = dala_http_error_member(db, body, len, "error");
     char *code = dala_http_error_member(db, body, len, "code");
@@ -54,6 +59,8 @@ static int sync_refused(sqlite3 *db, int status, const uint8_t *body, size_t len
     int rc;
     if (status == 401 && code && strcmp(code, "ESESSION") == 0) {
         rc = dala_error_set(DALA_ESESSION, "the server has no live session for this device: %s", detail);
+    } else if (status == 401 && in_session) {
+        rc = dala_error_set(DALA_ESESSION, "the server refused a frame of the session: %s", detail);
     } else switch (status) {
     case 401:
     case 403:
@@ -134,9 +141,10 @@ static int build_request(dala_buf *out, sync_run *run, const dala_push_batch *ba
     return rc;
 }
 
-/* POSTs a sealed frame; DALA_OK only for a 200 answer, left in *reply. */
+/* POSTs a sealed frame (a DATA frame when `in_session`); DALA_OK only
+ * for a 200 answer, left in *reply. */
 static int post_frame(uint8_t **reply, size_t *reply_len, sync_run *run, const dala_buf *frame,
-                      size_t change_count)
+                      size_t change_count, int in_session)
 {
     int status = 0;
     int rc = dala_transport_post(run->options->transport, run->url, "application/octet-stream",
@@ -148,7 +156,8 @@ static int post_frame(uint8_t **reply, size_t *reply_len, sync_run *run, const d
     run->stats->bytes_received += *reply_len;
     run->stats->pushed += change_count;
     if (status == 200) return DALA_OK;
-    rc = sync_refused(run->store->db, status, *reply, *reply_len, run->enrolment.server_url);
+    rc = sync_refused(run->store->db, status, *reply, *reply_len, run->enrolment.server_url,
+                      in_session);
     free(*reply);
     *reply = NULL;
     return rc;
@@ -189,7 +198,7 @@ static int exchange_in_session(dala_buf *body, sync_run *run, const dala_buf *re
     dala_frame_header header = request_header(run, DALA_FRAME_DATA), answer;
     int rc = dala_session_seal(store->session, &frame, &header, request->data, request->len);
     if (rc == DALA_ELIMIT) rc = dala_error_set(DALA_ESESSION, "the session has sealed its last frame");
-    if (!rc) rc = post_frame(&reply, &reply_len, run, &frame, change_count);
+    if (!rc) rc = post_frame(&reply, &reply_len, run, &frame, change_count, 1);
     if (!rc) {
         rc = dala_session_open(store->session, body, &answer, reply, reply_len, DALA_MAX_BODY_BYTES);
         if (rc) dala_error_set(rc, "the server's answer does not open with the session's key: %s",
@@ -216,7 +225,7 @@ static int exchange_with_handshake(dala_buf *body, sync_run *run, const dala_buf
     uint64_t started_ms = dala_wall_clock_ms();
     int rc = dala_handshake_new(&hs, 1, &run->device_key, run->enrolment.server_public_key, NULL);
     if (!rc) rc = dala_handshake_write(hs, &frame, &header, request->data, request->len);
-    if (!rc) rc = post_frame(&reply, &reply_len, run, &frame, change_count);
+    if (!rc) rc = post_frame(&reply, &reply_len, run, &frame, change_count, 0);
     if (!rc) {
         rc = dala_handshake_read(hs, body, &answer, reply, reply_len, DALA_MAX_BODY_BYTES);
         if (rc) dala_error_set(rc, "the server's reply does not open with its enrolled key: %s",

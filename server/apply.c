@@ -78,8 +78,10 @@ static void fix_reason_pointers(push_result *result)
             (const char *)result->reasons.data + (uintptr_t)result->rejected[i].reason;
 }
 
-/* Writes a record row with the next log position. */
-static int write_record(apply_context *ctx, const uint8_t id[16], const char *table, uint64_t seq)
+/* Writes a record row with the next log position; `writer` is the device
+ * of this write (0: the server). */
+static int write_record(apply_context *ctx, const uint8_t id[16], const char *table, uint64_t seq,
+                        int64_t writer)
 {
     dala_buf_reset(&ctx->blob);
     int rc = dala_record_encode(&ctx->blob, &ctx->record);
@@ -93,6 +95,7 @@ static int write_record(apply_context *ctx, const uint8_t id[16], const char *ta
     sqlite3_bind_int64(stmt, 5, ctx->device->id);
     sqlite3_bind_int64(stmt, 6, ctx->now);
     sqlite3_bind_blob(stmt, 7, ctx->blob.data, (int)ctx->blob.len, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 8, writer);
     rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(ctx->conn->db, "write record");
     sqlite3_reset(stmt);
     return rc;
@@ -129,7 +132,7 @@ static int keep_conflict(void *context, const dala_record_conflict *conflict)
     for (size_t i = 0; !rc && i < sizeof fields / sizeof fields[0]; i++)
         rc = dala_record_set(&row, fields[i].name, &fields[i].value, &version, seq);
     ctx->record = row;
-    if (!rc) rc = write_record(ctx, id, DALA_TABLE_CONFLICT, seq);
+    if (!rc) rc = write_record(ctx, id, DALA_TABLE_CONFLICT, seq, 0);
     dala_record_clear(&row);
     ctx->record = saved;
     return rc;
@@ -202,7 +205,8 @@ static int apply_change(apply_context *ctx, size_t index)
     uint64_t seq = ctx->next_seq++;
     size_t changed = 0;
     rc = dala_record_apply(&changed, &ctx->record, ctx->change, seq, keep_conflict, ctx);
-    if (!rc && (changed || !exists)) rc = write_record(ctx, ctx->change->record_id, ctx->change->table, seq);
+    if (!rc && (changed || !exists))
+        rc = write_record(ctx, ctx->change->record_id, ctx->change->table, seq, ctx->device->id);
     return rc;
 }
 

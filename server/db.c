@@ -15,15 +15,18 @@ static const char *const statement_sql[STMT_COUNT] = {
     [STMT_DEVICE_BY_ID] = "SELECT user_id, unit_id, public_key, revoked_at IS NOT NULL, "
                           "last_batch_seq FROM device WHERE id = ?1",
     [STMT_RECORD_GET] = "SELECT tbl, unit_id, data FROM record WHERE id = ?1",
-    [STMT_RECORD_UPSERT] = "INSERT INTO record (id, tbl, unit_id, seq, created_by, received_at, data) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-                           "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, data = excluded.data",
+    [STMT_RECORD_UPSERT] = "INSERT INTO record (id, tbl, unit_id, seq, created_by, received_at, data, "
+                           "last_writer, prev_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0) "
+                           "ON CONFLICT (id) DO UPDATE SET prev_seq = record.seq, seq = excluded.seq, "
+                           "data = excluded.data, last_writer = excluded.last_writer",
     [STMT_UNIT_NEXT_SEQ] = "SELECT next_seq FROM org_unit WHERE id = ?1",
     [STMT_UNIT_SET_NEXT_SEQ] = "UPDATE org_unit SET next_seq = ?2 WHERE id = ?1",
     [STMT_DEVICE_SET_BATCH] = "UPDATE device SET last_batch_seq = ?2, last_results = ?3 WHERE id = ?1",
-    [STMT_DEVICE_SET_SYNCED] = "UPDATE device SET last_sync_at = ?2 WHERE id = ?1",
-    [STMT_PULL_PAGE] = "SELECT id, tbl, seq, data FROM record WHERE unit_id = ?1 AND seq > ?2 "
-                       "ORDER BY seq LIMIT ?3",
+    /* At most one write a minute per device, so a pull-only sync costs no fsync. */
+    [STMT_DEVICE_SET_SYNCED] = "UPDATE device SET last_sync_at = ?2 WHERE id = ?1 "
+                               "AND (last_sync_at IS NULL OR last_sync_at < ?2 - 60)",
+    [STMT_PULL_PAGE] = "SELECT id, tbl, seq, data, last_writer, prev_seq FROM record "
+                       "WHERE unit_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
 };
 
 static _Thread_local server_conn *thread_conn;

@@ -21,7 +21,8 @@ static void on_signal(int sig)
 
 static int serve(int argc, char **argv)
 {
-    dala_server_options options = DALA_SERVER_OPTIONS_INIT;
+    /* Static: the strings the flags set live as long as the process. */
+    static dala_server_options options = DALA_SERVER_OPTIONS_INIT;
     const char *port_file = NULL;
     if (server_cli_parse_serve(&options, &port_file, argc, argv)) return 2;
     dala_server *server;

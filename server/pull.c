@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* How many log rows a page may look at per change it can hold. */
+#define SCAN_FACTOR 16
+
 /* The decoded rows of one page; changes point into them. */
 typedef struct page {
     uint64_t device_id; /* the asking device: its own writes are not echoed */
@@ -99,19 +102,27 @@ static int read_rows(page *p, server_conn *conn, uint64_t unit_id, uint64_t curs
     if (!p->records || !p->ids || !p->tables) return dala_error_set(DALA_ENOMEM, "read pull page");
     sqlite3_bind_int64(stmt, 1, (int64_t)unit_id);
     sqlite3_bind_int64(stmt, 2, (int64_t)cursor);
-    sqlite3_bind_int64(stmt, 3, (int64_t)limit + 1);
+    /* Rows passed over unread are cheap, so a page may look at more of them. */
+    uint64_t scan_limit = (uint64_t)limit * SCAN_FACTOR, scanned = 0;
+    sqlite3_bind_int64(stmt, 3, (int64_t)scan_limit + 1);
     int rc = DALA_OK, step;
     *has_more = 0;
     while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         /* A page holds at most `limit` changes; one record may add several. */
-        if (p->row_count == limit || p->change_count >= limit) {
+        if (p->row_count == limit || p->change_count >= limit || scanned == scan_limit) {
             *has_more = 1;
             break;
         }
+        scanned++;
+        *last_seq = (uint64_t)sqlite3_column_int64(stmt, 2);
+        /* The row's only news after the cursor is the asking device's own
+         * last write: it has all of it, so the row is passed over unread. */
+        if ((uint64_t)sqlite3_column_int64(stmt, 4) == p->device_id &&
+            (uint64_t)sqlite3_column_int64(stmt, 5) <= cursor)
+            continue;
         size_t row = p->row_count++;
         memcpy(p->ids[row], sqlite3_column_blob(stmt, 0), DALA_UUID_BYTES);
         snprintf(p->tables[row], sizeof p->tables[row], "%s", (const char *)sqlite3_column_text(stmt, 1));
-        *last_seq = (uint64_t)sqlite3_column_int64(stmt, 2);
         rc = dala_record_decode(&p->records[row], sqlite3_column_blob(stmt, 3),
                                 (size_t)sqlite3_column_bytes(stmt, 3));
         if (!rc) rc = add_record_changes(p, row, cursor);

@@ -6,9 +6,13 @@
 #include "server_int.h"
 #include "sync_int.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Any path without a handler: a JSON 404, never a file. */
 static int route_not_found(struct mg_connection *conn, void *server)
@@ -148,10 +152,44 @@ int dala_server_port(const dala_server *server)
     return n > 0 ? ports[0].port : -1;
 }
 
+/* CivetWeb 1.15 notices a stop only when its listening thread wakes, on
+ * the next connection or after about two seconds; this thread knocks on
+ * the server's own port until the stop is done, so stopping is quick. */
+typedef struct knocker {
+    int port;
+    volatile int is_done;
+} knocker;
+
+static void *knock_until_stopped(void *context)
+{
+    knocker *k = context;
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_port = htons((uint16_t)k->port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < 500 && !k->is_done; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (fd >= 0) {
+            connect(fd, (struct sockaddr *)&address, sizeof address);
+            close(fd);
+        }
+        usleep(10000);
+    }
+    return NULL;
+}
+
 void dala_server_stop(dala_server *server)
 {
     if (!server) return;
-    if (server->ctx) mg_stop(server->ctx); /* waits for the requests in flight */
+    if (server->ctx) {
+        knocker k = {dala_server_port(server), 0};
+        pthread_t thread;
+        int has_knocker = k.port > 0 && pthread_create(&thread, NULL, knock_until_stopped, &k) == 0;
+        mg_stop(server->ctx); /* waits for the requests in flight */
+        k.is_done = 1;
+        if (has_knocker) pthread_join(thread, NULL);
+    }
     if (server->has_maintenance) {
         pthread_mutex_lock(&server->lock);
         server->is_stopping = 1;

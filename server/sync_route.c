@@ -44,6 +44,12 @@ static int open_frame(sync_call *call)
                                     call->device.id, (int64_t)now_ms());
         if (!rc) rc = dala_session_open(call->session, &call->body, NULL, call->frame.data,
                                         call->frame.len, DALA_MAX_BODY_BYTES);
+        /* Not this session's frame (a forgery, or the device's session was
+         * replaced by a replayed HELLO): the device should handshake again.
+         * The session itself stays, so a forgery costs the device nothing. */
+        if (rc == DALA_EAUTH)
+            rc = dala_error_set(DALA_ESESSION, "sync: the DATA frame does not open under the live "
+                                "session; handshake again");
         return rc;
     }
     if (call->header.frame_type != DALA_FRAME_HELLO)
