@@ -52,88 +52,70 @@ static int inflight_seq(uint64_t *out, sqlite3 *db)
     return rc;
 }
 
-/* Inside a transaction: numbers the next pending entries as a new batch.
- * Leaves *seq_out 0 when nothing waits. */
+/* Inside a transaction: numbers the next pending entries as a new batch,
+ * in one statement: at most `max_changes` of them, and no more bytes than
+ * DALA_MAX_BATCH_BYTES (but always the first). Leaves *seq_out 0 when
+ * nothing waits. */
 static int assemble(uint64_t *seq_out, sqlite3 *db, size_t max_changes)
 {
-    sqlite3_stmt *pick = NULL, *mark = NULL;
+    sqlite3_stmt *mark = NULL;
     int64_t last;
     *seq_out = 0;
     int rc = dala_meta_get_int(&last, db, "last_batch_seq", 0);
-    if (!rc) rc = dala_db_prepare(&pick, db, "SELECT id, length(change) FROM outbox WHERE state = "
-                                             "'pending' AND batch_seq IS NULL ORDER BY id LIMIT ?1");
-    if (!rc) rc = dala_db_prepare(&mark, db, "UPDATE outbox SET batch_seq = ?1, batch_index = ?2 "
-                                             "WHERE id = ?3");
-    if (rc) goto done;
-    sqlite3_bind_int64(pick, 1, (sqlite3_int64)max_changes);
+    if (!rc) rc = dala_db_prepare(&mark, db,
+        "UPDATE outbox SET batch_seq = ?1, batch_index = picked.idx FROM ("
+        " SELECT id, idx FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS idx,"
+        "   sum(length(change)) OVER (ORDER BY id) AS running FROM outbox"
+        "   WHERE state = 'pending' AND batch_seq IS NULL ORDER BY id LIMIT ?2)"
+        " WHERE running <= ?3 OR idx = 0) AS picked WHERE outbox.id = picked.id");
+    if (rc) return rc;
     uint64_t seq = (uint64_t)last + 1;
-    size_t count = 0, bytes = 0;
-    int step = SQLITE_DONE;
-    while (!rc && (step = sqlite3_step(pick)) == SQLITE_ROW) {
-        bytes += (size_t)sqlite3_column_int64(pick, 1);
-        if (count > 0 && bytes > DALA_MAX_BATCH_BYTES) break;
-        sqlite3_bind_int64(mark, 1, (sqlite3_int64)seq);
-        sqlite3_bind_int64(mark, 2, (sqlite3_int64)count);
-        sqlite3_bind_int64(mark, 3, sqlite3_column_int64(pick, 0));
-        rc = dala_db_step_done(mark, "number push batch");
-        sqlite3_reset(mark);
-        count++;
-    }
-    if (!rc && step != SQLITE_ROW && step != SQLITE_DONE) rc = dala_db_error(db, step, "read outbox");
+    sqlite3_bind_int64(mark, 1, (sqlite3_int64)seq);
+    sqlite3_bind_int64(mark, 2, (sqlite3_int64)max_changes);
+    sqlite3_bind_int64(mark, 3, (sqlite3_int64)DALA_MAX_BATCH_BYTES);
+    rc = dala_db_step_done(mark, "number push batch");
+    int count = rc ? 0 : sqlite3_changes(db);
+    sqlite3_finalize(mark);
     if (!rc && count) rc = dala_meta_set_int(db, "last_batch_seq", (int64_t)seq);
     if (!rc && count) *seq_out = seq;
-done:
-    sqlite3_finalize(pick);
-    sqlite3_finalize(mark);
     return rc;
 }
 
 void dala_push_batch_free(dala_push_batch *batch)
 {
     if (!batch) return;
-    for (size_t i = 0; i < batch->count; i++) dala_batch_free(batch->parts[i]);
-    free(batch->parts);
-    free(batch->changes);
+    dala_buf_free(&batch->encoded);
     memset(batch, 0, sizeof *batch);
 }
 
-/* Decodes the entries of batch `seq` in their batch order. */
+/* Encodes batch `seq` from its entries, in their batch order: the entries
+ * are already encoded, so they are joined, not decoded again. */
 static int load_batch(dala_push_batch *out, sqlite3 *db, uint64_t seq)
 {
-    sqlite3_stmt *stmt;
-    size_t alloc = 0;
-    int rc = dala_db_prepare(&stmt, db, "SELECT change FROM outbox WHERE state = 'pending' AND "
-                                        "batch_seq = ?1 ORDER BY batch_index");
+    sqlite3_stmt *count_stmt, *stmt;
+    int rc = dala_db_prepare(&count_stmt, db, "SELECT count(*) FROM outbox WHERE state = 'pending' "
+                                              "AND batch_seq = ?1");
+    if (rc) return rc;
+    sqlite3_bind_int64(count_stmt, 1, (sqlite3_int64)seq);
+    if (sqlite3_step(count_stmt) == SQLITE_ROW) out->count = (size_t)sqlite3_column_int64(count_stmt, 0);
+    sqlite3_finalize(count_stmt);
+    rc = dala_db_prepare(&stmt, db, "SELECT change FROM outbox WHERE state = 'pending' AND "
+                                    "batch_seq = ?1 ORDER BY batch_index");
     if (rc) return rc;
     sqlite3_bind_int64(stmt, 1, (sqlite3_int64)seq);
     out->batch_seq = seq;
+    rc = dala_batch_encode_header(&out->encoded, DALA_DEVICE_SCHEMA_VERSION, seq, out->count);
     int step = SQLITE_DONE;
+    size_t appended = 0;
     while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
-        if (out->count == alloc) {
-            alloc = alloc ? alloc * 2 : 64;
-            dala_batch **parts = realloc(out->parts, alloc * sizeof *parts);
-            if (parts) out->parts = parts;
-            dala_change *changes = parts ? realloc(out->changes, alloc * sizeof *changes) : NULL;
-            if (!changes) {
-                rc = dala_error_set(DALA_ENOMEM, "load push batch: out of memory");
-                break;
-            }
-            out->changes = changes;
-        }
-        dala_batch *part;
-        rc = dala_batch_decode(&part, sqlite3_column_blob(stmt, 0),
-                               (size_t)sqlite3_column_bytes(stmt, 0), 1);
-        if (!rc && part->change_count != 1) {
-            dala_batch_free(part);
-            rc = dala_error_set(DALA_ECORRUPT, "outbox entry of batch %llu holds %zu changes",
-                                (unsigned long long)seq, part->change_count);
-        }
-        if (rc) break;
-        out->parts[out->count] = part;
-        out->changes[out->count] = part->changes[0];
-        out->count++;
+        rc = dala_batch_append_part(&out->encoded, sqlite3_column_blob(stmt, 0),
+                                    (size_t)sqlite3_column_bytes(stmt, 0));
+        appended++;
     }
     if (!rc && step != SQLITE_ROW && step != SQLITE_DONE) rc = dala_db_error(db, step, "read outbox");
+    if (!rc && appended != out->count)
+        rc = dala_error_set(DALA_ECORRUPT, "outbox batch %llu changed while read",
+                            (unsigned long long)seq);
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -148,6 +130,8 @@ int dala_outbox_next_batch(dala_push_batch *out, sqlite3 *db, size_t max_changes
     if (!rc) rc = dala_db_commit(db);
     else dala_db_rollback(db);
     if (!rc && seq) rc = load_batch(out, db, seq);
+    /* Nothing to push: an empty batch, so the request still says so. */
+    if (!rc && !seq) rc = dala_batch_encode_header(&out->encoded, DALA_DEVICE_SCHEMA_VERSION, 0, 0);
     if (rc) dala_push_batch_free(out);
     return rc;
 }

@@ -122,15 +122,14 @@ int dala_record_id_normalise(char out[DALA_ID_TEXT_BYTES], const char *text);
 /* Appends one entry for `change` (encoded here as a one-change batch). */
 int dala_outbox_append(sqlite3 *db, const dala_change *change, const char *record_id);
 
-/* The batch in flight: its number (0 if none) and its changes, decoded.
- * Assembles the next one first when none is in flight and entries wait:
- * in one transaction takes up to `max_changes` pending entries in order,
- * numbers them last_batch_seq + 1 and persists the number. */
+/* The batch in flight: its number (0 if none) and its encoding, ready to
+ * push. Assembles the next one first when none is in flight and entries
+ * wait: in one transaction takes up to `max_changes` pending entries in
+ * order, numbers them last_batch_seq + 1 and persists the number. */
 typedef struct dala_push_batch {
     uint64_t batch_seq;
     size_t count;
-    dala_batch **parts; /* one decoded one-change batch per entry */
-    dala_change *changes; /* count entries, pointing into parts */
+    dala_buf encoded; /* the batch: header, then each entry's change */
 } dala_push_batch;
 
 int dala_outbox_next_batch(dala_push_batch *out, sqlite3 *db, size_t max_changes);

@@ -123,21 +123,17 @@ static int load_cursors(dala_cursor **out, size_t *count, sqlite3 *db)
 /* Encodes the sync request: the push batch, the cursors, the last epoch. */
 static int build_request(dala_buf *out, sync_run *run, const dala_push_batch *batch)
 {
-    dala_buf push = DALA_BUF_INIT;
     dala_cursor *cursors = NULL;
     size_t cursor_count = 0;
     int64_t server_epoch;
-    int rc = dala_batch_encode(&push, DALA_DEVICE_SCHEMA_VERSION, batch->batch_seq, batch->changes,
-                               batch->count);
-    if (!rc) rc = load_cursors(&cursors, &cursor_count, run->store->db);
+    int rc = load_cursors(&cursors, &cursor_count, run->store->db);
     if (!rc) rc = dala_meta_get_int(&server_epoch, run->store->db, "server_epoch", 0);
     if (!rc) {
         dala_sync_request request = {(uint64_t)server_epoch, run->page_changes, cursor_count,
-                                     cursors, push.data, push.len};
+                                     cursors, batch->encoded.data, batch->encoded.len};
         rc = dala_sync_request_encode(out, &request);
     }
     free(cursors);
-    dala_buf_free(&push);
     return rc;
 }
 

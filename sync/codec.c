@@ -39,6 +39,9 @@ typedef struct decode_totals {
 
 /* ---------------------------------------------------------------- encode */
 
+int dala_batch_encode_header(dala_buf *out, uint32_t schema_version, uint64_t batch_seq,
+                             size_t count);
+
 static int check_change(const dala_change *change)
 {
     if (!change->table || !dala_name_is_valid(change->table, strlen(change->table)))
@@ -105,13 +108,38 @@ int dala_batch_encode(dala_buf *out, uint32_t schema_version, uint64_t batch_seq
         if (rc) return rc;
     }
     size_t start = out->len;
-    int rc = dala_buf_put_u8(out, DALA_CODEC_VERSION);
-    if (!rc) rc = dala_buf_put_varint(out, schema_version);
-    if (!rc) rc = dala_buf_put_varint(out, batch_seq);
-    if (!rc) rc = dala_buf_put_varint(out, change_count);
+    int rc = dala_batch_encode_header(out, schema_version, batch_seq, change_count);
     for (size_t i = 0; !rc && i < change_count; i++) rc = encode_change(out, &changes[i]);
     if (rc) out->len = start;
     return rc;
+}
+
+static size_t decode_header(dala_reader *r, dala_batch *batch, size_t max_changes);
+
+int dala_batch_encode_header(dala_buf *out, uint32_t schema_version, uint64_t batch_seq,
+                             size_t count)
+{
+    if (count > DALA_MAX_CHANGES_PER_BATCH)
+        return dala_error_set(DALA_ELIMIT, "encode batch: %zu changes, more than %u", count,
+                              DALA_MAX_CHANGES_PER_BATCH);
+    size_t start = out->len;
+    int rc = dala_buf_put_u8(out, DALA_CODEC_VERSION);
+    if (!rc) rc = dala_buf_put_varint(out, schema_version);
+    if (!rc) rc = dala_buf_put_varint(out, batch_seq);
+    if (!rc) rc = dala_buf_put_varint(out, count);
+    if (rc) out->len = start;
+    return rc;
+}
+
+int dala_batch_append_part(dala_buf *out, const uint8_t *part, size_t len)
+{
+    dala_reader r;
+    dala_batch header;
+    dala_reader_init(&r, part, len, "outbox part");
+    size_t count = decode_header(&r, &header, 1);
+    if (!r.err && count != 1) dala_reader_fail(&r, DALA_ECORRUPT, "a part must hold one change");
+    if (r.err) return r.err;
+    return dala_buf_append(out, r.pos, dala_reader_remaining(&r));
 }
 
 /* ---------------------------------------------------------------- decode */

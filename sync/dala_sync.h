@@ -192,6 +192,19 @@ typedef struct dala_batch {
 int dala_batch_encode(dala_buf *out, uint32_t schema_version, uint64_t batch_seq,
                       const dala_change *changes, size_t change_count);
 
+/* Builds a batch from changes already encoded one by one (a device's
+ * outbox keeps each change as a batch of one, made by dala_batch_encode):
+ * writes the batch header for `count` changes, then call
+ * dala_batch_append_part once per part, in order. The parts' contents are
+ * not decoded again (the receiver checks them); their one-change headers
+ * are checked strictly. */
+int dala_batch_encode_header(dala_buf *out, uint32_t schema_version, uint64_t batch_seq,
+                             size_t count);
+/* Appends the change of a one-change batch `part`. DALA_ECORRUPT if `part`
+ * is not a batch of exactly one change, DALA_ESCHEMA for another codec
+ * version. */
+int dala_batch_append_part(dala_buf *out, const uint8_t *part, size_t len);
+
 /* Decodes a batch strictly: truncated input, overlong varints, values out
  * of range, bad UTF-8, unknown codec versions (DALA_ESCHEMA), more than
  * `max_changes` changes (DALA_ELIMIT) and trailing bytes are all errors,
