@@ -7,7 +7,11 @@
 #include "server_harness.h"
 #include "testhelp.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sqlite3.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -430,7 +434,70 @@ done:
     harness_stop(&h);
 }
 
+/* Sends `frame` as a chunked body of `chunk` bytes per chunk over a plain
+ * socket; returns the HTTP status of the answer (0 if none). */
+static int post_chunked(int port, const uint8_t *frame, size_t len, size_t chunk)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_port = htons((uint16_t)port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        if (fd >= 0) close(fd);
+        return 0;
+    }
+    const char *head = "POST /v1/sync HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                       "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n"
+                       "Connection: close\r\n\r\n";
+    int ok = write(fd, head, strlen(head)) > 0;
+    for (size_t at = 0; ok && at < len; at += chunk) {
+        size_t n = len - at < chunk ? len - at : chunk;
+        char size_line[32];
+        int m = snprintf(size_line, sizeof size_line, "%zx\r\n", n);
+        ok = write(fd, size_line, (size_t)m) == m && write(fd, frame + at, n) == (ssize_t)n &&
+             write(fd, "\r\n", 2) == 2;
+    }
+    if (ok) ok = write(fd, "0\r\n\r\n", 5) == 5;
+    char answer[256] = "";
+    ssize_t got = read(fd, answer, sizeof answer - 1);
+    close(fd);
+    int status = 0;
+    if (got > 12) sscanf(answer, "HTTP/1.1 %d", &status);
+    return status;
+}
+
+static void test_server_reads_chunked_bodies_within_the_cap(void)
+{
+    harness h;
+    raw_device dev;
+    if (harness_start(&h, 0)) return;
+    if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
+    dala_field fields[2];
+    dala_change change = visit_change(fields, 11, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
+    dala_buf batch = DALA_BUF_INIT, frame = DALA_BUF_INIT;
+    CHECK_OK(dala_batch_encode(&batch, 1, 1, &change, 1));
+    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len};
+    dala_handshake *hs = NULL;
+    seal_request(&hs, &frame, &dev, &request);
+    CHECK_EQ_INT(post_chunked(h.port, frame.data, frame.len, 7), 200); /* a real push, in 7-byte chunks */
+    CHECK_EQ_INT(count_records(&h, "tbl = 'field_visit'"), 1);
+    /* 33 MiB in chunks, no Content-Length: refused at the cap, nothing stored. */
+    size_t big = (size_t)33 << 20;
+    uint8_t *huge = calloc(1, big);
+    CHECK_EQ_INT(post_chunked(h.port, huge, big, 1 << 20), 413);
+    free(huge);
+    CHECK_EQ_INT(count_records(&h, "1"), 1);
+    dala_handshake_free(hs);
+    dala_buf_free(&batch);
+    dala_buf_free(&frame);
+done:
+    harness_stop(&h);
+}
+
 const dala_test server_tests[] = {
+    {"server_reads_chunked_bodies_within_the_cap", test_server_reads_chunked_bodies_within_the_cap},
     {"server_epoch_survives_restarts_and_changes_after_a_restore", test_server_epoch_survives_restarts_and_changes_after_a_restore},
     {"server_session_serves_data_frames_and_refuses_replays", test_server_session_serves_data_frames_and_refuses_replays},
     {"server_health_and_unknown_paths_answer_json", test_server_health_and_unknown_paths_answer_json},
