@@ -49,6 +49,7 @@
 #include "dala.h"
 #include "dala_server.h"
 #include "raw_client.h"
+#include "bench/bench_clock.h"
 #include "records_gen.h"
 
 #include <errno.h>
@@ -127,26 +128,6 @@ static world *live_world;
 static int keep_files; /* --keep: leave the folder, to look at the databases */
 
 /* ------------------------------------------------------------ helpers */
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The median of `n` values (sorts them in place). */
-static double median(double *values, size_t n)
-{
-    qsort(values, n, sizeof *values, compare_doubles);
-    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
 
 /* The nearest-rank percentile of `n` sorted values. */
 static double percentile(const double *sorted, size_t n, double p)
@@ -914,7 +895,7 @@ static void bench_devices(world *w, const options *opt)
             if (!first_error) first_error = runs[i].error;
         }
     }
-    qsort(ms, n, sizeof *ms, compare_doubles);
+    sort_doubles(ms, n);
     char label[64], measured[32], notes[160];
     fill(label, sizeof label, "6. %zu devices at once: errors", n);
     fill(measured, sizeof measured, "%zu", errors);

@@ -17,6 +17,7 @@
  *                   [--seed N] [--chacha]
  */
 #include "dala_sync.h"
+#include "bench/bench_clock.h"
 #include "records_gen.h"
 
 #include <stdio.h>
@@ -52,26 +53,6 @@ typedef struct corpus {
 } corpus;
 
 /* ------------------------------------------------------------ helpers */
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* The median of `n` values (sorts them in place). */
-static double median(double *values, size_t n)
-{
-    qsort(values, n, sizeof *values, compare_doubles);
-    return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
 
 /* Exits with the library's detail when a call failed: a benchmark that
  * measured a failure would print nonsense. */
