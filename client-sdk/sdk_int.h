@@ -31,6 +31,10 @@ struct dala_store {
      * only, and when the server will have dropped it. */
     dala_session *session;
     uint64_t session_expires_ms;
+    /* The device's key pair, derived from the stored secret at the first
+     * sync (an X25519 operation, 0.6 ms) and kept; wiped at close. */
+    dala_keypair device_key;
+    int has_device_key;
     /* Copies behind the borrowed strings of dala_store_status. */
     char *status_officer;
     char *status_url;

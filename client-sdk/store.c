@@ -226,6 +226,7 @@ void dala_store_close(dala_store *store)
 {
     if (!store) return;
     dala_session_free(store->session); /* wipes its keys */
+    dala_keypair_wipe(&store->device_key);
     sqlite3_close_v2(store->db);
     free(store->path);
     free(store->status_officer);

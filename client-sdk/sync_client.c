@@ -341,7 +341,11 @@ int dala_sync(dala_sync_stats *out, dala_store *store, const dala_sync_options *
     if (run.push_changes > DALA_MAX_CHANGES_PER_BATCH) run.push_changes = DALA_MAX_CHANGES_PER_BATCH;
     run.timeout_ms = options->timeout_ms > 0 ? options->timeout_ms : DALA_DEFAULT_TIMEOUT_MS;
     int rc = dala_enrolment_load(&run.enrolment, store->db);
-    if (!rc) rc = dala_keypair_from_secret(&run.device_key, run.enrolment.device_secret_key);
+    if (!rc && !store->has_device_key) {
+        rc = dala_keypair_from_secret(&store->device_key, run.enrolment.device_secret_key);
+        store->has_device_key = rc == DALA_OK;
+    }
+    if (!rc) run.device_key = store->device_key;
     if (!rc) snprintf(run.url, sizeof run.url, "%s/v1/sync", run.enrolment.server_url);
     if (!rc) rc = run_loop(&run);
     if (rc) dala_error_wrap(rc, "sync");

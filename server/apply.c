@@ -199,8 +199,9 @@ static int apply_change(apply_context *ctx, size_t index)
     rc = load_record(ctx, &exists, reason, sizeof reason);
     if (rc == DALA_EAUTH || (rc == DALA_EINVAL && reason[0])) return reject(ctx, index, rc, reason);
     if (rc) return rc;
-    rc = check_claims(ctx, reason, sizeof reason);
-    if (!rc) rc = dala_change_validate(ctx->change, !exists, ctx->today, reason, sizeof reason);
+    /* Validation first: a claim must have the right type before its value is read. */
+    rc = dala_change_validate(ctx->change, !exists, ctx->today, reason, sizeof reason);
+    if (!rc) rc = check_claims(ctx, reason, sizeof reason);
     if (rc) return reject(ctx, index, rc, reason);
     uint64_t seq = ctx->next_seq++;
     size_t changed = 0;

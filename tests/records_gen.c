@@ -58,7 +58,10 @@ static int gen_chance(records_gen *gen, uint32_t percent)
 void records_gen_init(records_gen *gen, uint64_t seed)
 {
     gen->seed = seed;
+    /* Mixed, so seeds that differ by splitmix64's step (or any multiple of
+     * it) do not give the same records a few draws apart. */
     gen->state = seed;
+    gen->state = records_gen_u64(gen) ^ UINT64_C(0x6a09e667f3bcc909);
     gen->record_count = 0;
     gen->visit_day = GEN_FIRST_DAY + gen_below(gen, 60);
 }
