@@ -171,8 +171,8 @@ int dala_outbox_pending_fields(dala_record *names, sqlite3 *db, const char *reco
     static const dala_version no_version = {0, 0};
     sqlite3_stmt *stmt;
     dala_record_clear(names);
-    int rc = dala_db_prepare(&stmt, db, "SELECT change FROM outbox WHERE record_id = ?1 "
-                                        "AND state = 'pending'");
+    int rc = dala_db_prepare_cached(&stmt, db, "SELECT change FROM outbox WHERE record_id = ?1 "
+                                               "AND state = 'pending'");
     if (rc) return rc;
     sqlite3_bind_text(stmt, 1, record_id, -1, SQLITE_STATIC);
     int step = SQLITE_DONE;
@@ -187,7 +187,7 @@ int dala_outbox_pending_fields(dala_record *names, sqlite3 *db, const char *reco
         dala_batch_free(part);
     }
     if (!rc && step != SQLITE_ROW && step != SQLITE_DONE) rc = dala_db_error(db, step, "read outbox");
-    sqlite3_finalize(stmt);
+    dala_db_release(stmt);
     return rc;
 }
 

@@ -43,7 +43,7 @@ int dala_record_load(char **table_out, uint64_t *unit_out, dala_record *record, 
     *table_out = NULL;
     *unit_out = 0;
     dala_record_clear(record);
-    int rc = dala_db_prepare(&stmt, db, "SELECT tbl, unit_id, data FROM record WHERE id = ?1");
+    int rc = dala_db_prepare_cached(&stmt, db, "SELECT tbl, unit_id, data FROM record WHERE id = ?1");
     if (rc) return rc;
     sqlite3_bind_text(stmt, 1, record_id, -1, SQLITE_STATIC);
     int step = sqlite3_step(stmt);
@@ -59,7 +59,7 @@ int dala_record_load(char **table_out, uint64_t *unit_out, dala_record *record, 
         else if (!(*table_out = strdup((const char *)sqlite3_column_text(stmt, 0))))
             rc = dala_error_set(DALA_ENOMEM, "read record: out of memory");
     }
-    sqlite3_finalize(stmt);
+    dala_db_release(stmt);
     return rc;
 }
 
@@ -84,7 +84,7 @@ int dala_record_store(sqlite3 *db, const char *record_id, const char *table, uin
     dala_buf blob = DALA_BUF_INIT;
     sqlite3_stmt *stmt;
     int rc = dala_record_encode(&blob, record);
-    if (!rc) rc = dala_db_prepare(&stmt, db,
+    if (!rc) rc = dala_db_prepare_cached(&stmt, db,
                                   "INSERT INTO record(id, tbl, unit_id, updated_hlc, is_voided, data) "
                                   "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET "
                                   "updated_hlc = excluded.updated_hlc, "
@@ -97,7 +97,7 @@ int dala_record_store(sqlite3 *db, const char *record_id, const char *table, uin
     sqlite3_bind_int(stmt, 5, is_voided(record));
     sqlite3_bind_blob(stmt, 6, blob.data, (int)blob.len, SQLITE_STATIC);
     rc = dala_db_step_done(stmt, "write record");
-    sqlite3_finalize(stmt);
+    dala_db_release(stmt);
 done:
     dala_buf_free(&blob);
     return rc;

@@ -42,6 +42,16 @@ struct dala_store {
 
 /* --- SQLite ----------------------------------------------------------- */
 
+/* The hot statements (read and write a record, pending fields) are kept
+ * prepared per connection instead of parsed again for every pulled
+ * change. `sql` must be a string literal: its address is the key. Hand
+ * the statement back with dala_db_release (never sqlite3_finalize);
+ * dala_db_cache_drop finalizes a connection's statements before it
+ * closes. */
+int dala_db_prepare_cached(sqlite3_stmt **out, sqlite3 *db, const char *sql);
+void dala_db_release(sqlite3_stmt *stmt);
+void dala_db_cache_drop(sqlite3 *db);
+
 /* Translates a SQLite failure into a dala_err, recording "what: SQLite's
  * message (sqlite N)". The one place SQLite codes are mapped. */
 int dala_db_error(sqlite3 *db, int sqlite_rc, const char *what);

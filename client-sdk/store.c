@@ -6,6 +6,8 @@
  * dala_err. */
 #include "sdk_int.h"
 
+#include <pthread.h>
+
 #include "migration.h"
 
 #include <errno.h>
@@ -59,6 +61,81 @@ int dala_db_prepare(sqlite3_stmt **out, sqlite3 *db, const char *sql)
         return dala_db_error(db, rc, "prepare statement");
     }
     return DALA_OK;
+}
+
+/* The statement cache: a table shared by every open store (a few entries
+ * each), keyed by connection and SQL text address, guarded by a mutex
+ * (stores may live on different threads); it grows as stores open. */
+typedef struct cached_statement {
+    sqlite3 *db;
+    const char *sql;
+    sqlite3_stmt *stmt;
+} cached_statement;
+
+static cached_statement *statement_cache;
+static size_t statement_cache_count, statement_cache_alloc;
+static pthread_mutex_t statement_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Adds an entry; the lock is held. */
+static int cache_add(sqlite3 *db, const char *sql, sqlite3_stmt *stmt)
+{
+    if (statement_cache_count == statement_cache_alloc) {
+        size_t alloc = statement_cache_alloc ? statement_cache_alloc * 2 : 16;
+        cached_statement *grown = realloc(statement_cache, alloc * sizeof *grown);
+        if (!grown) return DALA_ENOMEM;
+        statement_cache = grown;
+        statement_cache_alloc = alloc;
+    }
+    statement_cache[statement_cache_count++] = (cached_statement){db, sql, stmt};
+    return DALA_OK;
+}
+
+int dala_db_prepare_cached(sqlite3_stmt **out, sqlite3 *db, const char *sql)
+{
+    pthread_mutex_lock(&statement_cache_lock);
+    for (size_t i = 0; i < statement_cache_count; i++)
+        if (statement_cache[i].db == db && statement_cache[i].sql == sql) {
+            *out = statement_cache[i].stmt;
+            pthread_mutex_unlock(&statement_cache_lock);
+            return DALA_OK;
+        }
+    int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+    int kept = rc == SQLITE_OK && cache_add(db, sql, *out) == DALA_OK;
+    pthread_mutex_unlock(&statement_cache_lock);
+    if (rc != SQLITE_OK) {
+        *out = NULL;
+        return dala_db_error(db, rc, "prepare statement");
+    }
+    if (!kept) {
+        sqlite3_finalize(*out);
+        *out = NULL;
+        return dala_error_set(DALA_ENOMEM, "cache statement: out of memory");
+    }
+    return DALA_OK;
+}
+
+void dala_db_release(sqlite3_stmt *stmt)
+{
+    if (!stmt) return;
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+}
+
+void dala_db_cache_drop(sqlite3 *db)
+{
+    pthread_mutex_lock(&statement_cache_lock);
+    size_t kept = 0;
+    for (size_t i = 0; i < statement_cache_count; i++) {
+        if (statement_cache[i].db == db) sqlite3_finalize(statement_cache[i].stmt);
+        else statement_cache[kept++] = statement_cache[i];
+    }
+    statement_cache_count = kept;
+    if (kept == 0) {
+        free(statement_cache);
+        statement_cache = NULL;
+        statement_cache_alloc = 0;
+    }
+    pthread_mutex_unlock(&statement_cache_lock);
 }
 
 int dala_db_step_done(sqlite3_stmt *stmt, const char *what)
@@ -227,6 +304,7 @@ void dala_store_close(dala_store *store)
     if (!store) return;
     dala_session_free(store->session); /* wipes its keys */
     dala_keypair_wipe(&store->device_key);
+    dala_db_cache_drop(store->db);
     sqlite3_close_v2(store->db);
     free(store->path);
     free(store->status_officer);

@@ -60,5 +60,5 @@ CREATE TABLE record (
     created_by  INTEGER NOT NULL,  -- device id
     received_at INTEGER NOT NULL,
     data        BLOB NOT NULL
-) STRICT, WITHOUT ROWID;
+) STRICT;
 CREATE UNIQUE INDEX record_by_unit_seq ON record(unit_id, seq);

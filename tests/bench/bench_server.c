@@ -457,6 +457,10 @@ static void world_start(world *w, const options *opt, size_t round)
     server_options.db_path = w->db_path;
     server_options.listen = "127.0.0.1:0";
     server_options.quiet = 1;
+    if (getenv("DALA_BENCH_LOG")) { /* the access log, with ms per request */
+        server_options.quiet = 0;
+        server_options.access_log = getenv("DALA_BENCH_LOG");
+    }
     if (opt->threads > 0) server_options.num_threads = opt->threads;
     w->threads = server_options.num_threads;
     w->server_page = server_options.max_pull_changes;
