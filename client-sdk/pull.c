@@ -91,16 +91,19 @@ static int save_cursors(sqlite3 *db, const dala_sync_response *response)
 
 /* A new server epoch: the server was restored. Drops the cursors; if there
  * were any, the page (computed from them) is not applied, and the next
- * round trip pulls afresh. */
-static int check_epoch(int *reset_out, sqlite3 *db, uint64_t server_epoch)
+ * round trip pulls afresh; and offers the device's own versions again
+ * (restore.c). */
+static int check_epoch(int *reset_out, sqlite3 *db, const dala_sync_response *response)
 {
     int64_t stored;
+    uint64_t server_epoch = response->server_epoch;
     *reset_out = 0;
     int rc = dala_meta_get_int(&stored, db, "server_epoch", 0);
     if (rc || (uint64_t)stored == server_epoch) return rc;
     if (stored != 0) {
         rc = dala_db_exec(db, "DELETE FROM pull_cursor", "drop pull cursors");
         *reset_out = !rc && sqlite3_changes(db) > 0;
+        if (!rc) rc = dala_restore_offer_again(db, response->acked_batch_seq);
     }
     return rc ? rc : dala_meta_set_int(db, "server_epoch", (int64_t)server_epoch);
 }
@@ -116,7 +119,7 @@ static int apply_in_transaction(dala_pull_result *out, sqlite3 *db, uint64_t inf
                                     response->rejected_count);
         out->acked = inflight_count;
     }
-    if (!rc) rc = check_epoch(&out->epoch_reset, db, response->server_epoch);
+    if (!rc) rc = check_epoch(&out->epoch_reset, db, response);
     if (!rc && !out->epoch_reset && page) {
         int64_t saved;
         dala_hlc clock;

@@ -136,6 +136,12 @@ int dala_record_id_normalise(char out[DALA_ID_TEXT_BYTES], const char *text);
 /* Appends one entry for `change` (encoded here as a one-change batch). */
 int dala_outbox_append(sqlite3 *db, const dala_change *change, const char *record_id);
 
+/* Within the caller's transaction, after the server's epoch changed (a
+ * restore): numbers batches again after `server_last_batch_seq` and
+ * queues every field version this device wrote, so the server takes back
+ * what the restore lost (restore.c). */
+int dala_restore_offer_again(sqlite3 *db, uint64_t server_last_batch_seq);
+
 /* The batch in flight: its number (0 if none) and its encoding, ready to
  * push. Assembles the next one first when none is in flight and entries
  * wait: in one transaction takes up to `max_changes` pending entries in

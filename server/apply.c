@@ -208,6 +208,8 @@ static int apply_change(apply_context *ctx, size_t index)
     rc = dala_record_apply(&changed, &ctx->record, ctx->change, seq, keep_conflict, ctx);
     if (!rc && (changed || !exists))
         rc = write_record(ctx, ctx->change->record_id, ctx->change->table, seq, ctx->device->id);
+    else if (!rc && ctx->next_seq == seq + 1)
+        ctx->next_seq = seq; /* nothing written (a duplicate): the position is given back */
     return rc;
 }
 

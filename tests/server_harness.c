@@ -32,7 +32,9 @@ int harness_restart(harness *h)
 {
     dala_server_options options = DALA_SERVER_OPTIONS_INIT;
     options.db_path = h->db_path;
-    options.listen = "127.0.0.1:0";
+    char listen[32];
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", h->port); /* 0 the first time; then the same */
+    options.listen = listen;
     options.num_threads = 8;
     options.quiet = 1;
     if (h->page) options.max_pull_changes = h->page;

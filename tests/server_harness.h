@@ -23,7 +23,8 @@ typedef struct harness {
 int harness_start(harness *h, uint32_t page);
 /* Stops the server (by its handle, in-process). */
 void harness_stop(harness *h);
-/* Starts the server again on the same database (after harness_stop). */
+/* Starts the server again on the same database and port (after
+ * harness_stop). */
 int harness_restart(harness *h);
 /* A fresh enrolment code for `user_id` in `unit_id`; `code` holds 32. */
 int harness_code(harness *h, char *code, int64_t user_id, int64_t unit_id);

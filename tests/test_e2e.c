@@ -1337,6 +1337,60 @@ done:
     e2e_stop(&h);
 }
 
+static void copy_file(const char *from, const char *to)
+{
+    char command[1400];
+    snprintf(command, sizeof command, "cp '%s' '%s'", from, to);
+    CHECK_EQ_INT(system(command), 0);
+}
+
+static void test_e2e_restored_server_gets_back_what_it_lost_from_the_devices(void)
+{
+    harness h;
+    if (harness_start(&h, 0)) return;
+    record_set captured = {0};
+    records_gen gen;
+    records_gen_init(&gen, 900);
+    char backup[400], wal[400];
+    dala_store *device = device_enrol(&h, "a1", h.officer_a, h.unit_a);
+    dala_store *other = device_enrol(&h, "a2", h.officer_a2, h.unit_a);
+    if (!device || !other) goto done;
+    capture(&captured, device, &gen, 5);
+    sync_ok(device);
+
+    /* The nightly copy of the central database. */
+    e2e_stop(&h);
+    snprintf(backup, sizeof backup, "%s/backup.db", h.dir);
+    copy_file(h.db_path, backup);
+    CHECK_OK(harness_restart(&h));
+
+    /* A day's work, acknowledged by the server, then the disk fails and
+     * the operator puts the copy back. */
+    capture(&captured, device, &gen, 4);
+    sync_ok(device);
+    CHECK_EQ_U64(device_status(device).pending_changes, 0);
+    e2e_stop(&h);
+    copy_file(backup, h.db_path);
+    snprintf(wal, sizeof wal, "%s-wal", h.db_path);
+    remove(wal);
+    CHECK_OK(harness_restart(&h));
+    CHECK_EQ_INT(central_int(&h, "SELECT count(*) FROM record WHERE unit_id = ?1", h.unit_a, 0), 5);
+
+    /* The device learns of the restore and offers its versions again; the
+     * server takes back the 4 it lost, and the other device gets all 9. */
+    sync_ok(device);
+    sync_ok(device);
+    sync_ok(other);
+    dala_store *both[] = {device, other};
+    check_converged(&h, h.unit_a, &captured, both, 2);
+    check_unit_log_once(&h, h.unit_a);
+done:
+    dala_store_close(device);
+    dala_store_close(other);
+    set_free(&captured);
+    e2e_stop(&h);
+}
+
 static void test_e2e_tampered_and_replayed_frames_change_nothing(void)
 {
     harness h;
@@ -1500,6 +1554,7 @@ done:
 }
 
 const dala_test e2e_tests[] = {
+    {"e2e_restored_server_gets_back_what_it_lost_from_the_devices", test_e2e_restored_server_gets_back_what_it_lost_from_the_devices},
     {"e2e_resent_batch_after_lost_answer_is_applied_once", test_e2e_resent_batch_after_lost_answer_is_applied_once},
     {"e2e_sync_dropped_before_send_resumes_without_loss", test_e2e_sync_dropped_before_send_resumes_without_loss},
     {"e2e_sync_with_answer_lost_after_commit_resumes_without_doubles", test_e2e_sync_with_answer_lost_after_commit_resumes_without_doubles},
