@@ -29,6 +29,9 @@ static int put_cursors(dala_buf *out, const dala_cursor *cursors, size_t count)
 
 int dala_sync_request_encode(dala_buf *out, const dala_sync_request *request)
 {
+    if (request->max_pull_changes > DALA_MAX_CHANGES_PER_BATCH)
+        return dala_error_set(DALA_ELIMIT, "encode request: page of %u changes, more than %u",
+                              request->max_pull_changes, DALA_MAX_CHANGES_PER_BATCH);
     size_t start = out->len;
     int rc = dala_buf_put_u8(out, DALA_MESSAGE_VERSION);
     if (!rc) rc = dala_buf_put_varint(out, request->server_epoch);
@@ -39,8 +42,26 @@ int dala_sync_request_encode(dala_buf *out, const dala_sync_request *request)
     return rc;
 }
 
+/* What a decoder would refuse is never encoded: counts, indexes and codes
+ * within the decoder's limits. */
+static int check_results(const dala_sync_response *response)
+{
+    if (response->rejected_count > DALA_MAX_CHANGES_PER_BATCH)
+        return dala_error_set(DALA_ELIMIT, "encode response: %zu refusals, more than %u",
+                              response->rejected_count, DALA_MAX_CHANGES_PER_BATCH);
+    for (size_t i = 0; i < response->rejected_count; i++) {
+        const dala_change_result *r = &response->rejected[i];
+        if (r->index > DALA_MAX_CHANGES_PER_BATCH || r->code >= 0 || r->code < -1000)
+            return dala_error_set(DALA_EINVAL, "encode response: refusal %zu has index %u, code %d",
+                                  i, r->index, (int)r->code);
+    }
+    return DALA_OK;
+}
+
 int dala_sync_response_encode(dala_buf *out, const dala_sync_response *response)
 {
+    int checked = check_results(response);
+    if (checked) return checked;
     size_t start = out->len;
     int rc = dala_buf_put_u8(out, DALA_MESSAGE_VERSION);
     if (!rc) rc = dala_buf_put_varint(out, response->server_epoch);
