@@ -22,7 +22,7 @@ SDK_SRC = $(sort $(wildcard client-sdk/*.c))
 CLI_SRC = $(sort $(wildcard client-sdk/cli/*.c))
 DEVICE_SQL = $(sort $(wildcard schema/device/*.sql))
 TEST_SUITES = $(sort $(wildcard tests/test_*.c))
-TEST_SUPPORT = tests/run_tests.c tests/records_gen.c tests/vector_file.c tests/codec_sample.c tests/server_harness.c tests/sdk_harness.c tests/raw_client.c
+TEST_SUPPORT = tests/run_tests.c tests/records_gen.c tests/vector_file.c tests/codec_sample.c tests/server_harness.c tests/sdk_harness.c tests/raw_client.c tests/frame_sample.c
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 
 SYNC_OBJ = $(SYNC_SRC:%.c=$(BUILD)/%.o)
@@ -97,11 +97,11 @@ $(BUILD)/tests/run_tests.o: $(BUILD)/suites.h
 $(BUILD)/run_tests: $(TEST_OBJ) $(BUILD)/libdala_server.a $(BUILD)/libdala.a $(BUILD)/libdala_sync.a
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(TEST_OBJ) $(BUILD)/libdala_server.a $(BUILD)/libdala.a $(BUILD)/libdala_sync.a $(SERVER_LIBS) -lm
 
-$(BUILD)/bench_sync: $(BUILD)/tests/bench/bench_sync.o $(BUILD)/tests/bench/bench_clock.o $(BUILD)/tests/records_gen.o $(BUILD)/libdala_sync.a
+$(BUILD)/bench_sync: $(BUILD)/tests/bench/bench_sync.o $(BUILD)/tests/bench/bench_common.o $(BUILD)/tests/records_gen.o $(BUILD)/libdala_sync.a
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $^ $(SYNC_LIBS) -lm
 
 # The end-to-end benchmark: a real dala-server in process and libdala stores.
-$(BUILD)/bench_server: $(BUILD)/tests/bench/bench_server.o $(BUILD)/tests/bench/bench_clock.o $(BUILD)/tests/records_gen.o $(BUILD)/tests/raw_client.o \
+$(BUILD)/bench_server: $(BUILD)/tests/bench/bench_server.o $(BUILD)/tests/bench/bench_common.o $(BUILD)/tests/records_gen.o $(BUILD)/tests/raw_client.o \
                        $(BUILD)/libdala_server.a $(BUILD)/libdala.a $(BUILD)/libdala_sync.a
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $^ $(SERVER_LIBS) -lm
 

@@ -3,12 +3,13 @@
  * key on either side, a REPLY of another handshake, a tampered header and
  * a deflate bomb are all refused; misuse is refused; and what a thief of
  * both static keys can and cannot read. */
+#include "frame_sample.h"
 #include "testhelp.h"
 #include "dala_sync.h"
 
 #include <stdlib.h>
 
-#define DEVICE_ID 42u
+#define DEVICE_ID FRAME_SAMPLE_DEVICE_ID
 #define BIG_CAP ((size_t)1 << 20)
 
 static const uint8_t hello_body[] = "push batch 7: 3 changes";
@@ -21,18 +22,6 @@ typedef struct fixture {
     dala_handshake *initiator, *responder;
     dala_buf hello, reply;
 } fixture;
-
-static dala_frame_header make_header(int suite, int compression)
-{
-    dala_frame_header header = {0};
-    header.protocol_version = DALA_PROTOCOL_VERSION;
-    header.suite = (uint8_t)suite;
-    header.compression = (uint8_t)compression;
-    header.schema_version = 5;
-    header.device_id = DEVICE_ID;
-    header.key_epoch = 2;
-    return header;
-}
 
 static void keypair_from_byte(dala_keypair *out, uint8_t seed)
 {
@@ -59,7 +48,7 @@ static void fixture_init(fixture *f)
 /* Runs both messages with `suite` and `compression`, checking the bodies. */
 static void fixture_run(fixture *f, int suite, int compression)
 {
-    dala_frame_header header = make_header(suite, compression), seen;
+    dala_frame_header header = frame_sample_header(suite, compression), seen;
     dala_buf body = DALA_BUF_INIT;
 
     fixture_init(f);
@@ -112,7 +101,7 @@ static int read_hello_copy(const fixture *f, const uint8_t *frame, size_t len, s
 static int read_reply_copy(const fixture *f, const uint8_t *frame, size_t len, int suite,
                            int compression)
 {
-    dala_frame_header header = make_header(suite, compression);
+    dala_frame_header header = frame_sample_header(suite, compression);
     dala_handshake *initiator = NULL;
     dala_buf hello = DALA_BUF_INIT, body = DALA_BUF_INIT;
     uint8_t *copy = malloc(len ? len : 1);
@@ -164,7 +153,7 @@ static void test_handshake_round_trips_empty_and_large_bodies(void)
     for (size_t i = 0; i < LARGE; i++) large[i] = (uint8_t)(i % 251 ^ i / 1000);
     for (int c = 0; c < 2; c++) {
         fixture f;
-        dala_frame_header header = make_header(DALA_SUITE_CHACHAPOLY, compressions[c]);
+        dala_frame_header header = frame_sample_header(DALA_SUITE_CHACHAPOLY, compressions[c]);
         dala_buf body = DALA_BUF_INIT;
         fixture_init(&f);
         CHECK_OK(dala_handshake_write(f.initiator, &f.hello, &header, NULL, 0));
@@ -252,7 +241,7 @@ static void test_handshake_rejects_hello_sealed_for_another_server_key(void)
     dala_keypair other_server;
     dala_handshake *initiator = NULL;
     dala_buf hello = DALA_BUF_INIT, body = DALA_BUF_INIT;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     fixture_init(&f);
     keypair_from_byte(&other_server, 99);
     CHECK_OK(dala_handshake_new(&initiator, 1, &f.device, other_server.public_key, NULL));
@@ -274,7 +263,7 @@ static void test_handshake_rejects_hello_from_an_unexpected_device_key(void)
     dala_keypair impostor;
     dala_handshake *initiator = NULL;
     dala_buf hello = DALA_BUF_INIT, body = DALA_BUF_INIT;
-    dala_frame_header header = make_header(DALA_SUITE_CHACHAPOLY, DALA_COMPRESS_DEFLATE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_CHACHAPOLY, DALA_COMPRESS_DEFLATE);
     fixture_init(&f);
     /* The impostor knows the server's public key and claims device 42. */
     keypair_from_byte(&impostor, 77);
@@ -294,7 +283,7 @@ static void test_handshake_rejects_reply_from_a_responder_with_the_wrong_key(voi
     dala_keypair other_server;
     dala_handshake *fake = NULL;
     dala_buf body = DALA_BUF_INIT, reply = DALA_BUF_INIT;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     fixture_init(&f);
     CHECK_OK(dala_handshake_write(f.initiator, &f.hello, &header, hello_body, sizeof hello_body));
     /* A server without the real key cannot even read the HELLO... */
@@ -328,7 +317,7 @@ static void test_handshake_rejects_reply_of_another_handshake(void)
     fixture first;
     dala_handshake *initiator = NULL, *responder = NULL;
     dala_buf hello = DALA_BUF_INIT, reply = DALA_BUF_INIT, body = DALA_BUF_INIT;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     /* The same two parties, fresh ephemerals: a second, parallel handshake. */
     fixture_init(&first);
     CHECK_OK(dala_handshake_write(first.initiator, &first.hello, &header, hello_body,
@@ -397,7 +386,7 @@ static void test_handshake_rejects_frames_over_the_size_limit(void)
     fixture f;
     size_t len = DALA_MAX_FRAME_BYTES + 1;
     uint8_t *big = calloc(1, len);
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     dala_buf frame = DALA_BUF_INIT;
     fixture_run(&f, DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     CHECK(big != NULL);
@@ -428,7 +417,7 @@ static void test_handshake_refuses_deflate_bomb_past_the_cap(void)
     size_t bomb_len = (size_t)16 << 20;
     uint8_t *zeros = calloc(1, bomb_len);
     fixture f;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_DEFLATE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_DEFLATE);
     dala_buf body = DALA_BUF_INIT;
     CHECK(zeros != NULL);
     if (zeros == NULL) return;
@@ -460,7 +449,7 @@ static void test_handshake_refuses_deflate_bomb_past_the_cap(void)
 static void test_handshake_refuses_out_of_order_use(void)
 {
     fixture f;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     dala_buf frame = DALA_BUF_INIT, body = DALA_BUF_INIT;
     dala_session *session = NULL;
     uint8_t hash[32];
@@ -491,7 +480,7 @@ static void test_handshake_refuses_out_of_order_use(void)
 static void test_handshake_is_dead_after_a_failed_read(void)
 {
     fixture f;
-    dala_frame_header header = make_header(DALA_SUITE_CHACHAPOLY, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_CHACHAPOLY, DALA_COMPRESS_NONE);
     dala_buf body = DALA_BUF_INIT;
     uint8_t hash[32];
     fixture_init(&f);
@@ -512,7 +501,7 @@ static void test_handshake_is_dead_after_a_failed_read(void)
 static void test_handshake_reply_must_use_the_hello_suite(void)
 {
     fixture f;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     dala_buf body = DALA_BUF_INIT, frame = DALA_BUF_INIT;
     fixture_run(&f, DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     /* The responder will not write a REPLY in another suite... */
@@ -562,18 +551,18 @@ static void test_handshake_rejects_a_low_order_ephemeral_key(void)
 static void test_handshake_refuses_bad_headers_from_the_caller(void)
 {
     fixture f;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     dala_buf frame = DALA_BUF_INIT;
     fixture_init(&f);
     header.protocol_version = 0;
     CHECK_EQ_INT(dala_handshake_write(f.initiator, &frame, &header, NULL, 0), DALA_EINVAL);
     dala_handshake_free(f.initiator);
     CHECK_OK(dala_handshake_new(&f.initiator, 1, &f.device, f.server.public_key, NULL));
-    header = make_header(3, DALA_COMPRESS_NONE);
+    header = frame_sample_header(3, DALA_COMPRESS_NONE);
     CHECK_EQ_INT(dala_handshake_write(f.initiator, &frame, &header, NULL, 0), DALA_EINVAL);
     dala_handshake_free(f.initiator);
     CHECK_OK(dala_handshake_new(&f.initiator, 1, &f.device, f.server.public_key, NULL));
-    header = make_header(DALA_SUITE_AES256GCM, 9);
+    header = frame_sample_header(DALA_SUITE_AES256GCM, 9);
     CHECK_EQ_INT(dala_handshake_write(f.initiator, &frame, &header, NULL, 0), DALA_EINVAL);
     CHECK_EQ_INT(frame.len, 0);
     dala_buf_free(&frame);
@@ -608,7 +597,7 @@ static void test_handshake_stolen_static_keys_open_hello_but_not_reply_or_data(v
     static const uint8_t device_data[] = "field visit 0190f1c2: notes";
     static const uint8_t server_data[] = "review: returned with a comment";
     fixture f;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_DEFLATE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_DEFLATE);
     dala_session *device_session = NULL, *server_session = NULL, *thief_session = NULL;
     dala_handshake *thief_responder = NULL, *thief_initiator = NULL;
     dala_buf data_up = DALA_BUF_INIT, data_down = DALA_BUF_INIT, body = DALA_BUF_INIT;

@@ -3,13 +3,14 @@
  * replays and reordering, frames of another session, every flipped bit,
  * every truncation, tampered headers, a deflate bomb, and the frame limit
  * of a session. */
+#include "frame_sample.h"
 #include "testhelp.h"
 #include "dala_sync.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 
-#define DEVICE_ID 42u
+#define DEVICE_ID FRAME_SAMPLE_DEVICE_ID
 #define BIG_CAP ((size_t)1 << 20)
 
 static const uint8_t sample_body[] = "sync page 3 of 9: 250 changes";
@@ -20,25 +21,13 @@ typedef struct pair {
     int suite;
 } pair;
 
-static dala_frame_header make_header(int suite, int compression)
-{
-    dala_frame_header header = {0};
-    header.protocol_version = DALA_PROTOCOL_VERSION;
-    header.suite = (uint8_t)suite;
-    header.compression = (uint8_t)compression;
-    header.schema_version = 5;
-    header.device_id = DEVICE_ID;
-    header.key_epoch = 2;
-    return header;
-}
-
 /* Runs a fresh handshake (new keys each time) and splits both sides. */
 static void pair_open(pair *p, int suite)
 {
     dala_keypair device, server;
     dala_handshake *initiator = NULL, *responder = NULL;
     dala_buf frame = DALA_BUF_INIT, body = DALA_BUF_INIT;
-    dala_frame_header header = make_header(suite, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(suite, DALA_COMPRESS_NONE);
 
     memset(p, 0, sizeof *p);
     p->suite = suite;
@@ -92,7 +81,7 @@ static void test_session_round_trips_frames_both_ways_in_both_suites(void)
         pair_open(&p, suites[s]);
         for (int i = 0; i < 6; i++) {
             int compression = i % 2 ? DALA_COMPRESS_DEFLATE : DALA_COMPRESS_NONE;
-            dala_frame_header header = make_header(suites[s], compression), seen;
+            dala_frame_header header = frame_sample_header(suites[s], compression), seen;
             dala_session *from = i < 3 ? p.device : p.server, *to = i < 3 ? p.server : p.device;
             dala_buf frame = DALA_BUF_INIT, body = DALA_BUF_INIT;
             CHECK_OK(dala_session_seal(from, &frame, &header, sample_body, sizeof sample_body));
@@ -114,7 +103,7 @@ static void test_session_round_trips_frames_both_ways_in_both_suites(void)
 static void test_session_writes_counter_from_zero_upwards(void)
 {
     pair p;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     dala_buf frame = DALA_BUF_INIT;
     pair_open(&p, DALA_SUITE_AES256GCM);
     for (uint64_t counter = 0; counter < 3; counter++) {
@@ -131,7 +120,7 @@ static void test_session_writes_counter_from_zero_upwards(void)
 static void test_session_rejects_a_replayed_frame(void)
 {
     pair p;
-    dala_frame_header header = make_header(DALA_SUITE_CHACHAPOLY, DALA_COMPRESS_DEFLATE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_CHACHAPOLY, DALA_COMPRESS_DEFLATE);
     dala_buf frame = DALA_BUF_INIT;
     pair_open(&p, DALA_SUITE_CHACHAPOLY);
     CHECK_OK(dala_session_seal(p.device, &frame, &header, sample_body, sizeof sample_body));
@@ -145,7 +134,7 @@ static void test_session_rejects_a_replayed_frame(void)
 static void test_session_rejects_reordered_frames_but_accepts_gaps(void)
 {
     pair p;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     dala_buf frames[4] = {DALA_BUF_INIT, DALA_BUF_INIT, DALA_BUF_INIT, DALA_BUF_INIT};
     pair_open(&p, DALA_SUITE_AES256GCM);
     for (int i = 0; i < 4; i++)
@@ -161,7 +150,7 @@ static void test_session_rejects_reordered_frames_but_accepts_gaps(void)
 static void test_session_rejects_a_frame_of_another_session(void)
 {
     pair a, b;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     dala_buf frame = DALA_BUF_INIT;
     pair_open(&a, DALA_SUITE_AES256GCM);
     pair_open(&b, DALA_SUITE_AES256GCM);
@@ -178,7 +167,7 @@ static void test_session_rejects_a_frame_of_another_session(void)
 static void test_session_rejects_every_single_bit_flip(void)
 {
     pair p;
-    dala_frame_header header = make_header(DALA_SUITE_CHACHAPOLY, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_CHACHAPOLY, DALA_COMPRESS_NONE);
     dala_buf frame = DALA_BUF_INIT;
     pair_open(&p, DALA_SUITE_CHACHAPOLY);
     /* Frame 1, offered to a session that has opened nothing yet: every
@@ -203,7 +192,7 @@ static void test_session_rejects_every_single_bit_flip(void)
 static void test_session_rejects_truncated_frames_at_every_length(void)
 {
     pair p;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_DEFLATE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_DEFLATE);
     dala_buf frame = DALA_BUF_INIT;
     uint8_t *relabelled;
     pair_open(&p, DALA_SUITE_AES256GCM);
@@ -230,7 +219,7 @@ static void test_session_rejects_tampered_header_fields(void)
 {
     static const size_t offsets[] = {8, 11, 12, 19, 20, 23};
     pair p;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     dala_buf frame = DALA_BUF_INIT;
     pair_open(&p, DALA_SUITE_AES256GCM);
     CHECK_OK(dala_session_seal(p.device, &frame, &header, sample_body, sizeof sample_body));
@@ -251,7 +240,7 @@ static void test_session_rejects_tampered_header_fields(void)
 static void test_session_rejects_handshake_frames_and_other_suites(void)
 {
     pair p;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     dala_buf frame = DALA_BUF_INIT;
     pair_open(&p, DALA_SUITE_AES256GCM);
     CHECK_OK(dala_session_seal(p.device, &frame, &header, sample_body, sizeof sample_body));
@@ -275,7 +264,7 @@ static void test_session_refuses_deflate_bomb_past_the_cap(void)
     size_t bomb_len = (size_t)16 << 20;
     uint8_t *zeros = calloc(1, bomb_len);
     pair p;
-    dala_frame_header header = make_header(DALA_SUITE_CHACHAPOLY, DALA_COMPRESS_DEFLATE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_CHACHAPOLY, DALA_COMPRESS_DEFLATE);
     dala_buf frame = DALA_BUF_INIT;
     CHECK(zeros != NULL);
     if (zeros == NULL) return;
@@ -302,7 +291,7 @@ static void test_session_rejects_frames_over_the_size_limit(void)
     size_t len = DALA_MAX_FRAME_BYTES + 1;
     uint8_t *big = calloc(1, len);
     pair p;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     dala_buf frame = DALA_BUF_INIT;
     CHECK(big != NULL);
     if (big == NULL) return;
@@ -324,7 +313,7 @@ static void test_session_holds_bodies_to_the_library_ceiling(void)
     size_t len = DALA_MAX_BODY_BYTES + 1;
     uint8_t *zeros = calloc(1, len);
     pair p;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_DEFLATE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_DEFLATE);
     dala_buf frame = DALA_BUF_INIT, body = DALA_BUF_INIT;
     CHECK(zeros != NULL);
     if (zeros == NULL) return;
@@ -345,7 +334,7 @@ static void test_session_holds_bodies_to_the_library_ceiling(void)
 static void test_session_refuses_to_seal_past_its_frame_limit(void)
 {
     pair p;
-    dala_frame_header header = make_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
+    dala_frame_header header = frame_sample_header(DALA_SUITE_AES256GCM, DALA_COMPRESS_NONE);
     dala_buf frame = DALA_BUF_INIT;
     uint64_t sealed = 0;
     int rc;

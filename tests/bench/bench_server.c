@@ -49,7 +49,7 @@
 #include "dala.h"
 #include "dala_server.h"
 #include "raw_client.h"
-#include "bench/bench_clock.h"
+#include "bench/bench_common.h"
 #include "records_gen.h"
 
 #include <errno.h>
@@ -157,21 +157,6 @@ __attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *for
     fputc('\n', stderr);
     va_end(args);
     exit(1);
-}
-
-static void *must_alloc(size_t count, size_t size)
-{
-    void *p = calloc(count ? count : 1, size);
-    if (!p) {
-        fprintf(stderr, "bench_server: out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
-static const char *pass_or_miss(int passed)
-{
-    return passed ? "PASS" : "MISS";
 }
 
 /* Progress of the untimed setup, on stderr so the table stays whole. */

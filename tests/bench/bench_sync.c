@@ -17,7 +17,7 @@
  *                   [--seed N] [--chacha]
  */
 #include "dala_sync.h"
-#include "bench/bench_clock.h"
+#include "bench/bench_common.h"
 #include "records_gen.h"
 
 #include <stdio.h>
@@ -61,21 +61,6 @@ static void must(int rc, const char *what)
     if (rc == DALA_OK) return;
     fprintf(stderr, "bench_sync: %s: %s (%s)\n", what, dala_strerror(rc), dala_errmsg());
     exit(1);
-}
-
-static void *must_alloc(size_t count, size_t size)
-{
-    void *p = calloc(count ? count : 1, size);
-    if (!p) {
-        fprintf(stderr, "bench_sync: out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
-static const char *pass_or_miss(int passed)
-{
-    return passed ? "PASS" : "MISS";
 }
 
 /* One line of the table: what, the figure, the goal, PASS/MISS, notes. */

@@ -1,5 +1,7 @@
-/* bench_clock.c - see bench_clock.h. */
-#include "bench_clock.h"
+/* bench_common.c - see bench_common.h. */
+#include "bench_common.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <time.h>
@@ -26,4 +28,19 @@ double median(double *values, size_t n)
 {
     sort_doubles(values, n);
     return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+void *must_alloc(size_t count, size_t size)
+{
+    void *p = calloc(count ? count : 1, size);
+    if (!p) {
+        fprintf(stderr, "bench: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+const char *pass_or_miss(int passed)
+{
+    return passed ? "PASS" : "MISS";
 }
