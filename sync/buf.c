@@ -24,7 +24,7 @@ int dala_buf_reserve(dala_buf *buf, size_t extra)
     while (alloc < needed) alloc = alloc > ceiling / 2 ? ceiling : alloc * 2;
     /* Not realloc: the old block may hold record contents or keys, so it
      * is wiped before it goes back to the allocator. */
-    uint8_t *data = malloc(alloc);
+    uint8_t *data = dala_malloc(alloc);
     if (!data) return dala_error_set(DALA_ENOMEM, "grow buffer to %zu bytes: out of memory", alloc);
     if (buf->data) {
         memcpy(data, buf->data, buf->len);

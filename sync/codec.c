@@ -272,7 +272,7 @@ int dala_batch_decode(dala_batch **out, const uint8_t *data, size_t len, size_t 
     size_t changes_bytes = header.change_count * sizeof(dala_change);
     size_t fields_bytes = totals.fields * sizeof(dala_field);
     size_t total = sizeof(dala_batch) + changes_bytes + fields_bytes + len + totals.name_bytes;
-    uint8_t *storage = malloc(total);
+    uint8_t *storage = dala_malloc(total);
     if (!storage) return dala_error_set(DALA_ENOMEM, "decode batch: cannot allocate %zu bytes", total);
 
     dala_batch *batch = (dala_batch *)storage;

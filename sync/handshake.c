@@ -252,7 +252,7 @@ int dala_handshake_new(dala_handshake **out, int is_initiator, const dala_keypai
     *out = NULL;
     if (local == NULL || remote_public == NULL)
         return dala_error_set(DALA_EINVAL, "start handshake: local key or remote key is NULL");
-    hs = calloc(1, sizeof *hs);
+    hs = dala_calloc(1, sizeof *hs);
     if (hs == NULL) return dala_error_set(DALA_ENOMEM, "start handshake: out of memory");
     hs->is_initiator = is_initiator != 0;
     hs->state = hs->is_initiator ? HS_WRITE_HELLO : HS_READ_HELLO;

@@ -91,7 +91,7 @@ static int grow(void **array, size_t *alloc, size_t need, size_t size, const cha
     }
     if (new_alloc > SIZE_MAX / size)
         return dala_error_set(DALA_ENOMEM, "merge: %s of %zu entries is too large", what, need);
-    void *grown = realloc(*array, new_alloc * size);
+    void *grown = dala_realloc(*array, new_alloc * size);
     if (grown == NULL)
         return dala_error_set(DALA_ENOMEM, "merge: growing %s to %zu entries: out of memory",
                               what, new_alloc);

@@ -107,7 +107,7 @@ static dala_cursor *read_cursors(dala_reader *r, size_t *count)
         dala_reader_fail(r, DALA_ECORRUPT, "truncated: %zu cursors cannot fit", *count);
         return NULL;
     }
-    dala_cursor *cursors = calloc(*count, sizeof *cursors);
+    dala_cursor *cursors = dala_calloc(*count, sizeof *cursors);
     if (!cursors) {
         dala_reader_fail(r, DALA_ENOMEM, "out of memory for %zu cursors", *count);
         return NULL;
@@ -149,7 +149,7 @@ static dala_change_result *read_results(dala_reader *r, size_t *count)
         dala_reader_fail(r, DALA_ECORRUPT, "truncated: %zu results cannot fit", *count);
         return NULL;
     }
-    dala_change_result *results = calloc(*count, sizeof *results);
+    dala_change_result *results = dala_calloc(*count, sizeof *results);
     if (!results) {
         dala_reader_fail(r, DALA_ENOMEM, "out of memory for %zu results", *count);
         return NULL;

@@ -61,7 +61,7 @@ static int thread_rng_new(thread_rng **out)
     int rc;
 
     *out = NULL;
-    rng = calloc(1, sizeof *rng);
+    rng = dala_calloc(1, sizeof *rng);
     if (rng == NULL) return dala_error_set(DALA_ENOMEM, "seed random generator: out of memory");
     mbedtls_entropy_init(&rng->entropy);
     mbedtls_ctr_drbg_init(&rng->drbg);

@@ -60,7 +60,7 @@ static int copy_value(dala_value *out, const dala_value *value)
     *out = *value;
     out->bytes = NULL;
     if (value->type != DALA_VALUE_TEXT && value->type != DALA_VALUE_BLOB) return DALA_OK;
-    uint8_t *bytes = malloc(value->len ? value->len : 1);
+    uint8_t *bytes = dala_malloc(value->len ? value->len : 1);
     if (!bytes) return dala_error_set(DALA_ENOMEM, "set field: out of memory for %zu bytes", value->len);
     if (value->len) memcpy(bytes, value->bytes, value->len);
     out->bytes = bytes;
@@ -74,12 +74,12 @@ static int insert_field(dala_record *record, size_t at, const char *name)
                               MAX_RECORD_FIELDS);
     if (record->field_count == record->alloc) {
         size_t alloc = record->alloc ? record->alloc * 2 : 16;
-        dala_record_field *fields = realloc(record->fields, alloc * sizeof *fields);
+        dala_record_field *fields = dala_realloc(record->fields, alloc * sizeof *fields);
         if (!fields) return dala_error_set(DALA_ENOMEM, "set field %s: out of memory", name);
         record->fields = fields;
         record->alloc = alloc;
     }
-    char *copy = strdup(name);
+    char *copy = dala_strdup(name);
     if (!copy) return dala_error_set(DALA_ENOMEM, "set field %s: out of memory", name);
     memmove(&record->fields[at + 1], &record->fields[at],
             (record->field_count - at) * sizeof *record->fields);

@@ -45,7 +45,7 @@ int dala_session_new(dala_session **out, dala_handshake *hs)
 
     if (out == NULL) return dala_error_set(DALA_EINVAL, "start session: out is NULL");
     *out = NULL;
-    session = calloc(1, sizeof *session);
+    session = dala_calloc(1, sizeof *session);
     if (session == NULL) return dala_error_set(DALA_ENOMEM, "start session: out of memory");
     rc = dala_handshake_transport_keys(&session->suite, session->send_key, session->recv_key, hs);
     if (rc != DALA_OK) {

@@ -21,6 +21,18 @@ int dala_error_set(int code, const char *fmt, ...) DALA_PRINTF(2, 3);
 /* Translates an mbedTLS return code, recording `what` was attempted. */
 int dala_error_mbedtls(int mbedtls_code, const char *what);
 
+/* --- allocation (alloc.c) ----------------------------------------------- */
+
+/* malloc, calloc, realloc and strdup for the library's own memory (free()
+ * releases it), with a fault hook for tests. */
+void *dala_malloc(size_t size);
+void *dala_calloc(size_t count, size_t size);
+void *dala_realloc(void *memory, size_t size);
+char *dala_strdup(const char *text);
+/* Test hook: the `n`th allocation from now on this thread fails (n >= 1);
+ * 0 turns the hook off. */
+void dala_alloc_fail_after(long n);
+
 /* --- bounded reading ---------------------------------------------------- */
 
 /* A cursor over borrowed bytes. Every read checks the remaining length
