@@ -107,4 +107,8 @@ say "What the server holds (ids only; the Saryarka record reached no Esil tablet
 admin records
 
 stop_server
-say "Server stopped. Files are in $WORK; the request log ($LOG) holds no record contents."
+# The request log must hold no record contents: look for the captured words.
+for phrase in "Жәбірленуші" "Профилактическая" "Абай"; do
+    if grep -q "$phrase" "$LOG"; then echo "demo: the request log holds record contents" >&2; exit 1; fi
+done
+say "Server stopped. Files are in $WORK; the request log ($LOG) holds no record contents (checked)."
