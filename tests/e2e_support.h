@@ -1,0 +1,123 @@
+/* e2e_support.h - what the end-to-end suite (test_e2e.c) builds its tests
+ * from: record sets, enrolled devices and captures, a transport that spoils
+ * one round trip, reads of the central database, and the convergence
+ * checks. */
+#ifndef DALA_E2E_SUPPORT_H
+#define DALA_E2E_SUPPORT_H
+
+#include "server_harness.h" /* dala_sync.h, which must come before dala.h */
+
+#include "dala.h"
+#include "records_gen.h"
+
+#include <sqlite3.h>
+
+/* The fields a new field visit needs. */
+#define VISIT "\"visit_date\": \"2024-01-15\", \"purpose\": \"preventive_visit\""
+/* Every round trip's bound: a hung test fails instead of hanging. */
+#define E2E_TIMEOUT_MS 10000
+
+#define CHECK_CONTAINS(haystack, needle)                                                  \
+    do {                                                                                  \
+        const char *check_h_ = (haystack);                                                \
+        if (!check_h_ || !strstr(check_h_, (needle)))                                     \
+            test_fail(__FILE__, __LINE__, "\"%s\" does not contain \"%s\"",               \
+                      check_h_ ? check_h_ : "(null)", (needle));                          \
+    } while (0)
+
+/* Record ids, each with the fields JSON it was captured with (NULL when
+ * the set comes from a listing). */
+typedef struct record_set {
+    size_t count, alloc;
+    char (*ids)[DALA_ID_TEXT_BYTES];
+    char **json;
+} record_set;
+
+typedef struct listing {
+    record_set *set;
+    int state; /* a dala_record_state, or -1 for any */
+} listing;
+
+/* What the wrapper does to the round trip it spoils. */
+typedef enum fault_kind {
+    FAULT_NONE = 0,
+    FAULT_DROP_REQUEST,  /* fail before anything is sent */
+    FAULT_LOSE_ANSWER,   /* deliver, let the server answer, report DALA_EIO */
+    FAULT_TAMPER_REQUEST /* flip one bit of the frame's tag, deliver that */
+} fault_kind;
+
+/* The built-in transport with one sync POST spoiled. It also keeps copies
+ * of frames the server accepted (HTTP 200), for replays. */
+typedef struct fault_transport {
+    dala_transport transport; /* pass &fault->transport to dala_sync */
+    fault_kind kind;
+    unsigned fail_at;   /* the sync POST to spoil, counting from 1; 0: none */
+    unsigned posts;     /* sync POSTs seen, the spoiled one included */
+    unsigned delivered; /* of those, reached the server and were answered */
+    dala_buf first_accepted, last_accepted;
+} fault_transport;
+
+uint64_t monotonic_ms(void);
+/* Stops the harness's in-process server (dala_server_stop is quick). */
+void e2e_stop(harness *h);
+void set_free(record_set *set);
+long set_find(const record_set *set, const char *id);
+/* Adds `id` (and a copy of `json`, may be NULL). */
+void set_add(record_set *set, const char *id, const char *json);
+/* Checks that `got` holds exactly the ids of `want`; names `what` and at
+ * most a few missing ids. */
+void check_same_ids(const record_set *got, const record_set *want, const char *what);
+/* The value at `path` of a JSON text, as text (strings unquoted, objects as
+ * JSON), malloc'd; NULL if absent. Uses SQLite's JSON functions. */
+char *json_get(const char *json, const char *path);
+/* Whether the objects at `a_path` of `a` and `b_path` of `b` have the same
+ * members with equal values (numbers compared as numbers). 1 equal, 0 not,
+ * -1 when either is not JSON. `mem` is any SQLite connection. */
+int json_objects_equal(sqlite3 *mem, const char *a, const char *a_path, const char *b, const char *b_path);
+int json_append_string(dala_buf *out, const uint8_t *text, size_t len);
+/* The JSON a device passes to dala_record_put for a generated record:
+ * every field but unit_id and officer_id, which the server takes from the
+ * enrolled device. malloc'd; NULL on failure. */
+char *gen_fields_json(const gen_record *rec);
+/* Opens `name`.db in the harness's folder and enrols it as a device of
+ * `officer` in `unit` with a fresh code; NULL (after a CHECK) on failure. */
+dala_store *device_enrol(harness *h, const char *name, int64_t officer, int64_t unit);
+dala_status device_status(dala_store *store);
+/* Captures `count` generated field visits on `store`; adds each id and
+ * its JSON to `into`. */
+void capture(record_set *into, dala_store *store, records_gen *gen, int count);
+int add_listed(void *context, const dala_record_info *info);
+/* Adds the ids of the device's field visits in `state` (-1: any) to `out`. */
+void device_records(record_set *out, dala_store *store, int state);
+/* One dala_sync through `transport` (NULL: the built-in one), pushing at
+ * most `max_push` changes a round trip (0: the default). */
+int sync_via(dala_store *store, const dala_transport *transport, uint32_t max_push, dala_sync_stats *stats);
+void sync_ok(dala_store *store);
+int fault_post(void *context, const char *url, const char *content_type, const void *body, size_t body_len, int *status_out, void **response_out, size_t *response_len_out, size_t max_response_bytes, int timeout_ms);
+void fault_init(fault_transport *fault, fault_kind kind, unsigned fail_at);
+/* Spoils the next sync POST with `kind`. */
+void fault_arm_next(fault_transport *fault, fault_kind kind);
+void fault_free(fault_transport *fault);
+/* Opens the server's database beside the server (or after it died). */
+sqlite3 *central_open(const harness *h);
+/* The first column of the first row of `sql` with ?1 = a, ?2 = b; -1 on
+ * failure. */
+long long central_int(const harness *h, const char *sql, int64_t a, int64_t b);
+/* Adds the ids of the server's records of `unit` in `table` to `out`. */
+void central_records(record_set *out, const harness *h, int64_t unit, const char *table);
+/* The field values the server holds for record `id`, as the JSON object
+ * dala_record_to_json writes (the devices' writer too); malloc'd, NULL if
+ * the record is missing or does not decode. */
+char *central_fields_json(sqlite3 *db, const char *id);
+/* One field's value on the server, as text (json_get); malloc'd or NULL. */
+char *central_field(const harness *h, const char *id, const char *field);
+/* Every write of the unit took one log position: as many records as
+ * positions handed out. Holds while no record was written twice (no edits,
+ * no conflicts). */
+void check_unit_log_once(const harness *h, int64_t unit);
+/* The server's unit holds exactly `want` (ids, and the captured values
+ * where `want` has them), and every device of `devices` holds exactly the
+ * same ids with the server's values, with nothing left to push. */
+void check_converged(const harness *h, int64_t unit, const record_set *want, dala_store *const *devices, size_t device_count);
+
+#endif
