@@ -1,10 +1,10 @@
 /* sync_route.c - POST /v1/sync: one round trip that opens the device's
  * sealed HELLO, applies its push, reads its next pull page and answers
  * with a sealed REPLY; or, within a live session (sessions.c), the same
- * with DATA frames both ways and no handshake. The device is known by the id in the frame header
- * and proven by its key (the frame opens only with the key enrolled for
- * that id); its unit comes from the server's records. Errors are plain
- * JSON answers with a status that says what went wrong. */
+ * with DATA frames both ways and no handshake. The device is known by the
+ * id in the frame header and proven by its key (the frame opens only with
+ * the key enrolled for that id); its unit comes from the server's records.
+ * Errors are plain JSON answers with a status that says what went wrong. */
 #include "server_int.h"
 #include "sync_int.h"
 
