@@ -17,13 +17,6 @@
 /* Every round trip's bound: a hung test fails instead of hanging. */
 #define E2E_TIMEOUT_MS 10000
 
-#define CHECK_CONTAINS(haystack, needle)                                                  \
-    do {                                                                                  \
-        const char *check_h_ = (haystack);                                                \
-        if (!check_h_ || !strstr(check_h_, (needle)))                                     \
-            test_fail(__FILE__, __LINE__, "\"%s\" does not contain \"%s\"",               \
-                      check_h_ ? check_h_ : "(null)", (needle));                          \
-    } while (0)
 
 /* Record ids, each with the fields JSON it was captured with (NULL when
  * the set comes from a listing). */

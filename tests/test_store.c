@@ -48,13 +48,6 @@ static const dala_field *find_field(const dala_change *change, const char *name)
 }
 
 /* Whether `haystack` contains `needle`; prints both when not. */
-#define CHECK_CONTAINS(haystack, needle)                                                  \
-    do {                                                                                  \
-        const char *check_h_ = (haystack);                                                \
-        if (!check_h_ || !strstr(check_h_, (needle)))                                     \
-            test_fail(__FILE__, __LINE__, "\"%s\" does not contain \"%s\"",               \
-                      check_h_ ? check_h_ : "(null)", (needle));                          \
-    } while (0)
 
 /* --- open and migrate ----------------------------------------------------------- */
 

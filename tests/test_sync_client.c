@@ -14,13 +14,6 @@
 /* The fields a new field visit needs. */
 #define VISIT "\"visit_date\": \"2024-01-15\", \"purpose\": \"preventive_visit\""
 
-#define CHECK_CONTAINS(haystack, needle)                                                  \
-    do {                                                                                  \
-        const char *check_h_ = (haystack);                                                \
-        if (!check_h_ || !strstr(check_h_, (needle)))                                     \
-            test_fail(__FILE__, __LINE__, "\"%s\" does not contain \"%s\"",               \
-                      check_h_ ? check_h_ : "(null)", (needle));                          \
-    } while (0)
 
 typedef struct fixture {
     fake_server server;

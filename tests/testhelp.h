@@ -59,6 +59,15 @@ const char *test_data_path(const char *relative);
                       #actual, #expected, (size_t)(len));                         \
     } while (0)
 
+/* A text that must contain `needle`. */
+#define CHECK_CONTAINS(haystack, needle)                                                  \
+    do {                                                                                  \
+        const char *check_h_ = (haystack);                                                \
+        if (!check_h_ || !strstr(check_h_, (needle)))                                     \
+            test_fail(__FILE__, __LINE__, "\"%s\" does not contain \"%s\"",               \
+                      check_h_ ? check_h_ : "(null)", (needle));                          \
+    } while (0)
+
 /* A Dala call that must succeed; prints dala_errmsg() when it does not. */
 #define CHECK_OK(call)                                                            \
     do {                                                                          \

@@ -44,3 +44,12 @@ const char *pass_or_miss(int passed)
 {
     return passed ? "PASS" : "MISS";
 }
+
+unsigned long long bench_number_arg(int argc, char **argv, int *i, void (*usage)(void))
+{
+    char *end;
+    if (*i + 1 >= argc) usage();
+    unsigned long long value = strtoull(argv[++*i], &end, 10);
+    if (*end != '\0' || argv[*i][0] == '\0') usage();
+    return value;
+}

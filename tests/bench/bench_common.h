@@ -15,6 +15,9 @@ double median(double *values, size_t n);
 
 /* calloc, or a message and exit(1): a benchmark has no use for half a run. */
 void *must_alloc(size_t count, size_t size);
+/* The number after the flag at argv[*i] (advancing *i); calls `usage`
+ * (which exits) when it is missing or not a number. */
+unsigned long long bench_number_arg(int argc, char **argv, int *i, void (*usage)(void));
 /* "PASS" or "MISS". */
 const char *pass_or_miss(int passed);
 

@@ -917,28 +917,19 @@ static void usage(void)
     exit(2);
 }
 
-static unsigned long long number_arg(int argc, char **argv, int *i)
-{
-    char *end;
-    if (*i + 1 >= argc) usage();
-    unsigned long long value = strtoull(argv[++*i], &end, 10);
-    if (*end != '\0' || argv[*i][0] == '\0') usage();
-    return value;
-}
-
 static options parse_options(int argc, char **argv)
 {
     options opt = {10000, 90000, 3, 5, 50, 21, 200, 0, 0, 1};
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--records") == 0) opt.records = number_arg(argc, argv, &i);
-        else if (strcmp(argv[i], "--extra") == 0) opt.extra = number_arg(argc, argv, &i);
-        else if (strcmp(argv[i], "--runs") == 0) opt.runs = number_arg(argc, argv, &i);
-        else if (strcmp(argv[i], "--delta-runs") == 0) opt.delta_runs = number_arg(argc, argv, &i);
-        else if (strcmp(argv[i], "--noop") == 0) opt.noop = number_arg(argc, argv, &i);
-        else if (strcmp(argv[i], "--handshakes") == 0) opt.handshakes = number_arg(argc, argv, &i);
-        else if (strcmp(argv[i], "--devices") == 0) opt.devices = number_arg(argc, argv, &i);
-        else if (strcmp(argv[i], "--threads") == 0) opt.threads = (int)number_arg(argc, argv, &i);
-        else if (strcmp(argv[i], "--seed") == 0) opt.seed = number_arg(argc, argv, &i);
+        if (strcmp(argv[i], "--records") == 0) opt.records = bench_number_arg(argc, argv, &i, usage);
+        else if (strcmp(argv[i], "--extra") == 0) opt.extra = bench_number_arg(argc, argv, &i, usage);
+        else if (strcmp(argv[i], "--runs") == 0) opt.runs = bench_number_arg(argc, argv, &i, usage);
+        else if (strcmp(argv[i], "--delta-runs") == 0) opt.delta_runs = bench_number_arg(argc, argv, &i, usage);
+        else if (strcmp(argv[i], "--noop") == 0) opt.noop = bench_number_arg(argc, argv, &i, usage);
+        else if (strcmp(argv[i], "--handshakes") == 0) opt.handshakes = bench_number_arg(argc, argv, &i, usage);
+        else if (strcmp(argv[i], "--devices") == 0) opt.devices = bench_number_arg(argc, argv, &i, usage);
+        else if (strcmp(argv[i], "--threads") == 0) opt.threads = (int)bench_number_arg(argc, argv, &i, usage);
+        else if (strcmp(argv[i], "--seed") == 0) opt.seed = bench_number_arg(argc, argv, &i, usage);
         else if (strcmp(argv[i], "--keep") == 0) opt.keep = 1;
         else usage();
     }

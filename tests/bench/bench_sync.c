@@ -344,24 +344,15 @@ static void usage(void)
     exit(2);
 }
 
-static unsigned long long number_arg(int argc, char **argv, int *i)
-{
-    char *end;
-    if (*i + 1 >= argc) usage();
-    unsigned long long value = strtoull(argv[++*i], &end, 10);
-    if (*end != '\0' || argv[*i][0] == '\0') usage();
-    return value;
-}
-
 static options parse_options(int argc, char **argv)
 {
     options opt = {10000, 1000, 7, -2, 1, DALA_SUITE_AES256GCM};
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--records") == 0) opt.records = number_arg(argc, argv, &i);
-        else if (strcmp(argv[i], "--page") == 0) opt.page = number_arg(argc, argv, &i);
-        else if (strcmp(argv[i], "--runs") == 0) opt.runs = number_arg(argc, argv, &i);
-        else if (strcmp(argv[i], "--level") == 0) opt.level = (int)number_arg(argc, argv, &i);
-        else if (strcmp(argv[i], "--seed") == 0) opt.seed = number_arg(argc, argv, &i);
+        if (strcmp(argv[i], "--records") == 0) opt.records = bench_number_arg(argc, argv, &i, usage);
+        else if (strcmp(argv[i], "--page") == 0) opt.page = bench_number_arg(argc, argv, &i, usage);
+        else if (strcmp(argv[i], "--runs") == 0) opt.runs = bench_number_arg(argc, argv, &i, usage);
+        else if (strcmp(argv[i], "--level") == 0) opt.level = (int)bench_number_arg(argc, argv, &i, usage);
+        else if (strcmp(argv[i], "--seed") == 0) opt.seed = bench_number_arg(argc, argv, &i, usage);
         else if (strcmp(argv[i], "--chacha") == 0) opt.suite = DALA_SUITE_CHACHAPOLY;
         else usage();
     }
