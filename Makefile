@@ -11,13 +11,13 @@ BUILD ?= build
 DALA_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
               -Wmissing-prototypes -Wformat=2 -Wvla -MMD -MP -pthread -Isync -Ischema -Iserver -Iclient-sdk -Itests -I$(BUILD)
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-SYNC_LIBS = -lmbedcrypto -lz -pthread
+SYNC_LIBS = -lmbedcrypto -lz -lm -pthread
 SERVER_LIBS = -lcivetweb -lsqlite3 $(SYNC_LIBS)
 SDK_LIBS = -lsqlite3 -lcivetweb $(SYNC_LIBS)
 
 SYNC_SRC = $(sort $(wildcard sync/*.c))
 SERVER_SRC = $(filter-out server/main.c,$(sort $(wildcard server/*.c)))
-SCHEMA_OBJ = $(BUILD)/schema/migrate.o $(BUILD)/schema/server_migrations.o
+SCHEMA_OBJ = $(BUILD)/schema/migrate.o $(BUILD)/schema/server_migrations.o $(BUILD)/schema/sqlite_text.o
 SDK_SRC = $(sort $(wildcard client-sdk/*.c))
 CLI_SRC = $(sort $(wildcard client-sdk/cli/*.c))
 DEVICE_SQL = $(sort $(wildcard schema/device/*.sql))
@@ -25,9 +25,9 @@ TEST_SUITES = $(sort $(wildcard tests/test_*.c))
 TEST_SUPPORT = tests/run_tests.c tests/records_gen.c tests/vector_file.c tests/codec_sample.c tests/server_harness.c tests/sdk_harness.c tests/raw_client.c tests/frame_sample.c tests/e2e_support.c
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 
-SYNC_OBJ = $(SYNC_SRC:%.c=$(BUILD)/%.o)
+SYNC_OBJ = $(SYNC_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema/domain_records.o
 SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/%.o) $(SCHEMA_OBJ)
-SDK_OBJ = $(SDK_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema/migrate.o $(BUILD)/schema/device_migrations.o
+SDK_OBJ = $(SDK_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema/migrate.o $(BUILD)/schema/device_migrations.o $(BUILD)/schema/sqlite_text.o
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ = $(TEST_SUITES:%.c=$(BUILD)/%.o) $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 REPLAY_BIN = $(FUZZ_TARGETS:%=$(BUILD)/replay_%)
@@ -63,6 +63,11 @@ $(BUILD)/schema/server_migrations.c: $(sort $(wildcard schema/server/*.sql)) scr
 $(BUILD)/schema/device_migrations.c: $(DEVICE_SQL) scripts/embed-sql.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed-sql.sh dala_device_migrations $(DEVICE_SQL) > $@.tmp && mv $@.tmp $@
+
+# The domain definition (record types, rules, labels) is compiled into libdala_sync.
+$(BUILD)/schema/domain_records.c: schema/domain/records.json scripts/embed-text.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-text.sh dala_domain_records_json schema/domain/records.json > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/schema/%.o: $(BUILD)/schema/%.c
 	$(CC) $(DALA_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
@@ -117,7 +122,7 @@ $(BUILD)/make_corpus: $(BUILD)/tests/fuzz/make_corpus.o $(BUILD)/tests/records_g
 
 # Public headers compile alone, pedantically.
 headers: $(BUILD)/headers.ok
-$(BUILD)/headers.ok: sync/dala_sync.h client-sdk/dala.h
+$(BUILD)/headers.ok: sync/dala_sync.h sync/dala_domain.h sync/dala_json.h sync/dala_text.h client-sdk/dala.h
 	@mkdir -p $(BUILD)
 	@for h in $^; do echo "#include \"$$h\"" | $(CC) -std=c11 -pedantic -Wall -Wextra -Werror -x c -c -o /dev/null - || exit 1; done
 	@touch $@
@@ -130,10 +135,11 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="-O1 -g" EXTRA_CFLAGS="$(SAN_FLAGS)" test
 
 fuzz: deps
+	@$(MAKE) --no-print-directory $(BUILD)/schema/domain_records.c
 	@mkdir -p build/fuzz
 	@for t in $(FUZZ_TARGETS); do \
 	  clang -std=c11 -D_GNU_SOURCE -O1 -g -Isync -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=all -o build/fuzz/$$t tests/fuzz/$$t.c $(SYNC_SRC) $(SYNC_LIBS) || exit 1; \
+	    -fno-sanitize-recover=all -o build/fuzz/$$t tests/fuzz/$$t.c $(SYNC_SRC) $(BUILD)/schema/domain_records.c $(SYNC_LIBS) || exit 1; \
 	  mkdir -p build/fuzz/corpus/$$t; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
 	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \

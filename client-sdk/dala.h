@@ -315,6 +315,20 @@ int dala_rejection_list(dala_store *store, dala_rejection_fn fn, void *context);
  * DALA_OK, DALA_ENOTFOUND (no such refused change), DALA_EIO. */
 int dala_rejection_dismiss(dala_store *store, int64_t outbox_id);
 
+/**
+ * Renders a refusal in the officer's language. A refusal, from the server
+ * (dala_rejection.reason) or from a local put (dala_errmsg() after
+ * DALA_EINVAL), reads "<table>.<field>: <rule>[ <argument>]", e.g.
+ * "person.iin: iin_check"; this gives "<field label>: <message>" from the
+ * schema's catalogue, e.g. "ЖСН: бақылау цифры қате". Text that is not a
+ * refusal is copied as it is.
+ *
+ * @param out     the text, NUL-terminated, cut to `size` bytes.
+ * @param lang    "kk" (the default for anything else) or "ru".
+ * @return DALA_OK; DALA_EINVAL if `out` is NULL or `size` 0.
+ */
+int dala_reason_render(char *out, size_t size, const char *reason, const char *lang);
+
 /* A conflict the server resolved: two concurrent edits of one field; the
  * winner is the record's value, the loser kept here. Strings borrowed for
  * the callback's duration. */

@@ -18,7 +18,7 @@ int dala_outbox_append(sqlite3 *db, const dala_change *change, const char *recor
 {
     dala_buf blob = DALA_BUF_INIT;
     sqlite3_stmt *stmt;
-    int rc = dala_batch_encode(&blob, DALA_DEVICE_SCHEMA_VERSION, 0, change, 1);
+    int rc = dala_batch_encode(&blob, dala_device_schema_version(), 0, change, 1);
     if (!rc && blob.len > DALA_MAX_CHANGE_BYTES)
         rc = dala_error_set(DALA_ELIMIT, "put record %s: the change is %zu bytes, more than %zu",
                             record_id, blob.len, DALA_MAX_CHANGE_BYTES);
@@ -104,7 +104,7 @@ static int load_batch(dala_push_batch *out, sqlite3 *db, uint64_t seq)
     if (rc) return rc;
     sqlite3_bind_int64(stmt, 1, (sqlite3_int64)seq);
     out->batch_seq = seq;
-    rc = dala_batch_encode_header(&out->encoded, DALA_DEVICE_SCHEMA_VERSION, seq, out->count);
+    rc = dala_batch_encode_header(&out->encoded, dala_device_schema_version(), seq, out->count);
     int step = SQLITE_DONE;
     size_t appended = 0;
     while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -131,7 +131,7 @@ int dala_outbox_next_batch(dala_push_batch *out, sqlite3 *db, size_t max_changes
     else dala_db_rollback(db);
     if (!rc && seq) rc = load_batch(out, db, seq);
     /* Nothing to push: an empty batch, so the request still says so. */
-    if (!rc && !seq) rc = dala_batch_encode_header(&out->encoded, DALA_DEVICE_SCHEMA_VERSION, 0, 0);
+    if (!rc && !seq) rc = dala_batch_encode_header(&out->encoded, dala_device_schema_version(), 0, 0);
     if (rc) dala_push_batch_free(out);
     return rc;
 }

@@ -15,18 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-int dala_table_is_writable(const char *table)
-{
-    if (!table || !dala_name_is_valid(table, strlen(table))) return 0;
-    /* Ask the shared rules with an empty change; keep the caller's errmsg. */
-    char saved[512], reason[160];
-    snprintf(saved, sizeof saved, "%s", dala_errmsg());
-    dala_change probe = {table, {0}, 1, 0, 0, NULL};
-    int is_writable = dala_change_validate(&probe, 0, NULL, reason, sizeof reason) == DALA_OK;
-    dala_error_set(DALA_OK, "%s", saved);
-    return is_writable;
-}
-
 int dala_record_id_normalise(char out[DALA_ID_TEXT_BYTES], const char *text)
 {
     uint8_t uuid[DALA_UUID_BYTES];
@@ -103,14 +91,6 @@ done:
     return rc;
 }
 
-/* Today's local date, "YYYY-MM-DD": dates in records may not be later. */
-static void local_date(char out[16])
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    if (!localtime_r(&now, &tm) || strftime(out, 16, "%Y-%m-%d", &tm) != 10) snprintf(out, 16, "9999-12-31");
-}
-
 /* Issues the write's timestamp: after everything the persisted clock has
  * issued or seen and after every version the write replaces (a pulled
  * version may be a little ahead of this clock), so base_hlc < hlc. */
@@ -167,9 +147,7 @@ static int write_in_transaction(sqlite3 *db, const char *id, const char *table,
     dala_change change = {table, {0}, 0, (uint64_t)device_id, fields->count, fields->fields};
     dala_uuid_parse(change.record_id, id);
     /* The rules the server applies again: refuse here what it would refuse. */
-    char today[16], reason[DALA_MAX_REASON_BYTES];
-    local_date(today);
-    rc = dala_change_validate(&change, stored_table == NULL, today, reason, sizeof reason);
+    rc = dala_device_check(db, &change, stored_table ? &record : NULL);
     if (!rc) rc = next_timestamp(&change.hlc, db, fields);
     dala_version version = {change.hlc, (uint64_t)device_id};
     for (size_t i = 0; !rc && i < fields->count; i++)

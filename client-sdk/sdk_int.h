@@ -15,7 +15,6 @@
 #include <sqlite3.h>
 
 /* The schema version every change and frame of this build carries. */
-#define DALA_DEVICE_SCHEMA_VERSION 1
 #define DALA_DEFAULT_TIMEOUT_MS 30000
 #define DALA_BUSY_TIMEOUT_MS 10000
 /* The largest encoded change one write may queue, and the most encoded
@@ -134,6 +133,18 @@ int dala_record_id_normalise(char out[DALA_ID_TEXT_BYTES], const char *text);
 /* --- outbox ----------------------------------------------------------- */
 
 /* Appends one entry for `change` (encoded here as a one-change batch). */
+/* --- checks (checks.c) ------------------------------------------------- */
+
+/* The schema version this app writes and declares: the domain's, unless a
+ * test stands in for an older app with dala_device_schema_set (0 resets;
+ * process-wide, for tests only). */
+uint32_t dala_device_schema_version(void);
+void dala_device_schema_set(uint32_t version);
+/* Checks a change before it is queued, with the local store for the
+ * records it refers to; `stored` is the record as it is (NULL: new).
+ * DALA_EINVAL with dala_errmsg() = the refusal in its wire form. */
+int dala_device_check(sqlite3 *db, const dala_change *change, const dala_record *stored);
+
 int dala_outbox_append(sqlite3 *db, const dala_change *change, const char *record_id);
 
 /* Within the caller's transaction, after the server's epoch changed (a

@@ -5,6 +5,7 @@
  * transactions; and the translation of SQLite's result codes into
  * dala_err. */
 #include "sdk_int.h"
+#include "sqlite_text.h"
 
 #include <pthread.h>
 
@@ -280,6 +281,11 @@ int dala_store_open(dala_store **out, const char *path)
     }
     sqlite3_extended_result_codes(store->db, 1);
     sqlite3_busy_timeout(store->db, DALA_BUSY_TIMEOUT_MS);
+    /* Kazakh order and case-insensitive search (collation kk, dala_fold). */
+    if (dala_sqlite_text_register(store->db) != SQLITE_OK) {
+        rc = dala_error_set(DALA_ENOMEM, "open %s: registering the Kazakh collation failed", path);
+        goto fail;
+    }
     /* The first statement reads the file: a non-database fails here. */
     rc = dala_db_exec(store->db, "PRAGMA journal_mode=WAL", "set WAL mode");
     if (!rc) rc = dala_db_exec(store->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "

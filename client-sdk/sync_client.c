@@ -169,7 +169,7 @@ static void drop_session(dala_store *store)
 static dala_frame_header request_header(const sync_run *run, int frame_type)
 {
     dala_frame_header header = {DALA_PROTOCOL_VERSION, (uint8_t)frame_type, DALA_SUITE_AES256GCM,
-                                DALA_COMPRESS_DEFLATE, DALA_DEVICE_SCHEMA_VERSION,
+                                DALA_COMPRESS_DEFLATE, dala_device_schema_version(),
                                 run->enrolment.device_id, run->enrolment.key_epoch, 0};
     return header;
 }

@@ -14,10 +14,6 @@
 
 extern const dala_migration server_migrations[];
 
-struct dala_admin {
-    sqlite3 *db;
-};
-
 /* Codes avoid letters and digits that are easy to misread (0/O, 1/I). */
 static const char code_alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 
@@ -137,7 +133,17 @@ static int find(int64_t *id_out, dala_admin *admin, const char *sql, const char 
 
 int dala_admin_unit_find(int64_t *id_out, dala_admin *admin, const char *name)
 {
-    return find(id_out, admin, "SELECT id FROM org_unit WHERE name = ?1", name, "find unit");
+    return find(id_out, admin, "SELECT id FROM org_unit WHERE code = ?1 UNION ALL "
+                "SELECT id FROM org_unit WHERE name = ?1 LIMIT 1", name, "find unit");
+}
+
+int dala_admin_root_unit(int64_t *id_out, dala_admin *admin)
+{
+    *id_out = 0;
+    int rc = run(admin, id_out, "find the top unit",
+                 "SELECT id FROM org_unit WHERE parent_id IS NULL ORDER BY id LIMIT 1", "");
+    if (!rc && *id_out == 0) rc = dala_error_set(DALA_ENOTFOUND, "find the top unit: the tree is empty");
+    return rc;
 }
 
 int dala_admin_user_find(int64_t *id_out, dala_admin *admin, const char *login)

@@ -21,7 +21,8 @@ typedef struct apply_context {
     const server_device *device;
     uint64_t next_seq; /* the unit log's next position */
     int64_t now;
-    char today[11];
+    char today[11];            /* the latest date anywhere now (UTC+14): "not in the future" */
+    uint32_t schema_version;   /* the batch's: its changes are checked by that version's rules */
     push_result *result;
     const dala_change *change; /* the change being applied */
     dala_record record;        /* scratch */
@@ -182,6 +183,40 @@ static int check_claims(apply_context *ctx, char *reason, size_t reason_size)
     return DALA_OK;
 }
 
+/* dala_check_env.record_exists: a reference must name a record in sight. */
+static int referenced_exists(void *context, const char *table, const char *id)
+{
+    apply_context *ctx = context;
+    return server_record_in_sight(NULL, ctx->conn, ctx->device, table, id);
+}
+
+/* dala_check_env.form_definition: the published form a response names. */
+static int published_form(void *context, const char *form_id, char **out)
+{
+    apply_context *ctx = context;
+    dala_record form = DALA_RECORD_INIT;
+    *out = NULL;
+    int rc = server_record_in_sight(&form, ctx->conn, ctx->device, "survey_form", form_id);
+    const dala_record_field *definition = rc == 1 ? dala_record_find(&form, "definition") : NULL;
+    if (rc >= 0) rc = definition && definition->value.type == DALA_VALUE_TEXT ? DALA_OK : DALA_ENOTFOUND;
+    if (!rc && !(*out = strndup((const char *)definition->value.bytes, definition->value.len)))
+        rc = dala_error_set(DALA_ENOMEM, "read a published form");
+    dala_record_clear(&form);
+    return rc;
+}
+
+/* Checks a change with the domain's rules of the batch's schema version;
+ * a refusal fills `reason` and returns DALA_EINVAL. */
+static int check_change(apply_context *ctx, int exists, char *reason, size_t reason_size)
+{
+    dala_check_env env = {ctx->today, ctx->schema_version, 0, exists ? &ctx->record : NULL,
+                          referenced_exists, published_form, ctx};
+    dala_invalid invalid;
+    int rc = dala_change_check(&invalid, ctx->change, &env);
+    if (rc == DALA_EINVAL) dala_invalid_format(reason, reason_size, &invalid);
+    return rc;
+}
+
 /* Applies one change; a refusal is recorded, not returned. */
 static int apply_change(apply_context *ctx, size_t index)
 {
@@ -200,9 +235,10 @@ static int apply_change(apply_context *ctx, size_t index)
     if (rc == DALA_EAUTH || (rc == DALA_EINVAL && reason[0])) return reject(ctx, index, rc, reason);
     if (rc) return rc;
     /* Validation first: a claim must have the right type before its value is read. */
-    rc = dala_change_validate(ctx->change, !exists, ctx->today, reason, sizeof reason);
+    rc = check_change(ctx, exists, reason, sizeof reason);
     if (!rc) rc = check_claims(ctx, reason, sizeof reason);
-    if (rc) return reject(ctx, index, rc, reason);
+    if (rc == DALA_EINVAL || rc == DALA_EAUTH) return reject(ctx, index, rc, reason);
+    if (rc) return rc;
     uint64_t seq = ctx->next_seq++;
     size_t changed = 0;
     rc = dala_record_apply(&changed, &ctx->record, ctx->change, seq, keep_conflict, ctx);
@@ -289,6 +325,13 @@ int server_apply_push(push_result *result, dala_server *server, server_conn *con
     dala_batch *batch = NULL;
     int rc = dala_batch_decode(&batch, push, push_len, DALA_MAX_CHANGES_PER_BATCH);
     if (rc) return rc;
+    if (batch->change_count && (batch->schema_version < dala_schema_oldest() ||
+                                batch->schema_version > dala_schema_version())) {
+        rc = dala_error_set(DALA_ESCHEMA, "sync: the push is of schema version %u; this server accepts %u to %u",
+                            batch->schema_version, dala_schema_oldest(), dala_schema_version());
+        dala_batch_free(batch);
+        return rc;
+    }
     if (batch->change_count && batch->batch_seq == 0) {
         dala_batch_free(batch);
         return dala_error_set(DALA_ECORRUPT, "sync: a push of changes needs a batch number above 0");
@@ -309,11 +352,12 @@ int server_apply_push(push_result *result, dala_server *server, server_conn *con
     }
     apply_context ctx = {.server = server, .conn = conn, .device = device, .result = result};
     ctx.record = (dala_record)DALA_RECORD_INIT;
-    time_t now = time(NULL);
+    time_t now = time(NULL), latest = now + 14 * 3600;
     struct tm tm;
-    localtime_r(&now, &tm);
+    gmtime_r(&latest, &tm);
     strftime(ctx.today, sizeof ctx.today, "%Y-%m-%d", &tm);
     ctx.now = (int64_t)now;
+    ctx.schema_version = batch->schema_version;
     rc = server_db_begin(conn->db);
     if (!rc) rc = read_next_seq(&ctx);
     for (size_t i = 0; !rc && i < batch->change_count; i++) {

@@ -55,7 +55,8 @@ int dala_admin_code_new(char *code_out, dala_admin *admin, int64_t user_id, int6
                         int ttl_seconds);
 /* Revokes a device: its next sync is refused. */
 int dala_admin_device_revoke(dala_admin *admin, int64_t device_id);
-/* Looks up a unit or user id by name or login; DALA_ENOTFOUND if none. */
+/* Looks up a unit by its code (e.g. "pd-astana") or name, or a user by
+ * login; DALA_ENOTFOUND if none. */
 int dala_admin_unit_find(int64_t *id_out, dala_admin *admin, const char *name);
 int dala_admin_user_find(int64_t *id_out, dala_admin *admin, const char *login);
 /* Calls `fn` for every record the central database holds, in unit log
@@ -67,5 +68,15 @@ int dala_admin_record_list(dala_admin *admin, dala_admin_record_fn fn, void *con
 
 /* The unit a user belongs to. */
 int dala_admin_user_unit(int64_t *unit_id_out, dala_admin *admin, int64_t user_id);
+/* The top of the organisation tree (the Ministry, seeded by the schema). */
+int dala_admin_root_unit(int64_t *id_out, dala_admin *admin);
+
+/* Publishes a questionnaire (JSON, docs/domain.md "Surveys") as a
+ * survey_form record held by `unit_id` (0: the top of the tree), so every
+ * tablet below that unit receives it at its next sync. `id_out` (37
+ * bytes) gets the form record's id. DALA_EINVAL if the definition is not
+ * a valid questionnaire (dala_errmsg says what), DALA_ECONFLICT if this
+ * code and version are already published there. */
+int dala_admin_form_publish(char *id_out, dala_admin *admin, const char *definition, int64_t unit_id);
 
 #endif /* DALA_SERVER_H */

@@ -2,6 +2,7 @@
  * schema migrated at start, the server's key and epoch kept in it, and one
  * connection per worker thread with its prepared statements. */
 #include "server_int.h"
+#include "sqlite_text.h"
 #include "migration.h"
 #include "sync_int.h"
 
@@ -14,6 +15,10 @@ extern const dala_migration server_migrations[];
 static const char *const statement_sql[STMT_COUNT] = {
     [STMT_DEVICE_BY_ID] = "SELECT user_id, unit_id, public_key, revoked_at IS NOT NULL, "
                           "last_batch_seq FROM device WHERE id = ?1",
+    [STMT_UNIT_ANCESTORS] = "WITH RECURSIVE up(id, parent_id, depth) AS ("
+                            "SELECT id, parent_id, 0 FROM org_unit WHERE id = ?1 UNION ALL "
+                            "SELECT o.id, o.parent_id, up.depth + 1 FROM org_unit o JOIN up ON o.id = up.parent_id "
+                            "WHERE up.depth < 16) SELECT id FROM up WHERE depth > 0 ORDER BY depth",
     [STMT_RECORD_GET] = "SELECT tbl, unit_id, data FROM record WHERE id = ?1",
     [STMT_RECORD_UPSERT] = "INSERT INTO record (id, tbl, unit_id, seq, created_by, received_at, data, "
                            "last_writer, prev_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0) "
@@ -48,6 +53,11 @@ int server_db_open(sqlite3 **out, const char *path)
         return rc;
     }
     sqlite3_busy_timeout(db, 10000);
+    /* Kazakh order and case-insensitive search (collation kk, dala_fold). */
+    if (dala_sqlite_text_register(db) != SQLITE_OK) {
+        sqlite3_close(db);
+        return dala_error_set(DALA_ENOMEM, "open %s: registering the Kazakh collation failed", path);
+    }
     const char *pragmas = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
                           "PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 4000;";
     if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {

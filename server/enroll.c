@@ -188,10 +188,11 @@ done:
 
 int route_health(struct mg_connection *conn, void *context)
 {
-    char body[128];
+    char body[160];
     int n = snprintf(body, sizeof body,
-                     "{\"status\":\"ok\",\"schema_version\":%d,\"protocol_version\":%d}\n",
-                     DALA_SCHEMA_VERSION, DALA_PROTOCOL_VERSION);
+                     "{\"status\":\"ok\",\"schema_version\":%u,\"oldest_device_schema\":%u,"
+                     "\"protocol_version\":%d}\n",
+                     dala_schema_version(), dala_schema_oldest(), DALA_PROTOCOL_VERSION);
     http_send_ok(conn, "application/json", body, (size_t)n);
     server_log_request(context, conn, 200, 0, 0);
     return 200;

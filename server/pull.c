@@ -1,7 +1,8 @@
 /* pull.c - reading the next page a device may see. The scope comes from
- * the enrolled device (its unit), never from the request: cursors the
- * device sends for other units are ignored. A page is a range of one
- * unit's log (record_by_unit_seq, after the device's cursor), and each
+ * the enrolled device, never from the request: its own unit's log, and
+ * the records of published tables (survey forms) in the logs of the units
+ * above it, which are served first; cursors the device sends for other
+ * units are ignored. A page is a range of one unit's log (record_by_unit_seq, after the device's cursor), and each
  * record in it sends only the fields that changed after the cursor,
  * grouped by the version that wrote them, so an edit of one field costs
  * one field on the wire. */
@@ -17,6 +18,7 @@
 /* The decoded rows of one page; changes point into them. */
 typedef struct page {
     uint64_t device_id; /* the asking device: its own writes are not echoed */
+    int is_published_only; /* a unit above the device's: only published tables */
     size_t row_count;
     dala_record *records;
     uint8_t (*ids)[DALA_UUID_BYTES];
@@ -120,6 +122,10 @@ static int read_rows(page *p, server_conn *conn, uint64_t unit_id, uint64_t curs
         if ((uint64_t)sqlite3_column_int64(stmt, 4) == p->device_id &&
             (uint64_t)sqlite3_column_int64(stmt, 5) <= cursor)
             continue;
+        if (p->is_published_only) {
+            const dala_table_def *table = dala_domain_table(dala_domain_get(), (const char *)sqlite3_column_text(stmt, 1));
+            if (!table || !table->is_published) continue;
+        }
         size_t row = p->row_count++;
         memcpy(p->ids[row], sqlite3_column_blob(stmt, 0), DALA_UUID_BYTES);
         snprintf(p->tables[row], sizeof p->tables[row], "%s", (const char *)sqlite3_column_text(stmt, 1));
@@ -134,23 +140,60 @@ static int read_rows(page *p, server_conn *conn, uint64_t unit_id, uint64_t curs
     return rc;
 }
 
+/* The last position written in a unit's log. */
+static int log_end(uint64_t *out, server_conn *conn, int64_t unit_id)
+{
+    sqlite3_stmt *stmt = server_stmt_get(conn, STMT_UNIT_NEXT_SEQ);
+    if (!stmt) return DALA_EIO;
+    sqlite3_bind_int64(stmt, 1, unit_id);
+    int rc = sqlite3_step(stmt) == SQLITE_ROW ? DALA_OK : server_db_error(conn->db, "read unit log");
+    *out = rc ? 0 : (uint64_t)sqlite3_column_int64(stmt, 0) - 1;
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+/* Picks the log to read: the first unit above the device (from the top)
+ * with news the device has not read, else the device's own unit. */
+static int pick_log(uint64_t *unit_out, int *is_above, server_conn *conn, const server_device *device,
+                    const dala_sync_request *request)
+{
+    int64_t ancestors[SERVER_MAX_TREE_DEPTH];
+    size_t count;
+    *unit_out = (uint64_t)device->unit_id;
+    *is_above = 0;
+    int rc = server_unit_ancestors(ancestors, SERVER_MAX_TREE_DEPTH, &count, conn, device->unit_id);
+    for (size_t i = count; !rc && i-- > 0;) {
+        uint64_t end;
+        rc = log_end(&end, conn, ancestors[i]);
+        if (!rc && end > cursor_of(request, (uint64_t)ancestors[i])) {
+            *unit_out = (uint64_t)ancestors[i];
+            *is_above = 1;
+            break;
+        }
+    }
+    return rc;
+}
+
 int server_read_pull(dala_sync_response *response, dala_buf *pull, dala_cursor **cursors_out,
                      server_conn *conn, const server_device *device,
                      const dala_sync_request *request, uint32_t max_pull_changes)
 {
     uint32_t limit = request->max_pull_changes;
     if (limit == 0 || limit > max_pull_changes) limit = max_pull_changes;
-    uint64_t unit_id = (uint64_t)device->unit_id;
-    uint64_t cursor = cursor_of(request, unit_id), last_seq = cursor;
+    uint64_t unit_id = 0, cursor = 0, last_seq = 0;
     page p;
     memset(&p, 0, sizeof p);
     p.device_id = (uint64_t)device->id;
     int has_more = 0;
     /* One read transaction, so the page is a consistent snapshot. */
     int rc = sqlite3_exec(conn->db, "BEGIN", NULL, NULL, NULL) ? server_db_error(conn->db, "begin read") : DALA_OK;
+    if (!rc) rc = pick_log(&unit_id, &p.is_published_only, conn, device, request);
+    cursor = last_seq = cursor_of(request, unit_id);
     if (!rc) rc = read_rows(&p, conn, unit_id, cursor, limit, &has_more, &last_seq);
+    /* After a page from above, the device's own log may still have news. */
+    if (p.is_published_only) has_more = 1;
     sqlite3_exec(conn->db, "COMMIT", NULL, NULL, NULL);
-    if (!rc) rc = dala_batch_encode(pull, DALA_SCHEMA_VERSION, 0, p.changes, p.change_count);
+    if (!rc) rc = dala_batch_encode(pull, dala_schema_version(), 0, p.changes, p.change_count);
     dala_cursor *cursors = rc ? NULL : malloc(sizeof *cursors);
     if (!rc && !cursors) rc = dala_error_set(DALA_ENOMEM, "read pull page");
     if (!rc) {

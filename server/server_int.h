@@ -12,8 +12,10 @@
 #include <sqlite3.h>
 #include <stdio.h>
 
-#define DALA_SCHEMA_VERSION 1
 #define DALA_KEY_EPOCH 1
+/* The deepest organisation tree walked: ministry > committee > department
+ * > body > unit, with room to spare. */
+#define SERVER_MAX_TREE_DEPTH 16
 
 /* The statements a worker prepares once and reuses. */
 typedef enum server_stmt {
@@ -25,6 +27,7 @@ typedef enum server_stmt {
     STMT_DEVICE_SET_BATCH,
     STMT_DEVICE_SET_SYNCED,
     STMT_PULL_PAGE,
+    STMT_UNIT_ANCESTORS,
     STMT_COUNT
 } server_stmt;
 
@@ -53,6 +56,11 @@ struct dala_server {
     int has_maintenance;
     pthread_cond_t wake;       /* with lock: stop the maintenance thread */
     int is_stopping;
+};
+
+/* The administration's handle (admin.c): the database, opened directly. */
+struct dala_admin {
+    sqlite3 *db;
 };
 
 /* --- sync sessions (sessions.c) ---------------------------------------- */
@@ -143,6 +151,16 @@ typedef struct push_result {
 } push_result;
 
 void push_result_free(push_result *result);
+
+/* --- scope (scope.c) ---------------------------------------------------- */
+
+/* The units above `unit_id`, nearest first (at most `max`). */
+int server_unit_ancestors(int64_t *out, size_t max, size_t *count, server_conn *conn, int64_t unit_id);
+/* 1 if record `id_text` of `table` ("*": any) exists and `device` may see
+ * it (its unit's, or a published table's of a unit above), then decoded
+ * into `record_out` if that is not NULL; 0 if not; a negative error. */
+int server_record_in_sight(dala_record *record_out, server_conn *conn, const server_device *device,
+                           const char *table, const char *id_text);
 
 /* Applies a push batch from `device` in one transaction (idempotent by
  * batch number) and fills `result`. DALA_ECONFLICT for a batch gap, unless

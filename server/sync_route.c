@@ -66,7 +66,7 @@ static int seal_answer(sync_call *call)
 {
     dala_frame_header header = call->header;
     header.compression = DALA_COMPRESS_DEFLATE;
-    header.schema_version = DALA_SCHEMA_VERSION;
+    header.schema_version = dala_schema_version();
     if (call->session)
         return dala_session_seal(call->session, &call->reply, &header, call->answer.data, call->answer.len);
     int rc = dala_handshake_write(call->handshake, &call->reply, &header, call->answer.data,
@@ -76,6 +76,21 @@ static int seal_answer(sync_call *call)
     return rc;
 }
 
+/* A device of a schema version this server no longer accepts is told to
+ * update; one newer than the server, that the server is behind. */
+static int check_schema_version(uint32_t version)
+{
+    if (version < dala_schema_oldest())
+        return dala_error_set(DALA_ESCHEMA, "sync: device_too_old %u: this app's schema version %u is older than "
+                              "the oldest this server accepts (%u); update the app", dala_schema_oldest(), version,
+                              dala_schema_oldest());
+    if (version > dala_schema_version())
+        return dala_error_set(DALA_ESCHEMA, "sync: device_too_new %u: this app's schema version %u is newer than "
+                              "the server's (%u); the server must be updated first", dala_schema_version(), version,
+                              dala_schema_version());
+    return DALA_OK;
+}
+
 /* Reads, parses and opens the frame, and decodes the request. */
 static int open_request(sync_call *call)
 {
@@ -83,9 +98,7 @@ static int open_request(sync_call *call)
     if (cap > DALA_MAX_FRAME_BYTES) cap = DALA_MAX_FRAME_BYTES;
     int rc = http_read_body(call->conn, &call->frame, cap);
     if (!rc) rc = dala_frame_header_parse(&call->header, call->frame.data, call->frame.len);
-    if (!rc && call->header.schema_version != DALA_SCHEMA_VERSION)
-        rc = dala_error_set(DALA_ESCHEMA, "sync: schema version %u is not served here (this server: %d); "
-                            "update the device", call->header.schema_version, DALA_SCHEMA_VERSION);
+    if (!rc) rc = check_schema_version(call->header.schema_version);
     if (!rc && call->header.key_epoch != DALA_KEY_EPOCH)
         rc = dala_error_set(DALA_EAUTH, "sync: the frame is sealed to server key epoch %u; this server's "
                             "is %d: enrol the device again", call->header.key_epoch, DALA_KEY_EPOCH);

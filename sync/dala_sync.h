@@ -20,6 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dala_domain.h"
+#include "dala_json.h"
+#include "dala_text.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -484,19 +488,10 @@ int dala_record_apply(size_t *changed_out, dala_record *record, const dala_chang
 
 /* ----------------------------------------------------------- validation */
 
-/* The record tables devices may write, and the one table only the server
- * writes (conflicts it kept). */
+/* The one table only the server writes that the domain does not describe:
+ * the conflicts it kept. (The rules of every other table, and the check of
+ * a change against them, are in dala_domain.h.) */
 #define DALA_TABLE_CONFLICT "conflict"
-
-/* Checks one change against the record rules both ends share: a known
- * table, known fields of the right type, enumerations, lengths, dates
- * (YYYY-MM-DD, not in the future), and on a new record (`is_new`) the
- * required fields. `today` is "YYYY-MM-DD" in local time. On failure
- * returns DALA_EINVAL and writes into `reason` (NUL-terminated, at most
- * `reason_size` bytes) which field failed and why; no value is copied
- * into the reason. */
-int dala_change_validate(const dala_change *change, int is_new, const char *today, char *reason,
-                         size_t reason_size);
 
 /* ------------------------------------------------------- sync messages */
 

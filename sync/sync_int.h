@@ -98,4 +98,21 @@ int dala_name_is_valid(const char *name, size_t len);
  * nothing past U+10FFFF). */
 int dala_utf8_is_valid(const uint8_t *data, size_t len);
 
+/* --- surveys (survey.c) ------------------------------------------------- */
+
+/* What checking a response's answers found: on DALA_EINVAL the message
+ * code and its argument (a question id). */
+typedef struct dala_survey_verdict {
+    int is_anonymous; /* the form is anonymous */
+    char code[32];
+    char arg[64];
+} dala_survey_verdict;
+
+/* Checks survey answers (a JSON object) against a form definition: known
+ * questions, skip logic, required answers, types and constraints, and no
+ * IIN in the text answers of an anonymous form. `today` ("YYYY-MM-DD",
+ * may be NULL) bounds date answers. */
+int dala_survey_check(dala_survey_verdict *out, const char *form, size_t form_len, const char *answers,
+                      size_t answers_len, const char *today);
+
 #endif /* DALA_SYNC_INT_H */

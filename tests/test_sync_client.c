@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 /* The fields a new field visit needs. */
-#define VISIT "\"visit_date\": \"2024-01-15\", \"purpose\": \"preventive_visit\""
+#define VISIT "\"visit_date\": \"2024-01-15\", \"purpose\": \"preventive_visit\", \"risk_level\": \"low\""
 
 
 typedef struct fixture {

@@ -6,7 +6,10 @@
  * fuzz_batch_decode, batches of generated records and edits, every value
  * type and the codec's edge cases, and broken batches; for fuzz_inflate,
  * raw deflate at several levels, a 1 MiB stream at the cap, a bomb past
- * it, truncated and trailing-garbage streams, and a zlib-wrapped one.
+ * it, truncated and trailing-garbage streams, and a zlib-wrapped one; for
+ * fuzz_json_parse, survey answers, a questionnaire and a domain definition
+ * with Kazakh text, escapes and number edges, nesting at the depth cap and
+ * past it, too many values, and each kind of JSON the parser refuses.
  *
  * The output is deterministic (fixed keys, fixed ephemeral keys, a fixed
  * generator seed), so rerunning it rewrites the same files. Files are
@@ -370,12 +373,93 @@ static void frame_open_corpus(const char *root)
     dala_buf_free(&frame);
 }
 
+/* ------------------------------------------------------------------ JSON */
+
+/* Survey answers as a tablet sends them ("Қазақстан" raw and escaped). */
+static const char json_answers[] =
+    "{\"form\": \"vaw-household\", \"version\": 3, \"anonymous\": false,\n"
+    " \"answers\": {\"q1\": \"\xd2\x9a\xd0\xb0\xd0\xb7\xd0\xb0\xd2\x9b\xd1\x81\xd1\x82\xd0\xb0\xd0\xbd\","
+    " \"q2\": [\"yes\", \"no\"], \"q3\": 34, \"q4\": null, \"q5\": true,\n"
+    "  \"q6\": \"\\u049a\\u0430\\u0437\\u0430\\u049b\\u0441\\u0442\\u0430\\u043d \\ud83d\\ude00 \\\"\\n\"}}";
+
+static const char json_form[] =
+    "{\n  \"code\": \"vaw-household\",\n  \"version\": 1,\n  \"kk\": \"\xd0\xa1\xd0\xb0\xd1\x83\xd0\xb0\xd0\xbb\xd0\xbd\xd0\xb0\xd0\xbc\xd0\xb0\",\n"
+    "  \"ru\": \"\xd0\x9e\xd0\xbf\xd1\x80\xd0\xbe\xd1\x81\",\n  \"anonymous\": true,\n  \"questions\": [\n"
+    "    {\"id\": \"q1\", \"type\": \"single\", \"required\": true,\n"
+    "     \"options\": [{\"value\": \"yes\", \"kk\": \"\xd0\x98\xd3\x99\", \"ru\": \"\xd0\x94\xd0\xb0\"},"
+    " {\"value\": \"no\", \"kk\": \"\xd0\x96\xd0\xbe\xd2\x9b\", \"ru\": \"\xd0\x9d\xd0\xb5\xd1\x82\"}]},\n"
+    "    {\"id\": \"q2\", \"type\": \"multi\", \"max_choices\": 3, \"show_if\": {\"question\": \"q1\", \"in\": [\"yes\"]}},\n"
+    "    {\"id\": \"q3\", \"type\": \"number\", \"min\": 14, \"max\": 100, \"integer\": true}\n  ]\n}\n";
+
+static const char json_domain[] =
+    "{\"schema_version\": 2, \"oldest_device_schema\": 1,\n"
+    " \"messages\": {\"required\": {\"kk\": \"\xd0\xbc\xd1\x96\xd0\xbd\xd0\xb4\xd0\xb5\xd1\x82\xd1\x82\xd1\x96\","
+    " \"ru\": \"\xd0\xbe\xd0\xb1\xd1\x8f\xd0\xb7\xd0\xb0\xd1\x82\xd0\xb5\xd0\xbb\xd1\x8c\xd0\xbd\xd0\xbe\", \"en\": \"is required\"}},\n"
+    " \"enums\": {\"risk\": [{\"value\": \"low\", \"kk\": \"\xd0\xa2\xd3\xa9\xd0\xbc\xd0\xb5\xd0\xbd\", \"ru\": \"\xd0\x9d\xd0\xb8\xd0\xb7\xd0\xba\xd0\xb8\xd0\xb9\"}]},\n"
+    " \"tables\": [{\"name\": \"field_visit\", \"fields\": [\n"
+    "   {\"name\": \"visit_date\", \"type\": \"date\", \"required\": true, \"not_future\": true},\n"
+    "   {\"name\": \"risk\", \"type\": \"enum\", \"enum\": \"risk\", \"required_when\": {\"field\": \"decision\", \"in\": [\"return\"]}},\n"
+    "   {\"name\": \"score\", \"type\": \"real\", \"min\": -1.5e3, \"max\": 0.25}]}]}";
+
+/* `depth` arrays nested around a 0. */
+static void put_nested(corpus_dir *dir, const char *name, int depth)
+{
+    char text[256];
+    int n = 0;
+    for (int i = 0; i < depth; i++) text[n++] = '[';
+    text[n++] = '0';
+    for (int i = 0; i < depth; i++) text[n++] = ']';
+    put(dir, name, (const uint8_t *)text, (size_t)n);
+}
+
+static void put_text(corpus_dir *dir, const char *name, const char *text, size_t len)
+{
+    put(dir, name, (const uint8_t *)text, len);
+}
+
+/* A string literal with its length (it may hold NUL bytes). */
+#define PUT_JSON(dir, name, literal) put_text(dir, name, literal, sizeof literal - 1)
+
+static void json_parse_corpus(const char *root)
+{
+    corpus_dir dir;
+    open_dir(&dir, root, "fuzz_json_parse");
+    PUT_JSON(&dir, "survey-answers", json_answers);
+    PUT_JSON(&dir, "survey-form", json_form);
+    PUT_JSON(&dir, "domain-definition", json_domain);
+    PUT_JSON(&dir, "numbers", "[0, -0, 42, -7, 1.5, 1e3, 1E+2, -12.5e-1, 9223372036854775807, 9223372036854775808,"
+                              " -9223372036854775808, 9007199254740993, 1.7976931348623157e308, 4.9e-324, 1e-400]");
+    PUT_JSON(&dir, "escapes", "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u0041\\u00e9\\u20ac\\uD83D\\uDE00\\udbff\\udfff\"");
+    put_nested(&dir, "depth-32", 32);
+    put_nested(&dir, "depth-33", 33);
+    char many[2 * 5000 + 1];
+    for (int i = 0; i < 5000; i++) {
+        many[2 * i] = i ? ',' : '[';
+        many[2 * i + 1] = '0';
+    }
+    many[2 * 5000] = ']';
+    put_text(&dir, "5000-values", many, sizeof many);
+    PUT_JSON(&dir, "duplicate-key", "{\"q1\": \"yes\", \"q2\": 1, \"\\u0071\\u0031\": \"no\"}");
+    PUT_JSON(&dir, "trailing-comma", "{\"q\": [1, 2,],}");
+    PUT_JSON(&dir, "comment", "{\"q\": 1 /* note */}");
+    PUT_JSON(&dir, "leading-zero", "[007]");
+    PUT_JSON(&dir, "lone-surrogate", "[\"\\ud83d\", \"\\ude00\"]");
+    PUT_JSON(&dir, "invalid-utf8", "[\"\xc0\x80\", \"\xed\xa0\x80\", \"\xf5\x80\x80\x80\"]");
+    PUT_JSON(&dir, "control-and-nul", "[\"a\tb\", \"\\u0000\", \"a\0b\"]");
+    PUT_JSON(&dir, "nan-infinity", "[NaN, Infinity, -1e999]");
+    put_text(&dir, "answers-cut-half", json_answers, sizeof json_answers / 2);
+    PUT_JSON(&dir, "trailing-garbage", "{\"q\": true} x");
+    put(&dir, "empty-input", NULL, 0);
+    finish_dir(&dir);
+}
+
 int main(int argc, char **argv)
 {
     const char *root = argc > 1 ? argv[1] : "tests/fuzz/corpus";
     frame_open_corpus(root);
     batch_decode_corpus(root);
     inflate_corpus(root);
+    json_parse_corpus(root);
     printf("make_corpus: %zu bytes in all\n", total_bytes);
     return 0;
 }

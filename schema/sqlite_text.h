@@ -1,0 +1,25 @@
+/* sqlite_text.h - Kazakh-aware text for SQLite: the collation `kk` and the
+ * functions dala_fold() and dala_contains(), registered on each connection
+ * the server and the tablet store open (the code is in sync/text.c). */
+#ifndef DALA_SQLITE_TEXT_H
+#define DALA_SQLITE_TEXT_H
+
+#include <sqlite3.h>
+
+/**
+ * Register on `db`, for as long as it is open:
+ *  - the collation `kk`: Kazakh alphabetical order, case-insensitive first
+ *    and then by case (dala_text_compare), e.g. `ORDER BY name COLLATE kk`;
+ *  - `dala_fold(text)`: the text case-folded (dala_text_fold); NULL for NULL;
+ *  - `dala_contains(text, query)`: 1 when `query` occurs in `text` ignoring
+ *    case (dala_text_contains), else 0; NULL when either is NULL.
+ * The functions are deterministic and innocuous, so indexes, CHECK
+ * constraints and views may use them; numbers are read as their text.
+ *
+ * @param db  an open connection; borrowed.
+ * @return SQLITE_OK, or the SQLite error code of the registration that
+ *         failed (sqlite3_errmsg(db) tells why).
+ */
+int dala_sqlite_text_register(sqlite3 *db);
+
+#endif /* DALA_SQLITE_TEXT_H */
