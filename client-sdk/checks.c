@@ -86,11 +86,16 @@ int dala_device_check(sqlite3 *db, const dala_change *change, const dala_record 
 int dala_reason_render(char *out, size_t size, const char *reason, const char *lang)
 {
     dala_invalid invalid;
+    char copy[DALA_MAX_REASON_BYTES * 2]; /* `reason` may be dala_errmsg() itself */
     if (!out || size == 0) return dala_error_set(DALA_EINVAL, "render reason: no room");
-    if (!reason || dala_invalid_parse(&invalid, reason)) {
-        snprintf(out, size, "%s", reason ? reason : "");
-        return DALA_OK;
+    snprintf(copy, sizeof copy, "%s", reason ? reason : "");
+    /* A refusal may come after what was being done ("put record: ..."). */
+    for (const char *p = copy; p; p = strstr(p, ": ") ? strstr(p, ": ") + 2 : NULL) {
+        if (dala_invalid_parse(&invalid, p) == DALA_OK) {
+            dala_invalid_render(out, size, &invalid, lang);
+            return DALA_OK;
+        }
     }
-    dala_invalid_render(out, size, &invalid, lang);
+    snprintf(out, size, "%s", copy);
     return DALA_OK;
 }

@@ -270,10 +270,97 @@ typedef int (*dala_record_fn)(void *context, const dala_record_info *info);
  */
 int dala_record_list(dala_store *store, const char *table, dala_record_fn fn, void *context);
 
-/* Whether devices may write `table`: a table of the record rules both
- * ends share (libdala_sync's validation). Tables the server writes
- * ("conflict") are read-only here. */
+/* Whether devices may write `table`: a record type of the schema both
+ * ends share (schema/domain/records.json) that tablets write. Tables the
+ * server writes (conflict, review, survey_form) are read-only here. */
 int dala_table_is_writable(const char *table);
+
+/* -------------------------------------------------------------- schema */
+
+/* What an app needs to draw the form of a record type: its fields in
+ * order, with labels in Kazakh or Russian. Strings are borrowed from the
+ * compiled-in schema and live as long as the process. */
+
+/* A choice of an enumeration: the stored value and its label. */
+typedef struct dala_choice {
+    const char *value;
+    const char *label;
+} dala_choice;
+
+typedef struct dala_field_info {
+    const char *name;
+    const char *label;     /* in the language asked */
+    const char *type;      /* text int real bool date time enum set ref iin phone json (docs/domain.md) */
+    int is_required;       /* on a new record, for this app's schema version */
+    int is_sensitive;      /* a person's personal data: show it masked where others may look */
+    const char *ref;       /* ref: the record type it refers to ("*": any); else NULL */
+    size_t max_len;        /* text: bytes */
+    int has_min, has_max;  /* int, real */
+    double min, max;
+    size_t choice_count;   /* enum, set: read them with dala_schema_choice */
+} dala_field_info;
+
+/* The `index`th record type tablets write (from 0) and its label in `lang`
+ * ("kk", or "ru"). DALA_ENOTFOUND past the last. */
+int dala_schema_table(const char **name_out, const char **label_out, size_t index, const char *lang);
+/* The `index`th field (from 0) of `table` this app's schema version has.
+ * DALA_ENOTFOUND past the last or for an unknown table. */
+int dala_schema_field(dala_field_info *out, const char *table, size_t index, const char *lang);
+/* The `index`th choice of an enum or set field. DALA_ENOTFOUND past it. */
+int dala_schema_choice(dala_choice *out, const char *table, const char *field, size_t index,
+                       const char *lang);
+
+/* ------------------------------------------------------------- surveys */
+
+/* A questionnaire asked question by question: the SDK applies the skip
+ * logic, checks each answer as it is given, and saves the response as a
+ * survey_response record tied to the form version it was captured with.
+ * Forms reach the tablet by sync (published on the server). */
+typedef struct dala_survey dala_survey;
+
+typedef struct dala_question {
+    const char *id;       /* "q7" */
+    const char *label;    /* in the session's language */
+    const char *type;     /* single multi text number date */
+    int is_required;
+    size_t option_count;  /* single, multi: read them with dala_survey_option */
+    size_t max_choices;   /* multi: 0 for no limit */
+    int has_min, has_max; /* number */
+    double min, max;
+    int is_integer;       /* number: whole numbers only */
+    size_t max_len;       /* text: bytes */
+} dala_question;
+
+/* Called once per form the tablet holds; strings borrowed for the call. */
+typedef int (*dala_form_fn)(void *context, const char *form_id, const char *code, int64_t version,
+                            const char *title);
+
+/* Lists the questionnaires on the tablet, newest version first per code,
+ * with titles in `lang`. DALA_OK, the callback's value, DALA_EIO. */
+int dala_survey_forms(dala_store *store, const char *lang, dala_form_fn fn, void *context);
+/* Starts answering form `form_id` (a record id, or a form code for its
+ * newest version on the tablet). DALA_ENOTFOUND if the tablet has no such
+ * form; DALA_EINVAL, DALA_ENOMEM. */
+int dala_survey_open(dala_survey **out, dala_store *store, const char *form_id, const char *lang);
+/* Whether the form is anonymous (no name, IIN or person reference). */
+int dala_survey_is_anonymous(const dala_survey *survey);
+/* The next question to ask, skip logic applied: the first question shown
+ * by the answers so far that has neither an answer nor been passed over.
+ * The strings are borrowed until the session closes. DALA_ENOTFOUND when
+ * no question remains. */
+int dala_survey_next(dala_question *out, dala_survey *survey);
+/* The `index`th option of a choice question. DALA_ENOTFOUND past it. */
+int dala_survey_option(dala_choice *out, const dala_survey *survey, const char *question_id, size_t index);
+/* Answers a question: `answer_json` is a JSON string ("yes", a date or a
+ * text), array of strings (multi) or number; NULL passes over an optional
+ * question. Checked at once: DALA_EINVAL with dala_errmsg() a refusal
+ * (dala_reason_render), e.g. "survey_response.answers: answer_choice q3". */
+int dala_survey_answer(dala_survey *survey, const char *question_id, const char *answer_json);
+/* Saves the response with the record fields in `fields_json` (collected_on,
+ * region, settlement_type), like dala_record_put. */
+int dala_survey_save(char *id_out, dala_survey *survey, const char *fields_json);
+/* Ends the session. NULL is fine. */
+void dala_survey_close(dala_survey *survey);
 
 /* ------------------------------------------------------- outbox and status */
 

@@ -57,12 +57,15 @@ static void usage(void)
     fprintf(stderr,
             "usage: dala-server serve [--config FILE] [--db PATH] [--listen HOST:PORT] [--threads N]\n"
             "                         [--max-body BYTES] [--port-file FILE] [--log FILE] [--quiet]\n"
-            "       dala-server admin --db PATH unit-add --kind KIND --name NAME [--parent NAME]\n"
-            "       dala-server admin --db PATH user-add --login LOGIN --name NAME --role ROLE --unit NAME\n"
+            "       dala-server admin --db PATH unit-add --kind KIND --name NAME [--parent CODE|NAME]\n"
+            "       dala-server admin --db PATH user-add --login LOGIN --name NAME --role ROLE --unit CODE|NAME\n"
             "       dala-server admin --db PATH code --login LOGIN [--ttl SECONDS]\n"
             "       dala-server admin --db PATH revoke --device ID\n"
+            "       dala-server admin --db PATH form-publish --file FORM.json [--unit CODE|NAME]\n"
             "       dala-server admin --db PATH records\n"
-            "kinds: ministry committee department body unit; roles: inspector unit_head deputy analyst admin\n");
+            "kinds: ministry committee department body unit; roles: inspector unit_head deputy analyst admin\n"
+            "the tree starts seeded: the Ministry (mvd), the Committee (kap), its departments (pd-astana,\n"
+            "pd-almaty-city, pd-shymkent, pd-abai ... pd-east-kazakhstan, kpd); bodies and units go below\n");
 }
 
 int main(int argc, char **argv)

@@ -4,6 +4,7 @@
  * the `admin` commands. Flags given after --config override the file. */
 #include "server_cli.h"
 #include "dala_sync.h"
+#include "sync_int.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -129,6 +130,27 @@ int server_cli_parse_serve(dala_server_options *options, const char **port_file,
     return 0;
 }
 
+/* Reads a whole text file of at most `max_bytes` into *out (free()). */
+static int read_file(char **out, const char *path, size_t max_bytes)
+{
+    *out = NULL;
+    FILE *file = fopen(path, "rb");
+    if (!file) return dala_error_set(DALA_EIO, "open %s: %s", path, strerror(errno));
+    char *text = malloc(max_bytes + 1);
+    size_t len = text ? fread(text, 1, max_bytes + 1, file) : 0;
+    int failed = ferror(file);
+    fclose(file);
+    if (!text) return dala_error_set(DALA_ENOMEM, "read %s: out of memory", path);
+    if (failed || len > max_bytes) {
+        free(text);
+        return dala_error_set(failed ? DALA_EIO : DALA_ELIMIT, "read %s: %s", path,
+                              failed ? "read error" : "the file is too large");
+    }
+    text[len] = '\0';
+    *out = text;
+    return DALA_OK;
+}
+
 /* The value of `--name` among the admin arguments, or NULL. */
 static const char *flag_value(int argc, char **argv, const char *name)
 {
@@ -188,6 +210,18 @@ static int admin_command(dala_admin *admin, const char *command, int argc, char 
         if (device_id < 0) return fprintf(stderr, "dala-server admin revoke: --device ID\n"), 2;
         if (dala_admin_device_revoke(admin, device_id)) return admin_failed(command);
         printf("device %lld revoked\n", device_id);
+        return 0;
+    }
+    if (strcmp(command, "form-publish") == 0) {
+        const char *file = flag_value(argc, argv, "--file"), *unit_name = flag_value(argc, argv, "--unit");
+        char form_id[DALA_UUID_TEXT_LEN + 1], *definition = NULL;
+        if (!file) return fprintf(stderr, "dala-server admin form-publish: --file FORM.json [--unit CODE|NAME]\n"), 2;
+        if (read_file(&definition, file, 1 << 20)) return admin_failed(command);
+        int rc = unit_name ? dala_admin_unit_find(&unit, admin, unit_name) : DALA_OK;
+        if (!rc) rc = dala_admin_form_publish(form_id, admin, definition, unit);
+        free(definition);
+        if (rc) return admin_failed(command);
+        printf("%s\n", form_id);
         return 0;
     }
     if (strcmp(command, "records") == 0) {

@@ -107,6 +107,8 @@ const dala_enum_value *dala_enum_find(const dala_enum *choices, const char *valu
 /* A message of the catalogue in `lang` ("kk", "ru", "en"; others fall
  * back to "kk"); NULL for an unknown code. */
 const char *dala_domain_message(const dala_domain *domain, const char *code, const char *lang);
+/* The type's name in records.json ("text", "int", ...). */
+const char *dala_field_type_name(dala_field_type type);
 /* A label pair picked by language ("ru" picks ru, anything else kk). */
 const char *dala_label(const char *kk, const char *ru, const char *lang);
 
@@ -159,7 +161,8 @@ int dala_change_check(dala_invalid *out, const struct dala_change *change, const
 
 /* The refusal as it travels: "<table>.<field>: <code>[ <arg>]". */
 void dala_invalid_format(char *reason, size_t size, const dala_invalid *invalid);
-/* Reads a refusal back; DALA_EINVAL if `reason` is not in that shape. */
+/* Reads a refusal back; DALA_EINVAL if `reason` is not in that shape
+ * (dala_errmsg is left as it was: callers often pass it in). */
 int dala_invalid_parse(dala_invalid *out, const char *reason);
 /* The refusal in the officer's language: "<field label>: <message>", the
  * argument rendered as a label where it names a field or a type. */

@@ -386,6 +386,11 @@ const char *dala_domain_message(const dala_domain *domain, const char *code, con
     return text ? text : dala_json_get_string(message, "kk");
 }
 
+const char *dala_field_type_name(dala_field_type type)
+{
+    return (size_t)type < sizeof type_names / sizeof type_names[0] ? type_names[type] : "unknown";
+}
+
 const char *dala_label(const char *kk, const char *ru, const char *lang)
 {
     return lang && strcmp(lang, "ru") == 0 ? ru : kk;

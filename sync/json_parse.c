@@ -578,8 +578,8 @@ int dala_json_parse(dala_json **out, const char *text, size_t len, size_t max_no
     *out = NULL;
     if (!text && len) return dala_error_set(DALA_EINVAL, "json: no text but a length of %zu", len);
     const uint8_t *bytes = text ? (const uint8_t *)text : (const uint8_t *)"";
-    parser p = {bytes, bytes, bytes + len, 0, max_nodes ? max_nodes : DALA_JSON_DEFAULT_MAX_NODES, 0,
-                NULL, 0, 0, NULL, 0, 0, NULL, 0};
+    parser p = {.start = bytes, .pos = bytes, .end = bytes + len,
+                .max_values = max_nodes ? max_nodes : DALA_JSON_DEFAULT_MAX_NODES};
     dala_json root = {0};
     skip_whitespace(&p);
     int rc = p.pos == p.end ? fail_at(&p, p.pos, DALA_EINVAL, "empty input, expected a value")

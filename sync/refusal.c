@@ -26,14 +26,19 @@ int dala_invalid_parse(dala_invalid *out, const char *reason)
 {
     memset(out, 0, sizeof *out);
     const char *dot = strchr(reason, '.'), *colon = strstr(reason, ": ");
-    if (!dot || !colon || dot > colon) return dala_error_set(DALA_EINVAL, "not a refusal reason");
+    if (!dot || !colon || dot > colon) return DALA_EINVAL;
     const char *code = colon + 2, *space = strchr(code, ' ');
     size_t code_len = space ? (size_t)(space - code) : strlen(code);
     if (!take(out->table, sizeof out->table, reason, (size_t)(dot - reason)) ||
         !take(out->field, sizeof out->field, dot + 1, (size_t)(colon - dot - 1)) ||
         !take(out->code, sizeof out->code, code, code_len) || code_len == 0 ||
         !take(out->arg, sizeof out->arg, space ? space + 1 : "", space ? strlen(space + 1) : 0))
-        return dala_error_set(DALA_EINVAL, "not a refusal reason");
+        return DALA_EINVAL;
+    /* Names and codes are [a-z][a-z0-9_]*: other text with a dot and a
+     * colon ("open x.db: ...") is not a refusal. */
+    if (!dala_name_is_valid(out->table, strlen(out->table)) || !dala_name_is_valid(out->code, code_len) ||
+        (out->field[0] && !dala_name_is_valid(out->field, strlen(out->field))))
+        return DALA_EINVAL;
     return DALA_OK;
 }
 

@@ -23,12 +23,13 @@ typedef struct question {
     const dala_json *show_in;  /* the answers of that question that show this one */
 } question;
 
-typedef struct form {
+struct dala_form {
     dala_json *doc;
     int is_anonymous;
     size_t count;
     question questions[MAX_QUESTIONS];
-} form;
+};
+typedef struct dala_form form;
 
 static int form_error(char *why, size_t size, const char *what, const char *id)
 {
@@ -156,14 +157,45 @@ static int form_read(form *f, const char *json, size_t len, char *why, size_t si
     return rc;
 }
 
-int dala_form_check(const char *json, size_t len, char *why, size_t why_size)
+void dala_form_free(dala_form *f)
 {
-    form *f = dala_calloc(1, sizeof *f);
-    if (!f) return dala_error_set(DALA_ENOMEM, "form check");
-    int rc = form_read(f, json, len, why, why_size);
+    if (!f) return;
     dala_json_free(f->doc);
     free(f);
+}
+
+int dala_form_parse(dala_form **out, const char *json, size_t len, char *why, size_t why_size)
+{
+    *out = NULL;
+    form *f = dala_calloc(1, sizeof *f);
+    if (!f) return dala_error_set(DALA_ENOMEM, "read form");
+    int rc = form_read(f, json, len, why, why_size);
+    if (rc) dala_form_free(f);
+    else *out = f;
     return rc;
+}
+
+int dala_form_check(const char *json, size_t len, char *why, size_t why_size)
+{
+    dala_form *f;
+    int rc = dala_form_parse(&f, json, len, why, why_size);
+    dala_form_free(f);
+    return rc;
+}
+
+int dala_form_is_anonymous(const dala_form *f)
+{
+    return f->is_anonymous;
+}
+
+size_t dala_form_question_count(const dala_form *f)
+{
+    return f->count;
+}
+
+const dala_json *dala_form_question(const dala_form *f, size_t index)
+{
+    return index < f->count ? f->questions[index].json : NULL;
 }
 
 /* ------------------------------------------------------------- answers */
@@ -249,11 +281,12 @@ static int check_answer(dala_survey_verdict *out, const form *f, const question 
     return DALA_OK;
 }
 
-static int check_answers(dala_survey_verdict *out, const form *f, const dala_json *answers, const char *today)
+/* The given answer to each question (NULL: none) and whether the skip
+ * logic shows it. DALA_EINVAL for an answer to an unknown question. */
+static int read_given(dala_survey_verdict *out, const form *f, const dala_json *answers, const dala_json **given,
+                      int *is_shown)
 {
-    if (answers->type != DALA_JSON_OBJECT) return verdict(out, "answer_type", NULL);
-    const dala_json *given[MAX_QUESTIONS] = {0};
-    int is_shown[MAX_QUESTIONS];
+    for (size_t i = 0; i < f->count; i++) given[i] = NULL;
     for (size_t i = 0; i < answers->count; i++) {
         size_t q = 0;
         while (q < f->count && strcmp(f->questions[q].id, answers->keys[i])) q++;
@@ -263,12 +296,41 @@ static int check_answers(dala_survey_verdict *out, const form *f, const dala_jso
     for (size_t i = 0; i < f->count; i++) {
         const question *q = &f->questions[i];
         is_shown[i] = q->show_if < 0 || (is_shown[q->show_if] && given[q->show_if] && answer_in(given[q->show_if], q->show_in));
-        if (!is_shown[i] && given[i]) return verdict(out, "answer_hidden", q->id);
-        if (is_shown[i] && q->is_required && !given[i]) return verdict(out, "answer_required", q->id);
-        int rc = given[i] ? check_answer(out, f, q, given[i], today) : DALA_OK;
-        if (rc) return rc;
     }
     return DALA_OK;
+}
+
+int dala_form_is_shown(const dala_form *f, size_t index, const dala_json *answers)
+{
+    const dala_json *given[MAX_QUESTIONS];
+    int is_shown[MAX_QUESTIONS];
+    dala_survey_verdict ignored;
+    if (index >= f->count || answers->type != DALA_JSON_OBJECT) return 0;
+    return read_given(&ignored, f, answers, given, is_shown) == DALA_OK && is_shown[index];
+}
+
+int dala_form_check_answer(dala_survey_verdict *out, const dala_form *f, size_t index, const dala_json *answer,
+                           const char *today)
+{
+    memset(out, 0, sizeof *out);
+    out->is_anonymous = f->is_anonymous;
+    if (index >= f->count) return verdict(out, "answer_unknown", NULL);
+    return check_answer(out, f, &f->questions[index], answer, today);
+}
+
+static int check_answers(dala_survey_verdict *out, const form *f, const dala_json *answers, const char *today)
+{
+    if (answers->type != DALA_JSON_OBJECT) return verdict(out, "answer_type", NULL);
+    const dala_json *given[MAX_QUESTIONS];
+    int is_shown[MAX_QUESTIONS];
+    int rc = read_given(out, f, answers, given, is_shown);
+    for (size_t i = 0; !rc && i < f->count; i++) {
+        const question *q = &f->questions[i];
+        if (!is_shown[i] && given[i]) return verdict(out, "answer_hidden", q->id);
+        if (is_shown[i] && q->is_required && !given[i]) return verdict(out, "answer_required", q->id);
+        if (given[i]) rc = check_answer(out, f, q, given[i], today);
+    }
+    return rc;
 }
 
 int dala_survey_check(dala_survey_verdict *out, const char *form_json, size_t form_len, const char *answers,

@@ -115,4 +115,20 @@ typedef struct dala_survey_verdict {
 int dala_survey_check(dala_survey_verdict *out, const char *form, size_t form_len, const char *answers,
                       size_t answers_len, const char *today);
 
+/* A parsed questionnaire, for asking it question by question (the SDK's
+ * survey sessions). dala_form_parse checks it as dala_form_check does. */
+typedef struct dala_form dala_form;
+int dala_form_parse(dala_form **out, const char *json, size_t len, char *why, size_t why_size);
+void dala_form_free(dala_form *form); /* NULL is fine */
+int dala_form_is_anonymous(const dala_form *form);
+size_t dala_form_question_count(const dala_form *form);
+/* The question's JSON object (id, type, kk, ru, options...); borrowed. */
+const dala_json *dala_form_question(const dala_form *form, size_t index);
+/* 1 if the skip logic shows question `index` given `answers` (an object). */
+int dala_form_is_shown(const dala_form *form, size_t index, const dala_json *answers);
+/* Checks one answer to question `index` (type, options, range, length,
+ * anonymity); DALA_EINVAL with `out` naming the rule. */
+int dala_form_check_answer(dala_survey_verdict *out, const dala_form *form, size_t index, const dala_json *answer,
+                           const char *today);
+
 #endif /* DALA_SYNC_INT_H */

@@ -20,9 +20,6 @@ typedef struct check_run {
     dala_invalid *out;
 } check_run;
 
-static const char *const type_names[] = {"text", "int",  "real", "bool", "date", "time",
-                                         "enum", "set",  "ref",  "iin",  "phone", "json"};
-
 static int refuse(check_run *r, const char *field, const char *code, const char *arg)
 {
     snprintf(r->out->table, sizeof r->out->table, "%s", r->change->table);
@@ -78,10 +75,12 @@ static int is_digits(const uint8_t *text, size_t len)
     return len > 0;
 }
 
+/* "HH:MM", or "HH:MM:SS" as version-1 tablets may still write it. */
 static int is_time(const dala_value *v)
 {
-    return v->len == 5 && v->bytes[2] == ':' && is_digits(v->bytes, 2) && is_digits(v->bytes + 3, 2) &&
-           (v->bytes[0] - '0') * 10 + v->bytes[1] - '0' < 24 && v->bytes[3] < '6';
+    int has_seconds = v->len == 8 && v->bytes[5] == ':' && is_digits(v->bytes + 6, 2) && v->bytes[6] < '6';
+    return (v->len == 5 || has_seconds) && v->bytes[2] == ':' && is_digits(v->bytes, 2) &&
+           is_digits(v->bytes + 3, 2) && (v->bytes[0] - '0') * 10 + v->bytes[1] - '0' < 24 && v->bytes[3] < '6';
 }
 
 static int is_phone(const dala_value *v)
@@ -162,7 +161,7 @@ static int check_json(check_run *r, const dala_field_def *def, const dala_value 
 
 static int wrong_type(check_run *r, const dala_field_def *def)
 {
-    return refuse(r, def->name, "type", type_names[def->type]);
+    return refuse(r, def->name, "type", dala_field_type_name(def->type));
 }
 
 static int check_bounds(check_run *r, const dala_field_def *def, double number)

@@ -12,11 +12,12 @@ int harness_start(harness *h, uint32_t page)
     snprintf(h->dir, sizeof h->dir, "%s", test_tmpdir());
     snprintf(h->db_path, sizeof h->db_path, "%s/central.db", h->dir);
     dala_admin *admin;
-    int64_t ministry, department;
+    int64_t department, body;
+    /* Below the seeded top of the tree (schema/server/003_org_tree.sql). */
     int rc = dala_admin_open(&admin, h->db_path);
-    if (!rc) rc = dala_admin_unit_add(&ministry, admin, 0, "ministry", "Ministry of Internal Affairs");
-    if (!rc) rc = dala_admin_unit_add(&department, admin, ministry, "department", "Astana PD");
-    if (!rc) rc = dala_admin_unit_add(&h->unit_a, admin, department, "unit", "Esil district unit");
+    if (!rc) rc = dala_admin_unit_find(&department, admin, "pd-astana");
+    if (!rc) rc = dala_admin_unit_add(&body, admin, department, "body", "Esil district police");
+    if (!rc) rc = dala_admin_unit_add(&h->unit_a, admin, body, "unit", "Esil district unit");
     if (!rc) rc = dala_admin_unit_add(&h->unit_b, admin, department, "unit", "Saryarka district unit");
     if (!rc) rc = dala_admin_user_add(&h->officer_a, admin, "a.nurlanova", "Aigul Nurlanova", "inspector", h->unit_a);
     if (!rc) rc = dala_admin_user_add(&h->officer_a2, admin, "d.sadykova", "Dana Sadykova", "inspector", h->unit_a);

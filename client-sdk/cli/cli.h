@@ -29,6 +29,16 @@ int cli_show(cli_context *cli);
 int cli_void(cli_context *cli);
 int cli_sync(cli_context *cli);
 int cli_status(cli_context *cli);
+int cli_forms(cli_context *cli);
+
+/* Interactive capture (cmd_ask.c): the fields of a record type, or a
+ * questionnaire (`fields_json`: the response's own fields, may be NULL). */
+int cli_ask_record(dala_store *store, const char *table);
+int cli_ask_survey(dala_store *store, const char *form, const char *fields_json);
+
+/* The officer's language, "kk" (the default) or "ru" (--lang, $DALA_LANG). */
+const char *cli_lang(void);
+int cli_is_russian(void);
 
 /* Prints "dala: <what>" and the usage of `command` to stderr; returns
  * CLI_USAGE. */

@@ -68,18 +68,35 @@ static char *read_stdin(void)
     return text;
 }
 
+/* capture --ask or --form: asked on the terminal (cmd_ask.c). */
+static int capture_asked(cli_context *cli, const char *table, const char *form, char *json)
+{
+    dala_store *store;
+    int exit_code = cli_open_store(&store, cli, 0);
+    if (!exit_code) exit_code = form ? cli_ask_survey(store, form, json) : cli_ask_record(store, table);
+    dala_store_close(store);
+    free(json);
+    return exit_code;
+}
+
 int cli_capture(cli_context *cli)
 {
-    const char *table = NULL, *id = NULL, *value;
+    const char *table = NULL, *id = NULL, *form = NULL, *value;
     char *json = NULL;
     size_t len = 0, alloc = 0;
-    int sets = 0, matched;
+    int sets = 0, matched, is_asked = 0;
     if (cli_append(&json, &len, &alloc, "{")) return cli_fail(DALA_ENOMEM);
     for (int i = 0; i < cli->argc;) {
         int force_text = 0;
         if ((matched = cli_option(cli->argc, cli->argv, &i, "--table", &table)) ||
-            (matched = cli_option(cli->argc, cli->argv, &i, "--id", &id))) {
+            (matched = cli_option(cli->argc, cli->argv, &i, "--id", &id)) ||
+            (matched = cli_option(cli->argc, cli->argv, &i, "--form", &form))) {
             if (matched < 0) goto missing;
+            continue;
+        }
+        if (strcmp(cli->argv[i], "--ask") == 0) {
+            is_asked = 1;
+            i++;
             continue;
         }
         matched = cli_option(cli->argc, cli->argv, &i, "--set", &value);
@@ -98,9 +115,18 @@ int cli_capture(cli_context *cli)
         }
         sets++;
     }
+    if (form || is_asked) {
+        if (form ? table || id : !table || id || sets) {
+            free(json);
+            return cli_usage_error("capture", form ? "--form takes no --table or --id"
+                                                   : "--ask needs --table and takes no --id or --set");
+        }
+        if (cli_append(&json, &len, &alloc, "}")) return cli_fail(DALA_ENOMEM);
+        return capture_asked(cli, table, form, json);
+    }
     if (!table) {
         free(json);
-        return cli_usage_error("capture", "--table is required");
+        return cli_usage_error("capture", "--table (or --form) is required");
     }
     if (sets == 0) {
         free(json);
@@ -181,6 +207,25 @@ int cli_show(cli_context *cli)
     if (rc) exit_code = cli_fail(rc);
     else cli_print_json_pretty(stdout, json);
     dala_free(json);
+    dala_store_close(store);
+    return exit_code;
+}
+
+static int print_form(void *context, const char *form_id, const char *code, int64_t version, const char *title)
+{
+    (void)context;
+    printf("%s  %-16s v%-3lld %s\n", form_id, code, (long long)version, title);
+    return 0;
+}
+
+int cli_forms(cli_context *cli)
+{
+    if (cli->argc) return cli_usage_error("forms", "unexpected argument %s", cli->argv[0]);
+    dala_store *store;
+    int exit_code = cli_open_store(&store, cli, 0);
+    if (exit_code) return exit_code;
+    int rc = dala_survey_forms(store, cli_lang(), print_form, NULL);
+    if (rc) exit_code = cli_fail(rc);
     dala_store_close(store);
     return exit_code;
 }

@@ -153,9 +153,12 @@ int cli_sync(cli_context *cli)
 
 static int print_rejection(void *context, const dala_rejection *rejection)
 {
+    char text[600];
     (void)context;
-    printf("  change %lld of %s %s: %s (%s)\n", (long long)rejection->outbox_id, rejection->table,
-           rejection->record_id, rejection->reason, dala_strerror(rejection->code));
+    /* In the officer's language, then as the server worded it. */
+    dala_reason_render(text, sizeof text, rejection->reason, cli_lang());
+    printf("  change %lld of %s %s: %s\n    (%s: %s)\n", (long long)rejection->outbox_id, rejection->table,
+           rejection->record_id, text, dala_strerror(rejection->code), rejection->reason);
     return 0;
 }
 

@@ -1,10 +1,11 @@
 /* dala.c - the `dala` command's main: global options, the command table,
  * usage text, and the error and option helpers every command shares.
  *
- *   dala [--store PATH] COMMAND [ARGS]
+ *   dala [--store PATH] [--lang kk|ru] COMMAND [ARGS]
  *
- * The store defaults to $DALA_STORE, else ./dala-device.db. Exit codes: 0
- * done, 1 failed (the reason on stderr), 2 bad usage. */
+ * The store defaults to $DALA_STORE, else ./dala-device.db; the language
+ * of labels and refusals to $DALA_LANG, else Kazakh. Exit codes: 0 done,
+ * 1 failed (the reason on stderr), 2 bad usage. */
 #include "cli.h"
 
 #include <stdarg.h>
@@ -23,7 +24,11 @@ static const command commands[] = {
     {"capture", cli_capture,
      "capture --table TABLE [--id UUID] [--set NAME=VALUE ...] [--set-text NAME=VALUE ...]\n"
      "                 (--set: an integer without leading zeros is stored as a number, else text;\n"
-     "                 --set-text: always text; without either, a JSON object on standard input)"},
+     "                 --set-text: always text; without either, a JSON object on standard input)\n"
+     "  capture --table TABLE --ask    (field by field, with labels and choices)\n"
+     "  capture --form CODE|ID [--set NAME=VALUE ...]\n"
+     "                 (a questionnaire, question by question, skip logic applied)"},
+    {"forms", cli_forms, "forms    (the questionnaires this tablet holds)"},
     {"list", cli_list, "list [--table TABLE]"},
     {"show", cli_show, "show ID"},
     {"void", cli_void, "void ID --reason TEXT"},
@@ -35,14 +40,16 @@ static const command commands[] = {
 
 void cli_print_usage(FILE *out, const char *name)
 {
-    if (!name) fprintf(out, "usage: dala [--store PATH] COMMAND [ARGS]\n\ncommands:\n");
+    if (!name) fprintf(out, "usage: dala [--store PATH] [--lang kk|ru] COMMAND [ARGS]\n\ncommands:\n");
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         if (!name || strcmp(name, commands[i].name) == 0)
             fprintf(out, "%s%s\n", name ? "usage: dala " : "  ", commands[i].usage);
     if (!name)
         fprintf(out, "\nThe store is --store PATH, else $DALA_STORE, else ./dala-device.db.\n"
                      "Records are checked against the record rules before they are queued;\n"
-                     "e.g. table field_visit needs visit_date (YYYY-MM-DD) and purpose.\n");
+                     "e.g. table field_visit needs visit_date (YYYY-MM-DD), purpose and risk_level.\n"
+                     "Record types: field_visit person offence protective_measure legal_aid\n"
+                     "suicide_check interaction work_plan survey_response (docs/domain.md).\n");
 }
 
 int cli_usage_error(const char *name, const char *fmt, ...)
@@ -58,10 +65,26 @@ int cli_usage_error(const char *name, const char *fmt, ...)
     return CLI_USAGE;
 }
 
+static const char *language = "kk";
+
+const char *cli_lang(void)
+{
+    return language;
+}
+
+int cli_is_russian(void)
+{
+    return strcmp(language, "ru") == 0;
+}
+
 int cli_fail(int code)
 {
     const char *detail = dala_errmsg();
-    fprintf(stderr, "dala: %s\n", detail && *detail ? detail : dala_strerror(code));
+    char text[600];
+    /* A refusal of the rules reads in the officer's language, and as the rule. */
+    dala_reason_render(text, sizeof text, detail ? detail : "", language);
+    if (detail && *detail && strcmp(text, detail) != 0) fprintf(stderr, "dala: %s (%s)\n", text, detail);
+    else fprintf(stderr, "dala: %s\n", detail && *detail ? detail : dala_strerror(code));
     return CLI_FAILED;
 }
 
@@ -97,8 +120,9 @@ int cli_open_store(dala_store **out, const cli_context *cli, int create)
 
 int main(int argc, char **argv)
 {
-    const char *store_path = getenv("DALA_STORE");
+    const char *store_path = getenv("DALA_STORE"), *lang = getenv("DALA_LANG");
     if (!store_path || !*store_path) store_path = "./dala-device.db";
+    if (lang && strcmp(lang, "ru") == 0) language = "ru";
     int i = 1;
     while (i < argc && argv[i][0] == '-') {
         const char *value;
@@ -106,6 +130,13 @@ int main(int argc, char **argv)
         if (matched < 0) return cli_usage_error(NULL, "--store needs a PATH");
         if (matched) {
             store_path = value;
+            continue;
+        }
+        matched = cli_option(argc, argv, &i, "--lang", &value);
+        if (matched < 0 || (matched && strcmp(value, "kk") && strcmp(value, "ru")))
+            return cli_usage_error(NULL, "--lang is kk or ru");
+        if (matched) {
+            language = strcmp(value, "ru") == 0 ? "ru" : "kk";
             continue;
         }
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
