@@ -10,16 +10,16 @@
 #include <string.h>
 #include <time.h>
 
-static uint32_t declared_version; /* 0: the domain's (tests stand in for older apps) */
+static int64_t declared_version = -1; /* -1: the domain's (tests stand in for other apps) */
 
 uint32_t dala_device_schema_version(void)
 {
-    return declared_version ? declared_version : dala_schema_version();
+    return declared_version >= 0 ? (uint32_t)declared_version : dala_schema_version();
 }
 
-void dala_device_schema_set(uint32_t version)
+void dala_device_schema_set(int64_t version)
 {
-    declared_version = version;
+    declared_version = version < 0 ? -1 : version > UINT32_MAX ? UINT32_MAX : version;
 }
 
 int dala_table_is_writable(const char *table)

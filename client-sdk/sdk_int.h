@@ -136,10 +136,10 @@ int dala_record_id_normalise(char out[DALA_ID_TEXT_BYTES], const char *text);
 /* --- checks (checks.c) ------------------------------------------------- */
 
 /* The schema version this app writes and declares: the domain's, unless a
- * test stands in for an older app with dala_device_schema_set (0 resets;
- * process-wide, for tests only). */
+ * test stands in for an older (or newer) app with dala_device_schema_set
+ * (a negative version resets; process-wide, for tests only). */
 uint32_t dala_device_schema_version(void);
-void dala_device_schema_set(uint32_t version);
+void dala_device_schema_set(int64_t version);
 /* Checks a change before it is queued, with the local store for the
  * records it refers to; `stored` is the record as it is (NULL: new).
  * DALA_EINVAL with dala_errmsg() = the refusal in its wire form. */

@@ -62,7 +62,7 @@ int raw_seal_request(dala_handshake **hs, dala_buf *frame, const raw_device *dev
 {
     dala_buf body = DALA_BUF_INIT;
     dala_frame_header header = {DALA_PROTOCOL_VERSION, DALA_FRAME_HELLO, DALA_SUITE_AES256GCM,
-                                DALA_COMPRESS_DEFLATE, 1, dev->id, 1, 0};
+                                DALA_COMPRESS_DEFLATE, dala_schema_version(), dev->id, 1, 0};
     int rc = dala_sync_request_encode(&body, request);
     if (!rc) rc = dala_handshake_new(hs, 1, &dev->keys, dev->server_public, NULL);
     if (!rc) rc = dala_handshake_write(*hs, frame, &header, body.data, body.len);
@@ -93,7 +93,7 @@ int raw_push(int port, const raw_device *dev, uint64_t seq, const dala_change *c
     dala_buf batch = DALA_BUF_INIT, frame = DALA_BUF_INIT;
     dala_handshake *hs = NULL;
     int status = -1;
-    if (dala_batch_encode(&batch, 1, seq, changes, count) == DALA_OK) {
+    if (dala_batch_encode(&batch, dala_schema_version(), seq, changes, count) == DALA_OK) {
         dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len};
         if (raw_seal_request(&hs, &frame, dev, &request) == DALA_OK)
             status = raw_post_frame(port, hs, &frame, body, NULL);
