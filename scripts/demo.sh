@@ -1,10 +1,14 @@
 #!/bin/sh
-# demo.sh - `make demo`: a day of Dala on one machine. Starts dala-server on
-# the embedded SQLite default, builds a small organisation tree, enrols two
-# tablets of one unit and one of another, captures records on each while
-# the server is unreachable, syncs, edits one record on two tablets at once
-# to show a kept conflict, prints what each tablet and the server hold, and
-# stops the server by its PID.
+# demo.sh - `make demo`: a day of a unit's work in Dala on one machine.
+# Starts dala-server on the embedded SQLite default, adds district bodies
+# and units below the seeded top of the tree, publishes the questionnaire,
+# enrols two tablets of one unit and one of another, captures the day's
+# records of every type while the server is unreachable (persons, a visit,
+# an offence, a protective order, legal aid, a public talk, a suicide
+# check, a questionnaire asked question by question, a work plan), shows
+# the rules refusing a mistyped IIN in Kazakh and Russian, syncs, edits one
+# record on two tablets at once to show a kept conflict, prints what each
+# tablet and the server hold, and stops the server by its PID.
 set -eu
 
 BUILD=${BUILD:-build}
@@ -44,43 +48,102 @@ say() { printf '\n== %s\n' "$*"; }
 admin() { "$SERVER" admin --db "$DB" "$@"; }
 tablet() { name=$1; shift; "$DALA" --store "$WORK/$name.db" "$@"; }
 
-say "Organisation tree, officers and enrolment codes"
-admin unit-add --kind ministry --name "Ministry of Internal Affairs" >/dev/null
-admin unit-add --kind committee --name "Administrative Police Committee" --parent "Ministry of Internal Affairs" >/dev/null
-admin unit-add --kind department --name "Astana Police Department" --parent "Administrative Police Committee" >/dev/null
-admin unit-add --kind unit --name "Esil district women-protection unit" --parent "Astana Police Department" >/dev/null
-admin unit-add --kind unit --name "Saryarka district women-protection unit" --parent "Astana Police Department" >/dev/null
+say "Organisation tree (the top is seeded), officers, the questionnaire, enrolment codes"
+admin unit-add --kind body --name "Esil district police" --parent pd-astana >/dev/null
+admin unit-add --kind unit --name "Esil district women-protection unit" --parent "Esil district police" >/dev/null
+admin unit-add --kind body --name "Saryarka district police" --parent pd-astana >/dev/null
+admin unit-add --kind unit --name "Saryarka district women-protection unit" --parent "Saryarka district police" >/dev/null
 admin user-add --login a.nurlanova --name "Aigul Nurlanova" --role inspector --unit "Esil district women-protection unit" >/dev/null
 admin user-add --login d.sadykova --name "Dana Sadykova" --role inspector --unit "Esil district women-protection unit" >/dev/null
 admin user-add --login m.ivanova --name "Marina Ivanova" --role inspector --unit "Saryarka district women-protection unit" >/dev/null
-echo "Esil unit: a.nurlanova (tablet esil-1), d.sadykova (tablet esil-2); Saryarka unit: m.ivanova (tablet saryarka-1)"
+form_id=$(admin form-publish --file schema/forms/vaw-survey-v1.json)
+echo "Astana PD > Esil district police > Esil unit: a.nurlanova (tablet esil-1), d.sadykova (tablet esil-2)"
+echo "Astana PD > Saryarka district police > Saryarka unit: m.ivanova (tablet saryarka-1)"
+echo "Questionnaire vaw-household v1 published at the Ministry: $form_id"
 
 start_server 0
 URL=http://127.0.0.1:$PORT
 echo "dala-server listening on $URL (pid $server_pid, database $DB)"
 
-say "Enrolment: each tablet redeems a single-use code"
+say "Enrolment: each tablet redeems a single-use code; the first sync brings the questionnaire"
 tablet esil-1 enroll --server "$URL" --code "$(admin code --login a.nurlanova)"
 tablet esil-2 enroll --server "$URL" --code "$(admin code --login d.sadykova)"
 tablet saryarka-1 enroll --server "$URL" --code "$(admin code --login m.ivanova)"
+for t in esil-1 esil-2 saryarka-1; do printf '%-11s ' "$t:"; tablet $t sync; done
+tablet esil-1 forms
 
-say "The link goes down: the server stops, the tablets keep working offline"
+say "The link goes down: the server stops, the unit's day goes on offline"
 stop_server
-
 today=$(date +%Y-%m-%d)
-visit1=$(tablet esil-1 capture --table field_visit --set visit_date="$today" --set purpose=preventive_visit \
-    --set address="Астана қ., Абай даңғылы, 12-үй, 45-пәтер" --set risk_level=medium \
-    --set findings="Жәбірленуші үйде болды, балалар аман. Жұбайы ішімдік ішіп, дауыс көтерген." \
-    --set children_count=2)
-tablet esil-1 capture --table field_visit --set visit_date="$today" --set purpose=protective_order_check \
-    --set address="Астана қ., Кенесары көшесі, 8" --set protective_order=active \
-    --set findings="Қорғау нұсқамасы сақталуда, құқық бұзушы келмеген." >/dev/null
-tablet esil-2 capture --table field_visit --set visit_date="$today" --set purpose=call_response \
-    --set address="г. Астана, ул. Сыганак, 25, кв. 14" --set risk_level=high \
-    --set findings="Поступил вызов по 102. Потерпевшая сообщила об угрозах со стороны супруга." >/dev/null
+
+echo "-- 09:10 esil-1, a call to Abai avenue: the victim, the offender, the visit, the offence, a protective order"
+victim=$(tablet esil-1 capture --table person --set role=victim --set last_name="Сейітова" --set first_name="Әсел" \
+    --set sex=female --set birth_date=1990-05-14 --set-text iin=900514440018 --set-text phone="+7 701 555 12 34" \
+    --set address="Астана қ., Абай даңғылы, 12-үй, 45-пәтер" --set victim_categories=dependent,large_family)
+offender=$(tablet esil-1 capture --table person --set role=offender --set last_name="Сейітов" --set first_name="Ерлан" \
+    --set sex=male --set birth_date=1987-02-03 --set employment=unemployed --set alcohol_abuse=1)
+visit1=$(tablet esil-1 capture --table field_visit --set visit_date="$today" --set visit_time=09:10 \
+    --set purpose=call_response --set address="Астана қ., Абай даңғылы, 12-үй, 45-пәтер" --set risk_level=medium \
+    --set victim_id="$victim" --set offender_id="$offender" --set children_count=2 --set offender_present=1 \
+    --set findings="Жәбірленуші үйде болды, балалар аман. Жұбайы ішімдік ішіп, дауыс көтерген.")
+offence=$(tablet esil-1 capture --table offence --set kind=administrative --set sphere=family_domestic \
+    --set article="ӘҚБтК 73" --set committed_on="$today" --set victim_id="$victim" --set offender_id="$offender" \
+    --set relationship=spouse --set causes=alcohol,household_conflict --set offender_alcohol=1 --set outcome=pending)
+tablet esil-1 capture --table protective_measure --set kind=protective_order --set person_id="$offender" \
+    --set offence_id="$offence" --set issued_on="$today" \
+    --set valid_until="$(date -d "$today + 30 days" +%Y-%m-%d 2>/dev/null || echo "$today")" >/dev/null
+
+echo "-- the rules refuse a mistyped IIN before it is queued, in the officer's language:"
+tablet esil-1 capture --table person --set role=other --set last_name="Сейітова" --set first_name="Айгерім" \
+    --set sex=female --set-text iin=900514440019 2>&1 | sed 's/^/   /' || true
+tablet esil-1 --lang ru capture --table person --set role=other --set last_name="Сейітова" --set first_name="Айгерім" \
+    --set sex=female --set birth_date=1991-05-14 --set-text iin=900514440018 2>&1 | sed 's/^/   /' || true
+
+echo "-- 11:00 esil-2: legal aid by phone (anonymous), a talk at school 42, the check of a suicide"
+tablet esil-2 capture --table legal_aid --set given_on="$today" --set channel=phone --set topic=protective_order \
+    --set aid_kind=legal --set referral=crisis_centre --set is_anonymous=1 \
+    --set outcome="Қорғау нұсқамасын алу тәртібі түсіндірілді." >/dev/null
+tablet esil-2 capture --table interaction --set held_on="$today" --set kind=public_talk --set partner="№42 мектеп-лицей" \
+    --set topic="Отбасылық-тұрмыстық зорлық-зомбылықтың алдын алу" --set participants=60 >/dev/null
+tablet esil-2 capture --table suicide_check --set kind=attempt --set event_date="$today" --set checked_on="$today" \
+    --set signs_of_violence=0 --set outcome=under_check >/dev/null
+
+echo "-- 15:00 esil-1 asks the questionnaire, question by question (answers typed below; skip logic applied):"
+tablet esil-1 capture --form vaw-household --set collected_on="$today" --set-text region="Астана" \
+    --set settlement_type=urban >"$WORK/survey.txt" <<'ANSWERS'
+2
+1
+1
+3
+1
+2
+1
+1,2
+1
+3
+1
+2
+2
+3
+3
+1,5
+2
+1
+2
+4
+Көбірек профилактикалық әңгімелер керек
+ANSWERS
+grep -c '^q[0-9]*\.' "$WORK/survey.txt" | sed 's/^/   questions asked: /'
+grep -A3 '^q14\.' "$WORK/survey.txt" | sed 's/^/   /'
+tail -1 "$WORK/survey.txt" | sed 's/^/   saved as survey_response /'
+
+echo "-- saryarka-1: a preventive visit and the unit's plan for the next quarter"
 tablet saryarka-1 capture --table field_visit --set visit_date="$today" --set purpose=preventive_visit \
     --set address="г. Астана, пр. Богенбай батыра, 31" --set risk_level=low \
     --set findings="Профилактическая беседа проведена, разъяснены права." >/dev/null
+tablet saryarka-1 capture --table work_plan --set year=2027 --set quarter=1 --set state=draft \
+    --set title="План работы на I квартал 2027 года" \
+    --set items="1. Профилактические обходы семей группы риска. 2. Лекции в школах района." >/dev/null
 for t in esil-1 esil-2 saryarka-1; do printf '%-11s ' "$t:"; tablet $t status | head -1; done
 
 say "The link is back: every tablet syncs (push and pull in one round trip)"
@@ -108,7 +171,7 @@ admin records
 
 stop_server
 # The request log must hold no record contents: look for the captured words.
-for phrase in "Жәбірленуші" "Профилактическая" "Абай"; do
+for phrase in "Жәбірленуші" "Профилактическая" "Абай" "Сейітова" "900514440018"; do
     if grep -q "$phrase" "$LOG"; then echo "demo: the request log holds record contents" >&2; exit 1; fi
 done
 say "Server stopped. Files are in $WORK; the request log ($LOG) holds no record contents (checked)."
