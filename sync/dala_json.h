@@ -53,9 +53,8 @@ typedef struct dala_json {
 /**
  * Parse `len` bytes of JSON text into a tree.
  *
- * Numbers are read with strtod, so the thread's LC_NUMERIC must be "C" (a
- * program's default); under a locale whose decimal point is not '.' a
- * number with a fraction is refused, never misread. A NUMBER's `number` is
+ * Numbers are read in the "C" locale whatever the program's LC_NUMERIC
+ * (a Kazakh or Russian locale's decimal comma does not apply). A NUMBER's `number` is
  * always set; an integer within int64 also sets `is_integer` and `integer`
  * exactly (9007199254740993 keeps its last digit there).
  *

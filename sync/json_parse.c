@@ -12,7 +12,9 @@
 #include "dala_json.h"
 #include "sync_int.h"
 
+#include <locale.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +206,22 @@ static int is_digit(const parser *p, const uint8_t *at)
     return at < p->end && *at >= '0' && *at <= '9';
 }
 
+/* The "C" locale, made once: JSON's decimal point is '.' whatever the
+ * locale an app embedding the library set (Kazakh uses a comma). */
+static locale_t c_locale_made;
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+
+static void make_c_locale(void)
+{
+    c_locale_made = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+}
+
+static locale_t json_c_locale(void)
+{
+    pthread_once(&c_locale_once, make_c_locale);
+    return c_locale_made;
+}
+
 /* A number: the RFC 8259 grammar checked here, the value read by strtod
  * from a bounded copy, an integer's exact value kept beside it. */
 static int parse_number(parser *p, dala_json *out)
@@ -247,9 +265,10 @@ static int parse_number(parser *p, dala_json *out)
     char copy[DALA_JSON_MAX_NUMBER_BYTES + 1], *stop;
     memcpy(copy, s, n);
     copy[n] = '\0';
-    double number = strtod(copy, &stop);
-    if (stop != copy + n)
-        return fail_at(p, s, DALA_EINVAL, "strtod did not read the whole number (LC_NUMERIC not \"C\"?)");
+    locale_t c_locale = json_c_locale();
+    if (!c_locale) return fail_at(p, s, DALA_ENOMEM, "no C locale to read numbers in");
+    double number = strtod_l(copy, &stop, c_locale);
+    if (stop != copy + n) return fail_at(p, s, DALA_EINVAL, "a number that does not read whole");
     if (!isfinite(number)) return fail_at(p, s, DALA_EINVAL, "number out of the range of a double");
 
     /* The exact integer: magnitude up to 2^63 for a negative one, 2^63 - 1

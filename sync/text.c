@@ -45,12 +45,15 @@ static const uint16_t kazakh_alphabet[42] = {
     0x044b /* ы */, 0x0456 /* і */, 0x044c /* ь */, 0x044d /* э */, 0x044e /* ю */, 0x044f /* я */,
 };
 
-/* The groups of dala_text_compare, in order, in the top byte of a weight. */
-#define GROUP_DIGIT (1u << 24)
-#define GROUP_LATIN (2u << 24)
-#define GROUP_KAZAKH (3u << 24)
-#define GROUP_OTHER (4u << 24)
-#define GROUP_INVALID (5u << 24)
+/* The groups of dala_text_compare, in order, in the top byte of a weight.
+ * Spaces and ASCII punctuation come first, as in a phone book: "Әлиев
+ * Бақыт" before "Әлиева Айгүл". */
+#define GROUP_SPACE (1u << 24)
+#define GROUP_DIGIT (2u << 24)
+#define GROUP_LATIN (3u << 24)
+#define GROUP_KAZAKH (4u << 24)
+#define GROUP_OTHER (5u << 24)
+#define GROUP_INVALID (6u << 24)
 
 /* Reads the character at text[*pos] (before `len`) and moves *pos past
  * it: a code point of a well-formed sequence (RFC 3629: no overlongs, no
@@ -114,6 +117,7 @@ static uint32_t primary_weight(uint32_t folded)
     if (folded & INVALID_BYTE) return GROUP_INVALID | (folded & 0xffu);
     if (folded >= '0' && folded <= '9') return GROUP_DIGIT | folded;
     if (folded >= 'a' && folded <= 'z') return GROUP_LATIN | folded;
+    if (folded < 0x80) return GROUP_SPACE | folded;
     if (folded >= 0x0430 && folded <= 0x04ff)
         for (uint32_t rank = 0; rank < 42; rank++)
             if (kazakh_alphabet[rank] == folded) return GROUP_KAZAKH | rank;

@@ -36,7 +36,8 @@ static int post_frame(harness *h, dala_handshake *hs, const dala_buf *frame, dal
     return raw_post_frame(h->port, hs, frame, body, error);
 }
 
-/* One field visit change of `id_seed`, with `purpose` (NULL: leave it out). */
+/* One field visit change of `id_seed`, with `purpose` (NULL: leave it out);
+ * `fields` holds 3. */
 static dala_change visit_change(dala_field *fields, uint8_t id_seed, uint64_t hlc, uint64_t device,
                                 const char *purpose)
 {
@@ -44,6 +45,7 @@ static dala_change visit_change(dala_field *fields, uint8_t id_seed, uint64_t hl
     dala_change change = {"field_visit", {0}, hlc, device, 0, fields};
     memset(change.record_id, id_seed, 16);
     fields[change.field_count++] = (dala_field){"visit_date", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)date, 10}, 0};
+    fields[change.field_count++] = (dala_field){"risk_level", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)"low", 3}, 0};
     if (purpose)
         fields[change.field_count++] =
             (dala_field){"purpose", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)purpose, strlen(purpose)}, 0};
@@ -125,7 +127,7 @@ static void test_server_refuses_malformed_oversized_and_tampered_frames(void)
     dala_buf_append(&error, "", 1);
     CHECK(strstr((const char *)error.data, "header") != NULL);
 
-    dala_field fields[2];
+    dala_field fields[3];
     dala_change change = visit_change(fields, 1, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "preventive_visit");
     dala_buf batch = DALA_BUF_INIT;
     CHECK_OK(dala_batch_encode(&batch, 1, 1, &change, 1));
@@ -159,7 +161,7 @@ static void test_server_applies_a_resent_batch_once(void)
     raw_device dev;
     if (harness_start(&h, 0)) return;
     if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
-    dala_field fields[2];
+    dala_field fields[3];
     dala_change change = visit_change(fields, 2, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
     dala_buf batch = DALA_BUF_INIT, frame = DALA_BUF_INIT, body = DALA_BUF_INIT;
     CHECK_OK(dala_batch_encode(&batch, 1, 1, &change, 1));
@@ -192,7 +194,7 @@ static void test_server_refuses_a_batch_gap(void)
     raw_device dev;
     if (harness_start(&h, 0)) return;
     if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
-    dala_field fields[2];
+    dala_field fields[3];
     dala_change change = visit_change(fields, 3, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
     dala_buf body = DALA_BUF_INIT;
     dala_sync_response response;
@@ -210,7 +212,7 @@ static void test_server_refused_change_does_not_block_the_rest(void)
     if (harness_start(&h, 0)) return;
     if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
     uint64_t now = DALA_HLC_MAKE(dala_wall_clock_ms(), 0);
-    dala_field good_fields[2], bad_fields[2], late_fields[2];
+    dala_field good_fields[3], bad_fields[3], late_fields[3];
     dala_change changes[3] = {visit_change(good_fields, 4, now, dev.id, "preventive_visit"),
                               visit_change(bad_fields, 5, now + 1, dev.id, NULL), /* no purpose */
                               visit_change(late_fields, 6, now + 2, dev.id, "follow_up_visit")};
@@ -238,7 +240,7 @@ static void test_server_keeps_units_apart(void)
     if (harness_start(&h, 0)) return;
     if (enroll(&h, &a, h.officer_a, h.unit_a) || enroll(&h, &b, h.officer_b, h.unit_b)) goto done;
     uint64_t now = DALA_HLC_MAKE(dala_wall_clock_ms(), 0);
-    dala_field fields[2];
+    dala_field fields[3];
     dala_change change = visit_change(fields, 7, now, a.id, "preventive_visit");
     dala_buf body = DALA_BUF_INIT;
     dala_sync_response response;
@@ -264,7 +266,7 @@ static void test_server_keeps_units_apart(void)
     dala_handshake_free(hs);
 
     /* B edits A's record by id: refused, the record is unchanged. */
-    dala_field edit_fields[2];
+    dala_field edit_fields[3];
     dala_change edit = visit_change(edit_fields, 7, now + 5, b.id, "call_response");
     dala_buf_reset(&body);
     CHECK_EQ_INT(push(&h, &b, 1, &edit, 1, &body, &response), 200);
@@ -273,7 +275,7 @@ static void test_server_keeps_units_apart(void)
     dala_sync_response_clear(&response);
 
     /* A change that claims another unit's id: refused. */
-    dala_field claim_fields[3];
+    dala_field claim_fields[4];
     dala_change claimed = visit_change(claim_fields, 8, now + 6, b.id, "call_response");
     claim_fields[claimed.field_count++] = (dala_field){"unit_id", {DALA_VALUE_INT, h.unit_a, 0, NULL, 0}, 0};
     dala_buf_reset(&body);
@@ -295,7 +297,7 @@ static void test_server_refuses_revoked_and_unknown_devices(void)
     if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
     dala_buf body = DALA_BUF_INIT;
     dala_sync_response response;
-    dala_field fields[2];
+    dala_field fields[3];
     dala_change change = visit_change(fields, 9, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
     CHECK_OK(harness_revoke(&h, (int64_t)dev.id));
     CHECK_EQ_INT(push(&h, &dev, 1, &change, 1, &body, &response), 403);
@@ -414,7 +416,7 @@ static void test_server_epoch_survives_restarts_and_changes_after_a_restore(void
     CHECK_OK(harness_restart(&h));
     CHECK_EQ_U64(server_epoch(&h, &dev), first); /* a restart is not a restore */
 
-    dala_field fields[2];
+    dala_field fields[3];
     dala_change change = visit_change(fields, 10, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
     dala_buf body = DALA_BUF_INIT;
     dala_sync_response response;
@@ -474,7 +476,7 @@ static void test_server_reads_chunked_bodies_within_the_cap(void)
     raw_device dev;
     if (harness_start(&h, 0)) return;
     if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
-    dala_field fields[2];
+    dala_field fields[3];
     dala_change change = visit_change(fields, 11, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
     dala_buf batch = DALA_BUF_INIT, frame = DALA_BUF_INIT;
     CHECK_OK(dala_batch_encode(&batch, 1, 1, &change, 1));

@@ -116,6 +116,14 @@ static void test_text_compare_sorts_russian_names_as_in_russian(void)
     CHECK(strcmp(by_bytes, want) != 0);
 }
 
+static void test_text_compare_puts_spaces_first_as_a_phone_book_does(void)
+{
+    /* A surname alone, then its holders by first name, then longer surnames. */
+    CHECK(compare_text("Әлиев Бақыт", "Әлиева Айгүл") < 0);
+    CHECK(compare_text("Әлиев", "Әлиев Бақыт") < 0);
+    CHECK(compare_text("Нұр-Сұлтан", "Нұрлан") < 0);
+}
+
 static void test_text_compare_ignores_case_then_breaks_ties_by_case(void)
 {
     /* The same name in any case sorts before the next name in any case. */
@@ -134,10 +142,10 @@ static void test_text_compare_ignores_case_then_breaks_ties_by_case(void)
     CHECK(compare_text("ҚАЙРАТ", "Қайратұлы") < 0);
 }
 
-static void test_text_compare_puts_digits_then_latin_before_cyrillic(void)
+static void test_text_compare_puts_spaces_digits_then_latin_before_cyrillic(void)
 {
     static const char *const names[] = {
-        "007", "10", "9", "Ainur", "bota", "Zarina", "Айгүл", "Яна", " Яна", "№5",
+        " Яна", "007", "10", "9", "Ainur", "bota", "Zarina", "Айгүл", "Яна", "№5",
     };
     char want[256], got[256];
     join(want, sizeof want, names, COUNT(names));
@@ -364,8 +372,9 @@ const dala_test text_tests[] = {
     {"text_compare_orders_the_42_letters_as_the_alphabet", test_text_compare_orders_the_42_letters_as_the_alphabet},
     {"text_compare_sorts_kazakh_names_in_alphabet_not_byte_order", test_text_compare_sorts_kazakh_names_in_alphabet_not_byte_order},
     {"text_compare_sorts_russian_names_as_in_russian", test_text_compare_sorts_russian_names_as_in_russian},
+    {"text_compare_puts_spaces_first_as_a_phone_book_does", test_text_compare_puts_spaces_first_as_a_phone_book_does},
     {"text_compare_ignores_case_then_breaks_ties_by_case", test_text_compare_ignores_case_then_breaks_ties_by_case},
-    {"text_compare_puts_digits_then_latin_before_cyrillic", test_text_compare_puts_digits_then_latin_before_cyrillic},
+    {"text_compare_puts_spaces_digits_then_latin_before_cyrillic", test_text_compare_puts_spaces_digits_then_latin_before_cyrillic},
     {"text_compare_is_a_total_order", test_text_compare_is_a_total_order},
     {"text_fold_lowers_every_kazakh_capital", test_text_fold_lowers_every_kazakh_capital},
     {"text_fold_reports_its_length_and_cuts_on_whole_letters", test_text_fold_reports_its_length_and_cuts_on_whole_letters},
