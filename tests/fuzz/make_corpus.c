@@ -18,6 +18,7 @@
  * (a few dozen files, well under 1 MB in all) because they are committed.
  */
 #include "dala_sync.h"
+#include "survey_form.h"
 #include "fuzz_keys.h"
 #include "records_gen.h"
 
@@ -453,6 +454,35 @@ static void json_parse_corpus(const char *root)
     finish_dir(&dir);
 }
 
+/* An answers seed: byte 0 even (answers), then the JSON. */
+static void put_answers(corpus_dir *dir, const char *name, const char *json)
+{
+    dala_buf seed = DALA_BUF_INIT;
+    must(dala_buf_append(&seed, "\0", 1), "seed");
+    must(dala_buf_append(&seed, json, strlen(json)), "seed");
+    put(dir, name, seed.data, seed.len);
+    dala_buf_free(&seed);
+}
+
+static void survey_check_corpus(const char *root)
+{
+    corpus_dir dir;
+    open_dir(&dir, root, "fuzz_survey_check");
+    put_answers(&dir, "complete", "{\"q1\":\"yes\",\"q2\":[\"a\",\"c\"],\"q3\":2,\"q4\":\"Көмек керек\",\"q5\":\"2026-01-02\"}");
+    put_answers(&dir, "skipped", "{\"q1\":\"no\",\"q3\":0}");
+    put_answers(&dir, "hidden-answered", "{\"q1\":\"no\",\"q2\":[\"a\"],\"q3\":1}");
+    put_answers(&dir, "too-many", "{\"q1\":\"yes\",\"q2\":[\"a\",\"b\",\"c\"],\"q3\":1}");
+    put_answers(&dir, "iin-in-text", "{\"q1\":\"no\",\"q3\":1,\"q4\":\"ЖСН 900514440018\"}");
+    put_answers(&dir, "wrong-types", "{\"q1\":[\"yes\"],\"q3\":1.5,\"q5\":\"2999-01-01\"}");
+    put_answers(&dir, "unknown", "{\"q9\":1}");
+    dala_buf form = DALA_BUF_INIT;
+    must(dala_buf_append(&form, "\1", 1), "seed");
+    must(dala_buf_append(&form, fuzz_survey_form, strlen(fuzz_survey_form)), "seed");
+    put(&dir, "form-definition", form.data, form.len);
+    dala_buf_free(&form);
+    finish_dir(&dir);
+}
+
 int main(int argc, char **argv)
 {
     const char *root = argc > 1 ? argv[1] : "tests/fuzz/corpus";
@@ -460,6 +490,7 @@ int main(int argc, char **argv)
     batch_decode_corpus(root);
     inflate_corpus(root);
     json_parse_corpus(root);
+    survey_check_corpus(root);
     printf("make_corpus: %zu bytes in all\n", total_bytes);
     return 0;
 }
