@@ -90,9 +90,11 @@ static int read_enums(domain_impl *d, const dala_json *enums)
     if (!enums || enums->type != DALA_JSON_OBJECT) return bad("enums", NULL, "must be an object");
     d->enums = dala_calloc(enums->count ? enums->count : 1, sizeof *d->enums);
     if (!d->enums) return dala_error_set(DALA_ENOMEM, "domain: enums");
+    d->pub.enums = d->enums;
     for (size_t i = 0; i < enums->count; i++) {
         const dala_json *list = &enums->items[i];
         dala_enum *e = &d->enums[i];
+        d->pub.enum_count = i + 1; /* counted as it is read, so a failure frees it */
         e->name = enums->keys[i];
         if (list->type != DALA_JSON_ARRAY || list->count == 0) return bad("enum", e->name, "must be a non-empty list");
         dala_enum_value *values = dala_calloc(list->count, sizeof *values);
@@ -113,8 +115,6 @@ static int read_enums(domain_impl *d, const dala_json *enums)
             if (rc) return rc;
         }
     }
-    d->pub.enums = d->enums;
-    d->pub.enum_count = enums->count;
     return DALA_OK;
 }
 
@@ -230,7 +230,11 @@ static int read_table(domain_impl *d, dala_table_def *t, const dala_json *json)
     dala_field_def *defs = dala_calloc(fields->count + 1, sizeof *defs);
     if (!defs) return dala_error_set(DALA_ENOMEM, "domain: fields");
     t->fields = defs;
-    for (size_t i = 0; !rc && i < fields->count; i++) rc = read_field(d, &defs[i], &fields->items[i], t->name);
+    for (size_t i = 0; !rc && i < fields->count; i++) {
+        t->field_count = i + 1; /* counted as it is read, so a failure frees it */
+        rc = read_field(d, &defs[i], &fields->items[i], t->name);
+    }
+    if (rc) return rc;
     t->field_count = fields->count + 1;
     defs[fields->count] = (dala_field_def){.name = "void_reason", .kk = void_reason_kk, .ru = void_reason_ru,
                                            .type = DALA_FIELD_TEXT, .since = 1, .max_len = 500};

@@ -137,7 +137,8 @@ static int form_read(form *f, const char *json, size_t len, char *why, size_t si
 {
     memset(f, 0, sizeof *f);
     int rc = dala_json_parse(&f->doc, json, len, MAX_FORM_NODES);
-    if (rc) return form_error(why, size, "not valid JSON", NULL);
+    if (rc == DALA_EINVAL || rc == DALA_ELIMIT) return form_error(why, size, "not valid JSON", NULL);
+    if (rc) return rc; /* out of memory is not a broken form */
     const char *code = dala_json_get_string(f->doc, "code");
     const dala_json *anonymous = dala_json_get(f->doc, "anonymous");
     const dala_json *questions = dala_json_get(f->doc, "questions");
@@ -320,7 +321,7 @@ int dala_form_check_answer(dala_survey_verdict *out, const dala_form *f, size_t 
 
 static int check_answers(dala_survey_verdict *out, const form *f, const dala_json *answers, const char *today)
 {
-    if (answers->type != DALA_JSON_OBJECT) return verdict(out, "answer_type", NULL);
+    if (answers->type != DALA_JSON_OBJECT) return verdict(out, "json", NULL);
     const dala_json *given[MAX_QUESTIONS];
     int is_shown[MAX_QUESTIONS];
     int rc = read_given(out, f, answers, given, is_shown);

@@ -115,6 +115,11 @@ static const char *check_set(const dala_field_def *def, const dala_value *v)
     return NULL;
 }
 
+static int wrong_type(check_run *r, const dala_field_def *def)
+{
+    return refuse(r, def->name, "type", dala_field_type_name(def->type));
+}
+
 static int check_ref(check_run *r, const dala_field_def *def, const dala_value *v)
 {
     uint8_t id[DALA_UUID_BYTES];
@@ -123,7 +128,9 @@ static int check_ref(check_run *r, const dala_field_def *def, const dala_value *
     memcpy(text, v->bytes, v->len);
     text[v->len] = 0;
     if (dala_uuid_parse(id, text)) return refuse(r, def->name, "no_record", NULL);
-    dala_uuid_format(text, id); /* lowercase, as stores keep ids */
+    dala_uuid_format(text, id);
+    /* Stores keep ids in lowercase: a reference is stored as it is found. */
+    if (memcmp(text, v->bytes, DALA_UUID_TEXT_LEN) != 0) return wrong_type(r, def);
     if (!r->env->record_exists) return DALA_OK;
     int exists = r->env->record_exists(r->env->context, def->ref, text);
     if (exists < 0) return exists;
@@ -133,7 +140,8 @@ static int check_ref(check_run *r, const dala_field_def *def, const dala_value *
 static int check_survey_answers(check_run *r, const dala_field_def *def, const dala_value *answers)
 {
     const dala_value *form_id = value_of(r, "form_id");
-    if (!form_id || !r->env->form_definition) return refuse(r, "form_id", "form_missing", NULL);
+    if (!form_id) return refuse(r, "form_id", "required", NULL);
+    if (!r->env->form_definition) return refuse(r, "form_id", "form_missing", NULL);
     char id[DALA_UUID_TEXT_LEN + 1], *form = NULL;
     snprintf(id, sizeof id, "%.*s", (int)(form_id->len < DALA_UUID_TEXT_LEN ? form_id->len : DALA_UUID_TEXT_LEN),
              (const char *)form_id->bytes);
@@ -159,20 +167,15 @@ static int check_json(check_run *r, const dala_field_def *def, const dala_value 
     return check_survey_answers(r, def, v);
 }
 
-static int wrong_type(check_run *r, const dala_field_def *def)
-{
-    return refuse(r, def->name, "type", dala_field_type_name(def->type));
-}
-
 static int check_bounds(check_run *r, const dala_field_def *def, double number)
 {
     char bound[32];
     if (def->has_min && number < def->min) {
-        snprintf(bound, sizeof bound, "%g", def->min);
+        snprintf(bound, sizeof bound, "%.15g", def->min); /* 1000000, not 1e+06 */
         return refuse(r, def->name, "range_min", bound);
     }
     if (def->has_max && number > def->max) {
-        snprintf(bound, sizeof bound, "%g", def->max);
+        snprintf(bound, sizeof bound, "%.15g", def->max);
         return refuse(r, def->name, "range_max", bound);
     }
     return DALA_OK;
@@ -246,6 +249,17 @@ static int check_cross_field(check_run *r)
     for (size_t i = 0; i < r->table->field_count; i++) {
         const dala_field_def *def = &r->table->fields[i];
         if (def->since > r->version) continue;
+        /* Answers stay checked against the form they name and stay
+         * anonymous when the form or the person changes alone. */
+        const dala_value *stored_answers = def->check && !strcmp(def->check, "survey_answers") &&
+                                                   !change_field(r->change, def->name) &&
+                                                   touches(r, "form_id", "person_id")
+                                               ? value_of(r, def->name)
+                                               : NULL;
+        if (stored_answers) {
+            int rc = check_survey_answers(r, def, stored_answers);
+            if (rc) return rc;
+        }
         const dala_value *value = value_of(r, def->name);
         if (def->not_before && value && touches(r, def->name, def->not_before)) {
             const dala_value *other = value_of(r, def->not_before);
