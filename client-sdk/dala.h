@@ -270,6 +270,20 @@ typedef int (*dala_record_fn)(void *context, const dala_record_info *info);
  */
 int dala_record_list(dala_store *store, const char *table, dala_record_fn fn, void *context);
 
+/**
+ * Finds records of `table` by text and sorts them, Kazakh letters
+ * included: a record matches when any text field holds `query` in any case
+ * (Қ and қ alike); they come in the Kazakh alphabetical order of the field
+ * `sort_field` (А Ә Б ... Ғ ... Қ ... Ң ... Ө ... Ұ Ү ... Һ ... І ...), records
+ * without it last, then newest first.
+ *
+ * @param query       text to look for; NULL or "" for every record.
+ * @param sort_field  a field name, or NULL for newest first.
+ * @return DALA_OK, the callback's non-zero value, DALA_EINVAL, DALA_EIO.
+ */
+int dala_record_search(dala_store *store, const char *table, const char *query, const char *sort_field,
+                     dala_record_fn fn, void *context);
+
 /* Whether devices may write `table`: a record type of the schema both
  * ends share (schema/domain/records.json) that tablets write. Tables the
  * server writes (conflict, review, survey_form) are read-only here. */

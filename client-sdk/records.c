@@ -330,17 +330,11 @@ int dala_record_get_json(char **json_out, dala_store *store, const char *record_
     return rc ? dala_error_wrap(rc, "get record") : DALA_OK;
 }
 
-int dala_record_list(dala_store *store, const char *table, dala_record_fn fn, void *context)
+/* Calls `fn` for each row of a listing statement (id, tbl, unit_id,
+ * updated_hlc, is_voided, state). */
+static int each_listed(sqlite3 *db, sqlite3_stmt *stmt, dala_record_fn fn, void *context)
 {
-    if (!store || !fn) return dala_error_set(DALA_EINVAL, "list records: store or callback is NULL");
-    sqlite3_stmt *stmt;
-    int rc = dala_db_prepare(&stmt, store->db,
-                             "SELECT r.id, r.tbl, r.unit_id, r.updated_hlc, r.is_voided, " STATE_SQL
-                             " FROM record r WHERE ?1 IS NULL OR r.tbl = ?1"
-                             " ORDER BY r.updated_hlc DESC, r.id");
-    if (rc) return rc;
-    if (table) sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC);
-    int step = SQLITE_DONE;
+    int rc = DALA_OK, step = SQLITE_DONE;
     while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         dala_record_info info;
         info.id = (const char *)sqlite3_column_text(stmt, 0);
@@ -351,7 +345,40 @@ int dala_record_list(dala_store *store, const char *table, dala_record_fn fn, vo
         info.state = (dala_record_state)sqlite3_column_int(stmt, 5);
         rc = fn(context, &info);
     }
-    if (!rc && step != SQLITE_DONE) rc = dala_db_error(store->db, step, "list records");
+    if (!rc && step != SQLITE_DONE) rc = dala_db_error(db, step, "list records");
     sqlite3_finalize(stmt);
     return rc;
+}
+
+int dala_record_list(dala_store *store, const char *table, dala_record_fn fn, void *context)
+{
+    if (!store || !fn) return dala_error_set(DALA_EINVAL, "list records: store or callback is NULL");
+    sqlite3_stmt *stmt;
+    int rc = dala_db_prepare(&stmt, store->db,
+                             "SELECT r.id, r.tbl, r.unit_id, r.updated_hlc, r.is_voided, " STATE_SQL
+                             " FROM record r WHERE ?1 IS NULL OR r.tbl = ?1"
+                             " ORDER BY r.updated_hlc DESC, r.id");
+    if (rc) return rc;
+    if (table) sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC);
+    return each_listed(store->db, stmt, fn, context);
+}
+
+int dala_record_search(dala_store *store, const char *table, const char *query, const char *sort_field,
+                     dala_record_fn fn, void *context)
+{
+    if (!store || !fn || !table) return dala_error_set(DALA_EINVAL, "search records: store, table and callback are needed");
+    if (sort_field && !dala_name_is_valid(sort_field, strlen(sort_field)))
+        return dala_error_set(DALA_EINVAL, "search records: the sort field is not a field name");
+    /* The collation kk and the blob readers are registered by the store. */
+    sqlite3_stmt *stmt;
+    int rc = dala_db_prepare(&stmt, store->db,
+                             "SELECT r.id, r.tbl, r.unit_id, r.updated_hlc, r.is_voided, " STATE_SQL
+                             " FROM record r WHERE r.tbl = ?1 AND (?2 IS NULL OR dala_record_matches(r.data, ?2))"
+                             " ORDER BY dala_record_text(r.data, ?3) IS NULL, dala_record_text(r.data, ?3) COLLATE kk,"
+                             " r.updated_hlc DESC, r.id");
+    if (rc) return rc;
+    sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC);
+    if (query && *query) sqlite3_bind_text(stmt, 2, query, -1, SQLITE_STATIC);
+    if (sort_field) sqlite3_bind_text(stmt, 3, sort_field, -1, SQLITE_STATIC);
+    return each_listed(store->db, stmt, fn, context);
 }

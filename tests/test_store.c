@@ -603,6 +603,38 @@ static void test_writable_tables_follow_the_shared_rules(void)
     CHECK(!dala_table_is_writable(NULL));
 }
 
+static void test_search_finds_any_case_and_sorts_in_kazakh_order(void)
+{
+    fake_server server;
+    fake_server_init(&server);
+    dala_store *store = NULL;
+    CHECK_OK(sdk_open_enrolled(&store, &server, test_tmpdir()));
+    /* Put in an order that is neither the alphabet's nor the bytes'. */
+    static const char *const names[] = {"Ұлдана", "Іңкәр", "Бақыт", "Қайрат", "Әлия", "Айгүл", "Ғалым", "Өмір"};
+    static const int alphabet_order[] = {5, 4, 2, 6, 3, 7, 0, 1}; /* А Ә Б Ғ Қ Ө Ұ І */
+    char ids[8][DALA_ID_TEXT_BYTES], json[256];
+    for (int i = 0; i < 8; i++) {
+        snprintf(json, sizeof json, "{\"role\": \"victim\", \"last_name\": \"Сейітова\", \"first_name\": \"%s\", "
+                                    "\"sex\": \"female\"}", names[i]);
+        CHECK_OK(dala_record_put(ids[i], store, "person", NULL, json));
+    }
+    listing sorted = {0};
+    CHECK_OK(dala_record_search(store, "person", NULL, "first_name", collect, &sorted));
+    CHECK_EQ_INT(sorted.count, 8);
+    for (int i = 0; i < 8 && sorted.count == 8; i++) CHECK_EQ_STR(sorted.ids[i], ids[alphabet_order[i]]);
+    /* The query in capitals finds the name in small letters, and only it. */
+    listing found = {0};
+    CHECK_OK(dala_record_search(store, "person", "ҚАЙ", "first_name", collect, &found));
+    CHECK_EQ_INT(found.count, 1);
+    CHECK_EQ_STR(found.ids[0], ids[3]);
+    listing everyone = {0};
+    CHECK_OK(dala_record_search(store, "person", "сейітова", NULL, collect, &everyone));
+    CHECK_EQ_INT(everyone.count, 8);
+    CHECK_EQ_INT(dala_record_search(store, "person", NULL, "first name", collect, &everyone), DALA_EINVAL);
+    dala_store_close(store);
+    fake_server_free(&server);
+}
+
 const dala_test store_tests[] = {
     {"store_open_creates_private_migrated_file", test_store_open_creates_private_migrated_file},
     {"store_runs_in_wal_mode", test_store_runs_in_wal_mode},
@@ -624,5 +656,6 @@ const dala_test store_tests[] = {
     {"list_records_newest_first", test_list_records_newest_first},
     {"two_handles_share_the_file", test_two_handles_share_the_file},
     {"writable_tables_follow_the_shared_rules", test_writable_tables_follow_the_shared_rules},
+    {"search_finds_any_case_and_sorts_in_kazakh_order", test_search_finds_any_case_and_sorts_in_kazakh_order},
     {NULL, NULL},
 };

@@ -181,16 +181,20 @@ static int print_record(void *context, const dala_record_info *info)
 
 int cli_list(cli_context *cli)
 {
-    const char *table = NULL;
+    const char *table = NULL, *search = NULL, *sort = NULL;
     for (int i = 0; i < cli->argc;) {
         int matched = cli_option(cli->argc, cli->argv, &i, "--table", &table);
-        if (matched < 0) return cli_usage_error("list", "--table needs a TABLE");
+        if (!matched) matched = cli_option(cli->argc, cli->argv, &i, "--search", &search);
+        if (!matched) matched = cli_option(cli->argc, cli->argv, &i, "--sort", &sort);
+        if (matched < 0) return cli_usage_error("list", "%s needs a value", cli->argv[cli->argc - 1]);
         if (!matched) return cli_usage_error("list", "unexpected argument %s", cli->argv[i]);
     }
+    if ((search || sort) && !table) return cli_usage_error("list", "--search and --sort need --table");
     dala_store *store;
     int exit_code = cli_open_store(&store, cli, 0);
     if (exit_code) return exit_code;
-    int rc = dala_record_list(store, table, print_record, NULL);
+    int rc = search || sort ? dala_record_search(store, table, search, sort, print_record, NULL)
+                            : dala_record_list(store, table, print_record, NULL);
     if (rc) exit_code = cli_fail(rc);
     dala_store_close(store);
     return exit_code;

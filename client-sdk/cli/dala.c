@@ -29,7 +29,8 @@ static const command commands[] = {
      "  capture --form CODE|ID [--set NAME=VALUE ...]\n"
      "                 (a questionnaire, question by question, skip logic applied)"},
     {"forms", cli_forms, "forms    (the questionnaires this tablet holds)"},
-    {"list", cli_list, "list [--table TABLE]"},
+    {"list", cli_list, "list [--table TABLE [--search TEXT] [--sort FIELD]]\n"
+                       "                 (--search: in any text field, any case; --sort: Kazakh alphabetical order)"},
     {"show", cli_show, "show ID"},
     {"void", cli_void, "void ID --reason TEXT"},
     {"sync", cli_sync, "sync [--timeout-ms N] [--max-pull N] [--max-push N]"},
