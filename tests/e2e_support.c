@@ -479,3 +479,41 @@ void check_converged(const harness *h, int64_t unit, const record_set *want,
     sqlite3_close(db);
     set_free(&central);
 }
+
+/* ------------------------------------------------------ questionnaires */
+
+char *form_text(int version, const char *code)
+{
+    char relative[64];
+    snprintf(relative, sizeof relative, "../schema/forms/vaw-survey-v%d.json", version);
+    FILE *file = fopen(test_data_path(relative), "rb");
+    CHECK(file != NULL);
+    if (!file) return NULL;
+    static char text[256 * 1024];
+    size_t len = fread(text, 1, sizeof text - 1, file);
+    fclose(file);
+    text[len] = '\0';
+    dala_buf out = DALA_BUF_INIT;
+    const char *at = code ? strstr(text, "\"vaw-household\"") : NULL;
+    if (at) {
+        dala_buf_append(&out, text, (size_t)(at - text));
+        dala_buf_append(&out, "\"", 1);
+        dala_buf_append(&out, code, strlen(code));
+        dala_buf_append(&out, "\"", 1);
+        at += strlen("\"vaw-household\"");
+    } else at = text;
+    dala_buf_append(&out, at, strlen(at) + 1);
+    return (char *)out.data;
+}
+
+void publish_form(harness *h, int version, const char *code, const char *unit_code, char id[DALA_ID_TEXT_BYTES])
+{
+    dala_admin *admin;
+    int64_t unit = 0;
+    char *text = form_text(version, code);
+    CHECK_OK(dala_admin_open(&admin, h->db_path));
+    if (unit_code) CHECK_OK(dala_admin_unit_find(&unit, admin, unit_code));
+    CHECK_OK(dala_admin_form_publish(id, admin, text, unit));
+    dala_admin_close(admin);
+    free(text);
+}

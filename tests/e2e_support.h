@@ -113,4 +113,11 @@ void check_unit_log_once(const harness *h, int64_t unit);
  * same ids with the server's values, with nothing left to push. */
 void check_converged(const harness *h, int64_t unit, const record_set *want, dala_store *const *devices, size_t device_count);
 
+/* The text of a shipped questionnaire (schema/forms/vaw-survey-v<version>),
+ * with its code replaced by `code` if not NULL; malloc'd. */
+char *form_text(int version, const char *code);
+/* Publishes a shipped questionnaire at the unit of `unit_code` (NULL: the
+ * top of the tree); its record id in `id`. */
+void publish_form(harness *h, int version, const char *code, const char *unit_code, char id[DALA_ID_TEXT_BYTES]);
+
 #endif

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -60,6 +61,21 @@ const char *test_data_path(const char *relative)
     static char path[1024];
     const char *root = getenv("DALA_TESTS_DIR");
     snprintf(path, sizeof path, "%s/%s", root ? root : "tests", relative);
+    return path;
+}
+
+const char *test_binary_path(const char *name)
+{
+    static char path[PATH_MAX + 64];
+    char exe[PATH_MAX];
+    const char *dir = getenv("DALA_BUILD");
+    if (!dir || !*dir) {
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
+        if (slash) *slash = '\0';
+        dir = slash ? exe : "build";
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, name);
     return path;
 }
 

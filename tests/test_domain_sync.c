@@ -14,44 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The text of a shipped questionnaire, with `code` swapped in if given. */
-static char *form_text(int version, const char *code)
-{
-    char relative[64];
-    snprintf(relative, sizeof relative, "../schema/forms/vaw-survey-v%d.json", version);
-    FILE *file = fopen(test_data_path(relative), "rb");
-    CHECK(file != NULL);
-    if (!file) return NULL;
-    static char text[256 * 1024];
-    size_t len = fread(text, 1, sizeof text - 1, file);
-    fclose(file);
-    text[len] = '\0';
-    dala_buf out = DALA_BUF_INIT;
-    const char *at = code ? strstr(text, "\"vaw-household\"") : NULL;
-    if (at) {
-        dala_buf_append(&out, text, (size_t)(at - text));
-        dala_buf_append(&out, "\"", 1);
-        dala_buf_append(&out, code, strlen(code));
-        dala_buf_append(&out, "\"", 1);
-        at += strlen("\"vaw-household\"");
-    } else at = text;
-    dala_buf_append(&out, at, strlen(at) + 1);
-    return (char *)out.data;
-}
-
-/* Publishes a shipped form at `unit_code` (NULL: the top); its id in `id`. */
-static void publish(harness *h, int version, const char *code, const char *unit_code, char id[DALA_ID_TEXT_BYTES])
-{
-    dala_admin *admin;
-    int64_t unit = 0;
-    char *text = form_text(version, code);
-    CHECK_OK(dala_admin_open(&admin, h->db_path));
-    if (unit_code) CHECK_OK(dala_admin_unit_find(&unit, admin, unit_code));
-    CHECK_OK(dala_admin_form_publish(id, admin, text, unit));
-    dala_admin_close(admin);
-    free(text);
-}
-
 static int count_form(void *context, const char *form_id, const char *code, int64_t version, const char *title)
 {
     (void)form_id, (void)version, (void)title;
@@ -65,8 +27,8 @@ static void test_domain_sync_published_forms_reach_tablets_below_and_not_beside(
     harness h;
     if (harness_start(&h, 0)) return;
     char top_form[DALA_ID_TEXT_BYTES], almaty_form[DALA_ID_TEXT_BYTES];
-    publish(&h, 1, NULL, NULL, top_form);                          /* the Ministry: every tablet */
-    publish(&h, 1, "almaty-local", "pd-almaty-city", almaty_form); /* Almaty's tablets only */
+    publish_form(&h, 1, NULL, NULL, top_form);                          /* the Ministry: every tablet */
+    publish_form(&h, 1, "almaty-local", "pd-almaty-city", almaty_form); /* Almaty's tablets only */
     dala_store *astana = device_enrol(&h, "astana", h.officer_a, h.unit_a);
     if (astana) {
         sync_ok(astana);
@@ -117,12 +79,12 @@ static void test_domain_sync_response_to_version_1_is_accepted_after_version_2_i
     harness h;
     if (harness_start(&h, 0)) return;
     char v1[DALA_ID_TEXT_BYTES], v2[DALA_ID_TEXT_BYTES], old_answer[DALA_ID_TEXT_BYTES], new_answer[DALA_ID_TEXT_BYTES];
-    publish(&h, 1, NULL, NULL, v1);
+    publish_form(&h, 1, NULL, NULL, v1);
     dala_store *tablet = device_enrol(&h, "survey", h.officer_a, h.unit_a);
     if (!tablet) goto done;
     sync_ok(tablet);
     capture_response(tablet, "vaw-household", old_answer); /* offline, under version 1 */
-    publish(&h, 2, NULL, NULL, v2);
+    publish_form(&h, 2, NULL, NULL, v2);
     dala_sync_stats stats;
     CHECK_OK(sync_via(tablet, NULL, 0, &stats));
     CHECK_EQ_U64(stats.acked, 1);
@@ -338,7 +300,7 @@ static void test_domain_sync_anonymous_response_naming_a_person_is_refused_by_th
     harness h;
     if (harness_start(&h, 0)) return;
     char form[DALA_ID_TEXT_BYTES], code[32];
-    publish(&h, 1, NULL, NULL, form);
+    publish_form(&h, 1, NULL, NULL, form);
     raw_device dev;
     CHECK_OK(harness_code(&h, code, h.officer_a, h.unit_a));
     if (raw_enroll(&dev, h.port, code)) goto done;

@@ -235,19 +235,10 @@ typedef struct child_server {
     char binary[PATH_MAX + 32], port_file[600], log_file[600];
 } child_server;
 
-/* The dala-server binary: $DALA_BUILD/dala-server, else the one beside
- * this run_tests (build/ or build/asan/), else build/dala-server. */
+/* The dala-server binary beside this run_tests (test_binary_path). */
 static void child_find_binary(child_server *c)
 {
-    const char *dir = getenv("DALA_BUILD");
-    char exe[PATH_MAX];
-    if (!dir || !*dir) {
-        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
-        if (slash) *slash = '\0';
-        dir = slash ? exe : "build";
-    }
-    snprintf(c->binary, sizeof c->binary, "%s/dala-server", dir);
+    snprintf(c->binary, sizeof c->binary, "%s", test_binary_path("dala-server"));
 }
 
 /* Starts `dala-server serve` on `db` at 127.0.0.1:`port` (0: any) and

@@ -71,6 +71,10 @@ static char *read_stdin(void)
 /* capture --ask or --form: asked on the terminal (cmd_ask.c). */
 static int capture_asked(cli_context *cli, const char *table, const char *form, char *json)
 {
+    if (table && !dala_table_is_writable(table)) {
+        free(json);
+        return cli_usage_error("capture", "%s is not a record type this tablet writes", table);
+    }
     dala_store *store;
     int exit_code = cli_open_store(&store, cli, 0);
     if (!exit_code) exit_code = form ? cli_ask_survey(store, form, json) : cli_ask_record(store, table);

@@ -1,0 +1,171 @@
+/* test_cli_capture.c - the `dala` command as an officer uses it, run as a
+ * real program against the real server on 127.0.0.1:0: it enrols, pulls
+ * the published questionnaire, asks it question by question with the skip
+ * logic applied and a wrong answer asked again, asks a person's record
+ * field by field in Russian with a mistyped IIN refused and asked again,
+ * and syncs what it captured. */
+#include "e2e_support.h"
+#include "testhelp.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CLI_TIMEOUT_MS 20000
+
+/* Runs `dala --store STORE ARGS...` with `input` on standard input; the
+ * output (stdout and stderr) goes to `out` (malloc'd). Returns the exit
+ * status, or -1 if it could not run or outlived CLI_TIMEOUT_MS (then it
+ * was killed by its PID). */
+static int run_dala(char **out, const char *dir, const char *input, const char *const *args)
+{
+    char in_path[600], out_path[600];
+    snprintf(in_path, sizeof in_path, "%s/cli-in.txt", dir);
+    snprintf(out_path, sizeof out_path, "%s/cli-out.txt", dir);
+    *out = NULL;
+    FILE *in = fopen(in_path, "w");
+    if (!in) return -1;
+    fputs(input ? input : "", in);
+    fclose(in);
+    const char *argv[32];
+    size_t argc = 0;
+    char store[600];
+    snprintf(store, sizeof store, "%s/tablet.db", dir);
+    argv[argc++] = test_binary_path("dala");
+    argv[argc++] = "--store";
+    argv[argc++] = store;
+    for (size_t i = 0; args[i] && argc < 31; i++) argv[argc++] = args[i];
+    argv[argc] = NULL;
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        int in_fd = open(in_path, O_RDONLY), out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in_fd < 0 || out_fd < 0) _exit(127);
+        dup2(in_fd, 0);
+        dup2(out_fd, 1);
+        dup2(out_fd, 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int status = 0;
+    uint64_t deadline = monotonic_ms() + CLI_TIMEOUT_MS;
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (monotonic_ms() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            return -1;
+        }
+        struct timespec pause = {0, 5 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    FILE *result = fopen(out_path, "r");
+    if (result) {
+        static char text[256 * 1024];
+        size_t len = fread(text, 1, sizeof text - 1, result);
+        text[len] = '\0';
+        fclose(result);
+        *out = strdup(text);
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Enrols the tablet of officer A with the dala command and syncs once. */
+static int enrol_tablet(harness *h)
+{
+    char code[32], *out = NULL;
+    if (harness_code(h, code, h->officer_a, h->unit_a)) return -1;
+    const char *enrol[] = {"enroll", "--server", h->url, "--code", code, NULL};
+    int status = run_dala(&out, h->dir, NULL, enrol);
+    CHECK_EQ_INT(status, 0);
+    free(out);
+    const char *sync[] = {"sync", NULL};
+    if (!status) status = run_dala(&out, h->dir, NULL, sync);
+    CHECK_EQ_INT(status, 0);
+    free(out);
+    return status;
+}
+
+/* The last line of `text` (a saved record's id). */
+static void last_line(char *out, size_t size, const char *text)
+{
+    const char *end = text + strlen(text);
+    while (end > text && end[-1] == '\n') end--;
+    const char *start = end;
+    while (start > text && start[-1] != '\n') start--;
+    snprintf(out, size, "%.*s", (int)(end - start), start);
+}
+
+static void test_cli_capture_asks_a_questionnaire_with_its_skip_logic(void)
+{
+    harness h;
+    if (harness_start(&h, 0)) return;
+    char form[DALA_ID_TEXT_BYTES], *out = NULL, id[64];
+    publish_form(&h, 1, NULL, NULL, form);
+    if (enrol_tablet(&h)) goto done;
+    /* q1 gets 9 (no such option) first; q7 "no" hides q8-q16. */
+    static const char answers[] = "9\n2\n1\n1\n3\n1\n2\n2\n1\n2\n3\n\n";
+    const char *capture[] = {"capture", "--form", "vaw-household", "--set", "collected_on=2026-01-05", NULL};
+    CHECK_EQ_INT(run_dala(&out, h.dir, answers, capture), 0);
+    if (!out) goto done;
+    CHECK_CONTAINS(out, "жауап сәйкес емес: қайталаңыз");
+    CHECK_CONTAINS(out, "\nq7. ");
+    CHECK_CONTAINS(out, "\nq17. ");
+    CHECK(strstr(out, "\nq8. ") == NULL);
+    CHECK(strstr(out, "\nq15. ") == NULL);
+    last_line(id, sizeof id, out);
+    free(out);
+    const char *sync[] = {"sync", NULL};
+    CHECK_EQ_INT(run_dala(&out, h.dir, NULL, sync), 0);
+    free(out);
+    char *answers_held = central_field(&h, id, "answers"), *form_held = central_field(&h, id, "form_id");
+    CHECK_CONTAINS(answers_held, "\"q7\":\"no\"");
+    CHECK(answers_held && !strstr(answers_held, "\"q8\""));
+    CHECK(form_held && strcmp(form_held, form) == 0);
+    free(answers_held);
+    free(form_held);
+done:
+    harness_stop(&h);
+}
+
+static void test_cli_capture_asks_a_record_field_by_field_and_again_when_refused(void)
+{
+    harness h;
+    if (harness_start(&h, 0)) return;
+    char *out = NULL, id[64];
+    if (enrol_tablet(&h)) goto done;
+    /* role 1 (victim), names, patronymic skipped, sex 1 (female), birth date,
+     * a mistyped IIN, the rest skipped; then the IIN asked again. */
+    static const char fields[] = "1\nСейітова\nӘсел\n\n1\n1990-05-14\n900514440019\n\n\n\n\n\n\n\n900514440018\n";
+    const char *capture[] = {"--lang", "ru", "capture", "--table", "person", "--ask", NULL};
+    CHECK_EQ_INT(run_dala(&out, h.dir, fields, capture), 0);
+    if (!out) goto done;
+    CHECK_CONTAINS(out, "Фамилия *");
+    CHECK_CONTAINS(out, "1) Потерпевший");
+    CHECK_CONTAINS(out, "ИИН: содержит неверную контрольную цифру");
+    last_line(id, sizeof id, out);
+    free(out);
+    const char *show[] = {"show", id, NULL};
+    CHECK_EQ_INT(run_dala(&out, h.dir, NULL, show), 0);
+    CHECK_CONTAINS(out, "\"iin\": \"900514440018\"");
+    CHECK_CONTAINS(out, "\"first_name\": \"Әсел\"");
+    free(out);
+    /* A record type the tablet does not write is refused plainly. */
+    const char *review[] = {"capture", "--table", "review", "--ask", NULL};
+    CHECK_EQ_INT(run_dala(&out, h.dir, "", review), 2);
+    CHECK_CONTAINS(out, "review is not a record type this tablet writes");
+    free(out);
+done:
+    harness_stop(&h);
+}
+
+const dala_test cli_capture_tests[] = {
+    {"cli_capture_asks_a_questionnaire_with_its_skip_logic", test_cli_capture_asks_a_questionnaire_with_its_skip_logic},
+    {"cli_capture_asks_a_record_field_by_field_and_again_when_refused",
+     test_cli_capture_asks_a_record_field_by_field_and_again_when_refused},
+    {NULL, NULL},
+};
