@@ -55,10 +55,6 @@ void dala_db_cache_drop(sqlite3 *db);
  * message (sqlite N)". The one place SQLite codes are mapped. */
 int dala_db_error(sqlite3 *db, int sqlite_rc, const char *what);
 
-/* Puts "prefix: " before this thread's dala_errmsg() (unless it already
- * starts so) and returns `code`: public functions name what failed. */
-int dala_error_wrap(int code, const char *prefix);
-
 /* Prepares `sql`; on failure records the error and returns it. */
 int dala_db_prepare(sqlite3_stmt **out, sqlite3 *db, const char *sql);
 

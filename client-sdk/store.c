@@ -45,15 +45,6 @@ int dala_db_error(sqlite3 *db, int sqlite_rc, const char *what)
     return dala_error_set(code, "%s: %s (sqlite %d)", what, message, sqlite_rc);
 }
 
-int dala_error_wrap(int code, const char *prefix)
-{
-    char detail[512];
-    size_t n = strlen(prefix);
-    snprintf(detail, sizeof detail, "%s", dala_errmsg());
-    if (strncmp(detail, prefix, n) == 0 && detail[n] == ':') return code;
-    return dala_error_set(code, "%s: %s", prefix, detail);
-}
-
 int dala_db_prepare(sqlite3_stmt **out, sqlite3 *db, const char *sql)
 {
     int rc = sqlite3_prepare_v2(db, sql, -1, out, NULL);

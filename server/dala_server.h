@@ -79,4 +79,13 @@ int dala_admin_root_unit(int64_t *id_out, dala_admin *admin);
  * code and version are already published there. */
 int dala_admin_form_publish(char *id_out, dala_admin *admin, const char *definition, int64_t unit_id);
 
+/* Records a review decision on record `record_id`: `decision` "approve"
+ * or "return" (then `comment` is required), by `reviewer`. The decision is
+ * a `review` record of the reviewed record's unit, so it reaches that
+ * unit's tablets at their next sync. `id_out` (37 bytes) gets its id.
+ * DALA_ENOTFOUND if there is no such record; DALA_EINVAL with the rule
+ * that refused it ("review.comment: required_when decision"). */
+int dala_admin_review(char *id_out, dala_admin *admin, const char *record_id, const char *decision,
+                      const char *comment, const char *reviewer);
+
 #endif /* DALA_SERVER_H */

@@ -62,6 +62,8 @@ static void usage(void)
             "       dala-server admin --db PATH code --login LOGIN [--ttl SECONDS]\n"
             "       dala-server admin --db PATH revoke --device ID\n"
             "       dala-server admin --db PATH form-publish --file FORM.json [--unit CODE|NAME]\n"
+            "       dala-server admin --db PATH review --record ID --decision approve|return [--comment TEXT]\n"
+            "                                          --reviewer NAME\n"
             "       dala-server admin --db PATH records\n"
             "kinds: ministry committee department body unit; roles: inspector unit_head deputy analyst admin\n"
             "the tree starts seeded: the Ministry (mvd), the Committee (kap), its departments (pd-astana,\n"

@@ -224,6 +224,18 @@ static int admin_command(dala_admin *admin, const char *command, int argc, char 
         printf("%s\n", form_id);
         return 0;
     }
+    if (strcmp(command, "review") == 0) {
+        const char *record = flag_value(argc, argv, "--record"), *decision = flag_value(argc, argv, "--decision");
+        const char *reviewer = flag_value(argc, argv, "--reviewer");
+        char review_id[DALA_UUID_TEXT_LEN + 1];
+        if (!record || !decision || !reviewer)
+            return fprintf(stderr, "dala-server admin review: --record ID --decision approve|return "
+                                   "[--comment TEXT] --reviewer NAME\n"), 2;
+        if (dala_admin_review(review_id, admin, record, decision, flag_value(argc, argv, "--comment"), reviewer))
+            return admin_failed(command);
+        printf("%s\n", review_id);
+        return 0;
+    }
     if (strcmp(command, "records") == 0) {
         printf("%-36s  %-12s  %-4s  %-9s  %s\n", "record", "table", "seq", "conflicts", "unit");
         if (dala_admin_record_list(admin, print_record, NULL)) return admin_failed(command);

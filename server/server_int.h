@@ -152,6 +152,18 @@ typedef struct push_result {
 
 void push_result_free(push_result *result);
 
+/* --- records the server writes (server_record.c) ----------------------- */
+
+/* Today's local date, "YYYY-MM-DD". */
+void server_today(char out[11]);
+/* Writes a new record of `table` held by `unit_id` with `fields`, checked
+ * by the domain rules with the server as writer (references must be of the
+ * same unit), at the next position of the unit's log; inside the caller's
+ * transaction. `id_out` gets its id. DALA_EINVAL with the refusal
+ * ("review.comment: required_when decision") in dala_errmsg. */
+int server_record_write(char id_out[DALA_UUID_TEXT_LEN + 1], sqlite3 *db, int64_t unit_id, const char *table,
+                        dala_field *fields, size_t count);
+
 /* --- scope (scope.c) ---------------------------------------------------- */
 
 /* The units above `unit_id`, nearest first (at most `max`). */

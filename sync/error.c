@@ -5,6 +5,7 @@
 
 #include <mbedtls/error.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char last_error[512];
 
@@ -48,4 +49,13 @@ int dala_error_mbedtls(int mbedtls_code, const char *what)
     mbedtls_strerror(mbedtls_code, detail, sizeof detail);
     return dala_error_set(DALA_ECRYPTO, "%s: %s (mbedtls -0x%04x)", what, detail,
                           (unsigned)-mbedtls_code);
+}
+
+int dala_error_wrap(int code, const char *prefix)
+{
+    char detail[512];
+    size_t n = strlen(prefix);
+    snprintf(detail, sizeof detail, "%s", dala_errmsg());
+    if (strncmp(detail, prefix, n) == 0 && detail[n] == ':') return code;
+    return dala_error_set(code, "%s: %s", prefix, detail);
 }

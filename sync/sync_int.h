@@ -18,6 +18,10 @@
  * returns `code`, so a failure reads `return dala_error_set(...)`. */
 int dala_error_set(int code, const char *fmt, ...) DALA_PRINTF(2, 3);
 
+/* Puts "prefix: " before this thread's dala_errmsg() (unless it already
+ * starts so) and returns `code`: public functions name what failed. */
+int dala_error_wrap(int code, const char *prefix);
+
 /* Translates an mbedTLS return code, recording `what` was attempted. */
 int dala_error_mbedtls(int mbedtls_code, const char *what);
 

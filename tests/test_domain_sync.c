@@ -333,7 +333,47 @@ done:
     harness_stop(&h);
 }
 
+static void test_domain_sync_review_decision_reaches_the_officers_tablet_only(void)
+{
+    harness h;
+    if (harness_start(&h, 0)) return;
+    dala_store *officer = device_enrol(&h, "officer", h.officer_a, h.unit_a);
+    dala_store *beside = device_enrol(&h, "beside", h.officer_b, h.unit_b);
+    char visit[DALA_ID_TEXT_BYTES], review[DALA_ID_TEXT_BYTES];
+    dala_admin *admin = NULL;
+    if (!officer || !beside) goto done;
+    CHECK_OK(dala_record_put(visit, officer, "field_visit", NULL, "{" VISIT ", \"risk_level\": \"high\"}"));
+    sync_ok(officer);
+    CHECK_OK(dala_admin_open(&admin, h.db_path));
+    if (!admin) goto done;
+    /* A return needs its comment; a record that does not exist cannot be reviewed. */
+    CHECK_EQ_INT(dala_admin_review(review, admin, visit, "return", NULL, "Ж. Омарова"), DALA_EINVAL);
+    CHECK_CONTAINS(dala_errmsg(), "review.comment: required_when decision");
+    CHECK_EQ_INT(dala_admin_review(review, admin, "01900000-0000-7000-8000-0000000000ff", "approve", NULL, "Ж. Омарова"),
+                 DALA_ENOTFOUND);
+    CHECK_OK(dala_admin_review(review, admin, visit, "return", "Мекенжайды нақтылаңыз", "Ж. Омарова"));
+    sync_ok(officer);
+    sync_ok(beside);
+    char *json = NULL;
+    CHECK_OK(dala_record_get_json(&json, officer, review));
+    CHECK_CONTAINS(json, "\"table\":\"review\"");
+    CHECK_CONTAINS(json, "\"comment\":\"Мекенжайды нақтылаңыз\"");
+    CHECK_CONTAINS(json, visit);
+    dala_free(json);
+    json = NULL;
+    CHECK_EQ_INT(dala_record_get_json(&json, beside, review), DALA_ENOTFOUND);
+    /* Tablets read decisions; they do not make them. */
+    CHECK_EQ_INT(dala_record_put(NULL, officer, "review", NULL, "{\"decision\": \"approve\"}"), DALA_EINVAL);
+done:
+    dala_admin_close(admin);
+    dala_store_close(officer);
+    dala_store_close(beside);
+    harness_stop(&h);
+}
+
 const dala_test domain_sync_tests[] = {
+    {"domain_sync_review_decision_reaches_the_officers_tablet_only",
+     test_domain_sync_review_decision_reaches_the_officers_tablet_only},
     {"domain_sync_published_forms_reach_tablets_below_and_not_beside",
      test_domain_sync_published_forms_reach_tablets_below_and_not_beside},
     {"domain_sync_response_to_version_1_is_accepted_after_version_2_is_published",

@@ -1,0 +1,110 @@
+/* server_record.c - records the server writes itself (published forms,
+ * review decisions): checked by the domain rules with the server as the
+ * writer, and written at the next position of their unit's log as device
+ * 0, so they reach the unit's tablets at their next sync like any other
+ * change. Used by the administration, inside its transaction. */
+#include "server_int.h"
+#include "sync_int.h"
+
+#include <string.h>
+#include <time.h>
+
+typedef struct write_context {
+    sqlite3 *db;
+    int64_t unit_id;
+} write_context;
+
+/* dala_check_env.record_exists: a record of the same unit. */
+static int same_unit_record(void *context, const char *table, const char *id_text)
+{
+    write_context *w = context;
+    uint8_t id[DALA_UUID_BYTES];
+    sqlite3_stmt *stmt;
+    if (dala_uuid_parse(id, id_text)) return 0;
+    if (sqlite3_prepare_v2(w->db, "SELECT 1 FROM record WHERE id = ?1 AND unit_id = ?2 AND (?3 = '*' OR tbl = ?3)",
+                           -1, &stmt, NULL))
+        return server_db_error(w->db, "look up a referenced record");
+    sqlite3_bind_blob(stmt, 1, id, DALA_UUID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, w->unit_id);
+    sqlite3_bind_text(stmt, 3, table, -1, SQLITE_STATIC);
+    int step = sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+    return step == SQLITE_ROW ? 1 : step == SQLITE_DONE ? 0 : server_db_error(w->db, "look up a referenced record");
+}
+
+void server_today(char out[11])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* Takes the unit log's next position. */
+static int next_position(int64_t *seq, sqlite3 *db, int64_t unit_id)
+{
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(db, "UPDATE org_unit SET next_seq = next_seq + 1 WHERE id = ?1 RETURNING next_seq - 1", -1,
+                           &stmt, NULL))
+        return server_db_error(db, "take a log position");
+    sqlite3_bind_int64(stmt, 1, unit_id);
+    int rc = sqlite3_step(stmt) == SQLITE_ROW ? DALA_OK
+                                               : dala_error_set(DALA_ENOTFOUND, "no unit %lld", (long long)unit_id);
+    *seq = rc ? 0 : sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static int insert_row(sqlite3 *db, const uint8_t id[16], const char *table, int64_t unit_id, int64_t seq,
+                      const dala_buf *blob)
+{
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(db, "INSERT INTO record (id, tbl, unit_id, seq, created_by, received_at, data) "
+                               "VALUES (?1, ?2, ?3, ?4, 0, ?5, ?6)", -1, &stmt, NULL))
+        return server_db_error(db, "write a record");
+    sqlite3_bind_blob(stmt, 1, id, DALA_UUID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, table, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 3, unit_id);
+    sqlite3_bind_int64(stmt, 4, seq);
+    sqlite3_bind_int64(stmt, 5, (int64_t)time(NULL));
+    sqlite3_bind_blob(stmt, 6, blob->data, (int)blob->len, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(db, "write a record");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int server_record_write(char id_out[DALA_UUID_TEXT_LEN + 1], sqlite3 *db, int64_t unit_id, const char *table,
+                        dala_field *fields, size_t count)
+{
+    uint8_t id[DALA_UUID_BYTES];
+    uint64_t now_ms = (uint64_t)time(NULL) * 1000;
+    int rc = dala_uuid_v7(id, now_ms);
+    /* The server writes as device 0, versioned by the wall clock. */
+    dala_change change = {table, {0}, DALA_HLC_MAKE(now_ms, 0), 0, count, fields};
+    memcpy(change.record_id, id, sizeof id);
+    char today[11];
+    server_today(today);
+    write_context w = {db, unit_id};
+    dala_check_env env = {today, 0, 1, NULL, same_unit_record, NULL, &w};
+    dala_invalid invalid;
+    if (!rc) rc = dala_change_check(&invalid, &change, &env);
+    if (rc == DALA_EINVAL) {
+        char reason[DALA_MAX_REASON_BYTES];
+        dala_invalid_format(reason, sizeof reason, &invalid);
+        return dala_error_set(DALA_EINVAL, "%s", reason);
+    }
+    int64_t seq = 0;
+    if (!rc) rc = next_position(&seq, db, unit_id);
+    dala_version version = {change.hlc, 0};
+    dala_record record = DALA_RECORD_INIT;
+    dala_buf blob = DALA_BUF_INIT;
+    for (size_t i = 0; !rc && i < count; i++)
+        if (fields[i].value.type != DALA_VALUE_NULL)
+            rc = dala_record_set(&record, fields[i].name, &fields[i].value, &version, (uint64_t)seq);
+    if (!rc) rc = dala_record_encode(&blob, &record);
+    if (!rc) rc = insert_row(db, id, table, unit_id, seq, &blob);
+    if (!rc) dala_uuid_format(id_out, id);
+    dala_record_clear(&record);
+    dala_buf_free(&blob);
+    return rc;
+}
