@@ -195,10 +195,12 @@ int dala_store_enroll(dala_store *store, const char *server_url, const char *cod
  * objects are stored as their JSON text. Field names are [a-z][a-z0-9_]*
  * of at most 63 bytes, 1 to DALA_RECORD_MAX_FIELDS of them, each once;
  * strings are valid UTF-8 of at most DALA_RECORD_MAX_VALUE_BYTES, without
- * NUL; one change is at most 8 MiB encoded. Then the record rules the
- * server applies again (libdala_sync's dala_change_validate) are checked:
- * known fields of the right type, allowed values, dates YYYY-MM-DD not
- * after today (local time), and on a new record the required fields.
+ * NUL; one change is at most 8 MiB encoded. Then the rules of the schema
+ * the server applies again (schema/domain/records.json, docs/domain.md)
+ * are checked: known fields of the right type, allowed values, lengths and
+ * bounds, dates YYYY-MM-DD not after today (local time) and in order, the
+ * IIN, references to records on this tablet, questionnaire answers, and on
+ * a new record the required fields.
  *
  * @param[out] id_out  the record's id as text (DALA_ID_TEXT_BYTES bytes);
  *                     may be NULL; "" on failure.
@@ -210,7 +212,9 @@ int dala_store_enroll(dala_store *store, const char *server_url, const char *cod
  * @param fields_json  the changed fields; copied.
  * @return DALA_OK; DALA_EINVAL (unknown table, bad id or JSON, a field
  *         the rules refuse, a record of another table, a store not
- *         enrolled: dala_errmsg() names the field, never its value);
+ *         enrolled: dala_errmsg() names the field, never its value; a
+ *         refusal of the rules ends in "<table>.<field>: <rule>", which
+ *         dala_reason_render words in Kazakh or Russian);
  *         DALA_ELIMIT (too many fields, a value or change too long);
  *         DALA_EIO, DALA_ENOMEM.
  */

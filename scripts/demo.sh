@@ -6,7 +6,8 @@
 # records of every type while the server is unreachable (persons, a visit,
 # an offence, a protective order, legal aid, a public talk, a suicide
 # check, a questionnaire asked question by question, a work plan), shows
-# the rules refusing a mistyped IIN in Kazakh and Russian, syncs, edits one
+# the rules refusing a mistyped IIN in Kazakh and Russian, syncs, returns a
+# visit for correction and shows the decision on the tablet, edits one
 # record on two tablets at once to show a kept conflict, prints what each
 # tablet and the server hold, and stops the server by its PID.
 set -eu
@@ -149,6 +150,11 @@ for t in esil-1 esil-2 saryarka-1; do printf '%-11s ' "$t:"; tablet $t status | 
 say "The link is back: every tablet syncs (push and pull in one round trip)"
 start_server "$PORT"
 for t in esil-1 esil-2 saryarka-1 esil-1; do printf '%-11s ' "$t:"; tablet $t sync; done
+
+say "The unit head returns the morning visit for a correction; the tablet gets the decision at its next sync"
+review=$(admin review --record "$visit1" --decision return --comment "Балалардың жасын көрсетіңіз" --reviewer "Zh. Omarova")
+printf '%-11s ' "esil-1:"; tablet esil-1 sync
+tablet esil-1 show "$review" | grep -E '"(decision|comment|record_id)": "'
 
 say "Two officers edit the same visit at once, offline"
 tablet esil-1 capture --table field_visit --id "$visit1" --set risk_level=high >/dev/null
