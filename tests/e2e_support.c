@@ -486,23 +486,17 @@ char *form_text(int version, const char *code)
 {
     char relative[64];
     snprintf(relative, sizeof relative, "../schema/forms/vaw-survey-v%d.json", version);
-    FILE *file = fopen(test_data_path(relative), "rb");
-    CHECK(file != NULL);
-    if (!file) return NULL;
-    static char text[256 * 1024];
-    size_t len = fread(text, 1, sizeof text - 1, file);
-    fclose(file);
-    text[len] = '\0';
+    char *text = test_read_file(test_data_path(relative));
+    const char *at = text && code ? strstr(text, "\"vaw-household\"") : NULL;
+    if (!at) return text;
     dala_buf out = DALA_BUF_INIT;
-    const char *at = code ? strstr(text, "\"vaw-household\"") : NULL;
-    if (at) {
-        dala_buf_append(&out, text, (size_t)(at - text));
-        dala_buf_append(&out, "\"", 1);
-        dala_buf_append(&out, code, strlen(code));
-        dala_buf_append(&out, "\"", 1);
-        at += strlen("\"vaw-household\"");
-    } else at = text;
+    dala_buf_append(&out, text, (size_t)(at - text));
+    dala_buf_append(&out, "\"", 1);
+    dala_buf_append(&out, code, strlen(code));
+    dala_buf_append(&out, "\"", 1);
+    at += strlen("\"vaw-household\"");
     dala_buf_append(&out, at, strlen(at) + 1);
+    free(text);
     return (char *)out.data;
 }
 

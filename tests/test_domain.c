@@ -120,26 +120,11 @@ static int known_record(void *context, const char *table, const char *id)
     return 0;
 }
 
-/* A file's text, NUL-terminated and malloc'ed; NULL if unreadable. */
-static char *read_text(const char *path)
-{
-    FILE *file = fopen(path, "rb");
-    char *text = NULL;
-    long size = file && fseek(file, 0, SEEK_END) == 0 ? ftell(file) : -1;
-    if (size >= 0 && fseek(file, 0, SEEK_SET) == 0 && (text = malloc((size_t)size + 1))) {
-        if (fread(text, 1, (size_t)size, file) == (size_t)size) text[size] = 0;
-        else free(text), text = NULL;
-    }
-    if (file) fclose(file);
-    if (!text) test_fail(__FILE__, __LINE__, "cannot read %s", path);
-    return text;
-}
-
 /* dala_check_env.form_definition: FORM_V1 is the shipped questionnaire. */
 static int form_text(void *context, const char *form_id, char **out)
 {
     (void)context;
-    *out = strcmp(form_id, FORM_V1) == 0 ? read_text(test_data_path(FORM_V1_PATH)) : NULL;
+    *out = strcmp(form_id, FORM_V1) == 0 ? test_read_file(test_data_path(FORM_V1_PATH)) : NULL;
     return *out ? DALA_OK : DALA_ENOTFOUND;
 }
 
@@ -338,7 +323,7 @@ static void test_domain_parse_refusing_a_broken_enum_leaks_nothing(void)
  * each time, nothing leaked, and success once none fails. */
 static void test_domain_parse_with_each_allocation_failing_answers_enomem(void)
 {
-    char *json = read_text(test_data_path("../schema/domain/records.json"));
+    char *json = test_read_file(test_data_path("../schema/domain/records.json"));
     long failures = 0, parsed = 0, wrong = 0;
     for (long n = 1; json && !parsed && n <= 100000; n++) {
         dala_domain *domain = NULL;
@@ -707,7 +692,7 @@ static void test_server_tables_are_refused_from_devices_and_accepted_from_the_se
     static const rule_case form_cases[] = {
         BAD("definition", 't', "{\"code\": \"x\"}", "form_bad no version 1..1000"),
         BAD("version", 'i', "0", "range_min 1"), NEEDS("title_ru"), END};
-    char *form = read_text(test_data_path(FORM_V1_PATH));
+    char *form = test_read_file(test_data_path(FORM_V1_PATH));
     const spec form_valid[] = {
         {"code", 't', "vaw-household"}, {"version", 'i', "1"}, {"title_kk", 't', "Сауалнама"}, {"title_ru", 't', "Анкета"},
         {"definition", 't', form ? form : ""}, {"published_on", 't', "2026-06-01"}, {NULL, 0, NULL}};

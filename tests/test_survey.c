@@ -47,21 +47,6 @@ static char *edited(char *out, size_t size, const char *text, const char *from, 
     return out;
 }
 
-/* A file's text, NUL-terminated and malloc'ed; NULL if unreadable. */
-static char *read_text(const char *path)
-{
-    FILE *file = fopen(path, "rb");
-    char *text = NULL;
-    long size = file && fseek(file, 0, SEEK_END) == 0 ? ftell(file) : -1;
-    if (size >= 0 && fseek(file, 0, SEEK_SET) == 0 && (text = malloc((size_t)size + 1))) {
-        if (fread(text, 1, (size_t)size, file) == (size_t)size) text[size] = 0;
-        else free(text), text = NULL;
-    }
-    if (file) fclose(file);
-    if (!text) test_fail(__FILE__, __LINE__, "cannot read %s", path);
-    return text;
-}
-
 /* The published forms, as dala_check_env.form_definition finds them. */
 typedef struct forms {
     char *v1, *v2;
@@ -70,8 +55,8 @@ typedef struct forms {
 
 static void forms_load(forms *f)
 {
-    f->v1 = read_text(test_data_path("../schema/forms/vaw-survey-v1.json"));
-    f->v2 = read_text(test_data_path("../schema/forms/vaw-survey-v2.json"));
+    f->v1 = test_read_file(test_data_path("../schema/forms/vaw-survey-v1.json"));
+    f->v2 = test_read_file(test_data_path("../schema/forms/vaw-survey-v2.json"));
     edited(f->named, sizeof f->named, small_form, "\"anonymous\": true", "\"anonymous\": false");
 }
 

@@ -21,6 +21,9 @@ void test_fail(const char *file, int line, const char *fmt, ...)
 const char *test_tmpdir(void);
 /* Path of a file under tests/ (e.g. "vectors/frame.txt"); borrowed. */
 const char *test_data_path(const char *relative);
+/* A file's whole text, NUL-terminated and malloc'ed; NULL (after a
+ * failed check) if it cannot be read. */
+char *test_read_file(const char *path);
 /* Path of a built program (dala, dala-server): in $DALA_BUILD, else beside
  * this run_tests (build/ or build/asan/); borrowed until the next call. */
 const char *test_binary_path(const char *name);
