@@ -362,6 +362,49 @@ static options parse_options(int argc, char **argv)
     return opt;
 }
 
+/* The record rules (dala_change_check) over every record, as the server
+ * checks each change it applies: new records, no references looked up.
+ * The generator's unit and officer codes are left out, as tablets leave
+ * them to the server. Prints the median rate. */
+static void bench_checks(const corpus *c, const options *opt)
+{
+    dala_change *checked = must_alloc(c->count, sizeof *checked);
+    dala_field *fields = must_alloc(c->count * DALA_MAX_FIELDS_PER_CHANGE, sizeof *fields);
+    size_t field_total = 0;
+    for (size_t i = 0; i < c->count; i++) {
+        checked[i] = c->changes[i];
+        checked[i].fields = fields + i * DALA_MAX_FIELDS_PER_CHANGE;
+        checked[i].field_count = 0;
+        for (size_t f = 0; f < c->changes[i].field_count; f++)
+            if (strcmp(c->changes[i].fields[f].name, "unit_id") && strcmp(c->changes[i].fields[f].name, "officer_id"))
+                checked[i].fields[checked[i].field_count++] = c->changes[i].fields[f];
+        field_total += checked[i].field_count;
+    }
+    dala_check_env env = {"2099-12-31", 0, 0, NULL, NULL, NULL, NULL};
+    double *rates = must_alloc(opt->runs, sizeof *rates);
+    for (size_t r = 0; r < opt->runs; r++) {
+        double start = now_seconds();
+        for (size_t i = 0; i < c->count; i++) {
+            dala_invalid invalid;
+            if (dala_change_check(&invalid, &checked[i], &env) != DALA_OK) {
+                fprintf(stderr, "bench_sync: record %zu refused: %s.%s %s\n", i, invalid.table, invalid.field,
+                        invalid.code);
+                exit(1);
+            }
+        }
+        rates[r] = (double)c->count / (now_seconds() - start);
+    }
+    double rate = median(rates, opt->runs);
+    char measured[32], notes[96];
+    snprintf(measured, sizeof measured, "%.0f /s", rate);
+    snprintf(notes, sizeof notes, "%.2f us a change of %.1f fields; the rules of schema/domain/records.json",
+             1e6 / rate, (double)field_total / (double)c->count);
+    print_row("record rules checked", measured, ">= 100000 /s", pass_or_miss(rate >= 100000), notes);
+    free(rates);
+    free(fields);
+    free(checked);
+}
+
 int main(int argc, char **argv)
 {
     options opt = parse_options(argc, argv);
@@ -381,6 +424,7 @@ int main(int argc, char **argv)
     print_row("", "measured", "goal", "", "");
     handshake(&opt, &device, &server, &sender, &receiver, NULL, NULL);
     bench_pages(&c, &opt, sender, receiver);
+    bench_checks(&c, &opt);
     bench_handshake(&opt, &device, &server);
     bench_delta(&c, &opt, sender);
     bench_raw_deflate(&c, &opt, 1);
