@@ -83,12 +83,32 @@ int dala_device_check(sqlite3 *db, const dala_change *change, const dala_record 
     return dala_error_set(DALA_EINVAL, "%s", reason);
 }
 
+/* A server's refusal of the whole sync for the app's schema version
+ * ("... device_too_old 1: ..."), in the officer's language; 0 if `text`
+ * is not one. */
+static int render_version_refusal(char *out, size_t size, const char *text, const char *lang)
+{
+    static const char *const codes[] = {"device_too_old", "device_too_new"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *at = strstr(text, codes[i]);
+        unsigned version;
+        if (!at || sscanf(at + strlen(codes[i]), " %u", &version) != 1) continue;
+        const char *message = dala_domain_message(dala_domain_get(), codes[i], lang);
+        const char *slot = message ? strstr(message, "%s") : NULL;
+        if (!slot) return 0;
+        snprintf(out, size, "%.*s%u%s", (int)(slot - message), message, version, slot + 2);
+        return 1;
+    }
+    return 0;
+}
+
 int dala_reason_render(char *out, size_t size, const char *reason, const char *lang)
 {
     dala_invalid invalid;
     char copy[DALA_MAX_REASON_BYTES * 2]; /* `reason` may be dala_errmsg() itself */
     if (!out || size == 0) return dala_error_set(DALA_EINVAL, "render reason: no room");
     snprintf(copy, sizeof copy, "%s", reason ? reason : "");
+    if (render_version_refusal(out, size, copy, lang)) return DALA_OK;
     /* A refusal may come after what was being done ("put record: ..."). */
     for (const char *p = copy; p; p = strstr(p, ": ") ? strstr(p, ": ") + 2 : NULL) {
         if (dala_invalid_parse(&invalid, p) == DALA_OK) {

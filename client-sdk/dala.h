@@ -425,8 +425,10 @@ int dala_rejection_dismiss(dala_store *store, int64_t outbox_id);
  * (dala_rejection.reason) or from a local put (dala_errmsg() after
  * DALA_EINVAL), reads "<table>.<field>: <rule>[ <argument>]", e.g.
  * "person.iin: iin_check"; this gives "<field label>: <message>" from the
- * schema's catalogue, e.g. "ЖСН: бақылау цифры қате". Text that is not a
- * refusal is copied as it is.
+ * schema's catalogue, e.g. "ЖСН: бақылау цифры дұрыс емес". A sync refused
+ * because the app is too old or too new for the server (DALA_ESCHEMA,
+ * "device_too_old 2") reads as what to do about it. Other text is copied
+ * as it is.
  *
  * @param out     the text, NUL-terminated, cut to `size` bytes.
  * @param lang    "kk" (the default for anything else) or "ru".

@@ -159,6 +159,9 @@ static void test_domain_sync_tablets_too_old_or_too_new_are_told_why_and_keep_th
             dala_device_schema_set(cases[i].version);
             CHECK_EQ_INT(sync_via(tablet, NULL, 0, NULL), DALA_ESCHEMA);
             CHECK_CONTAINS(dala_errmsg(), cases[i].says);
+            char shown[300];
+            CHECK_OK(dala_reason_render(shown, sizeof shown, dala_errmsg(), "ru"));
+            CHECK_CONTAINS(shown, cases[i].version ? "приложение новее сервера" : "приложение устарело: обновите");
             CHECK_EQ_U64(device_status(tablet).pending_changes, 1);
         }
         dala_device_schema_set(-1);
