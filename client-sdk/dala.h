@@ -288,6 +288,21 @@ int dala_record_list(dala_store *store, const char *table, dala_record_fn fn, vo
 int dala_record_search(dala_store *store, const char *table, const char *query, const char *sort_field,
                      dala_record_fn fn, void *context);
 
+/**
+ * A record as an officer reads it, in `lang` ("kk" or "ru"): its type's
+ * name, then one line per field, "  <label>: <value>", in the schema's
+ * order, enumerations by their labels, booleans as yes or no.
+ *
+ * @param[out] text_out  the text; free with dala_free.
+ * @return DALA_OK, DALA_EINVAL, DALA_ENOTFOUND, DALA_EIO, DALA_ENOMEM.
+ */
+int dala_record_labelled(char **text_out, dala_store *store, const char *record_id, const char *lang);
+
+/* A one-line summary to pick a record by: the first three short values of
+ * its type's leading fields ("Жәбірленуші · Сейітова · Әсел"), cut to
+ * `size` bytes. DALA_OK, DALA_EINVAL, DALA_ENOTFOUND, DALA_EIO. */
+int dala_record_summary(char *out, size_t size, dala_store *store, const char *record_id, const char *lang);
+
 /* Whether devices may write `table`: a record type of the schema both
  * ends share (schema/domain/records.json) that tablets write. Tables the
  * server writes (conflict, review, survey_form) are read-only here. */

@@ -3,7 +3,8 @@
  * the published questionnaire, asks it question by question with the skip
  * logic applied and a wrong answer asked again, asks a person's record
  * field by field in Russian with a mistyped IIN refused and asked again,
- * and syncs what it captured. */
+ * names her in an offence by picking her from a list, shows records under
+ * their labels, and syncs what it captured. */
 #include "e2e_support.h"
 #include "testhelp.h"
 
@@ -153,6 +154,20 @@ static void test_cli_capture_asks_a_record_field_by_field_and_again_when_refused
     CHECK_EQ_INT(run_dala(&out, h.dir, NULL, show), 0);
     CHECK_CONTAINS(out, "\"iin\": \"900514440018\"");
     CHECK_CONTAINS(out, "\"first_name\": \"Әсел\"");
+    free(out);
+    /* An offence names her as the victim by picking her from a list, and
+     * reads back under its labels with her summary beside the reference. */
+    static const char offence[] = "2\n1\nКоАП 73\n2026-01-04\n\n1\n\n1\n\n\n\n\n\n\n\n\n\n\n\n";
+    const char *ask_offence[] = {"--lang", "ru", "capture", "--table", "offence", "--ask", NULL};
+    CHECK_EQ_INT(run_dala(&out, h.dir, offence, ask_offence), 0);
+    CHECK_CONTAINS(out, "1) Потерпевший · Сейітова · Әсел");
+    last_line(id, sizeof id, out);
+    free(out);
+    const char *labelled[] = {"--lang", "ru", "show", id, "--labels", NULL};
+    CHECK_EQ_INT(run_dala(&out, h.dir, NULL, labelled), 0);
+    CHECK_CONTAINS(out, "Вид правонарушения: Административное правонарушение");
+    CHECK_CONTAINS(out, "(Потерпевший · Сейітова · Әсел)");
+    CHECK_CONTAINS(out, ": Супруг");
     free(out);
     /* A record type the tablet does not write is refused plainly. */
     const char *review[] = {"capture", "--table", "review", "--ask", NULL};

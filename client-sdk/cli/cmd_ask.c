@@ -96,7 +96,8 @@ static void print_field_prompt(const char *table, const dala_field_info *f)
         if (dala_schema_choice(&choice, table, f->name, i, cli_lang()) == DALA_OK)
             printf("%s%zu) %s", i ? "  " : "\n  ", i + 1, choice.label);
     }
-    printf("\n> ");
+    if (strcmp(f->type, "ref") == 0) printf("\n");
+    else printf("\n> ");
     fflush(stdout);
 }
 
@@ -159,14 +160,47 @@ static char *answers_object(const field_answers *a)
     return rc ? NULL : json;
 }
 
+/* The records a reference may name, newest first: at most 9, to pick by
+ * number from their summaries. */
+typedef struct ref_choices {
+    size_t count;
+    char ids[9][DALA_ID_TEXT_BYTES];
+} ref_choices;
+
+static int add_ref_choice(void *context, const dala_record_info *info)
+{
+    ref_choices *c = context;
+    if (info->is_voided) return 0;
+    snprintf(c->ids[c->count++], DALA_ID_TEXT_BYTES, "%s", info->id);
+    return c->count == 9;
+}
+
+static void list_ref_choices(ref_choices *c, dala_store *store, const dala_field_info *f)
+{
+    c->count = 0;
+    if (f->ref && strcmp(f->ref, "*") && dala_record_list(store, f->ref, add_ref_choice, c) >= 0)
+        for (size_t i = 0; i < c->count; i++) {
+            char summary[160];
+            if (dala_record_summary(summary, sizeof summary, store, c->ids[i], cli_lang())) summary[0] = '\0';
+            printf("  %zu) %s\n", i + 1, summary[0] ? summary : c->ids[i]);
+        }
+    printf("> ");
+    fflush(stdout);
+}
+
 /* Asks one field until the line is a value of its type (or is skipped).
  * 0 at the end of input. */
-static int ask_field(field_answers *a, const char *table, const dala_field_info *f)
+static int ask_field(field_answers *a, dala_store *store, const char *table, const dala_field_info *f)
 {
     char line[LINE_BYTES];
+    ref_choices refs;
     for (;;) {
         print_field_prompt(table, f);
+        if (!strcmp(f->type, "ref")) list_ref_choices(&refs, store, f);
         if (!read_answer(line, sizeof line)) return 0;
+        char *end;
+        long pick = !strcmp(f->type, "ref") ? strtol(line, &end, 10) : 0;
+        if (pick > 0 && (size_t)pick <= refs.count && *end == '\0') snprintf(line, sizeof line, "%s", refs.ids[pick - 1]);
         if (line[0] == '\0') {
             if (!f->is_required) return 1;
             printf("  ! %s\n", cli_is_russian() ? "обязательно для заполнения" : "толтырылуы міндетті");
@@ -207,7 +241,7 @@ int cli_ask_record(dala_store *store, const char *table)
             if (!strcmp(f.name, "void_reason") || !strcmp(f.type, "json") || !strcmp(f.name, "unit_id") ||
                 !strcmp(f.name, "officer_id") || (refused[0] && strcmp(refused, f.name)) || answers.count == 256)
                 continue;
-            is_complete = ask_field(&answers, table, &f);
+            is_complete = ask_field(&answers, store, table, &f);
             asked++;
         }
         if (!is_complete) {

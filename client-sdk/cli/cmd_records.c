@@ -206,15 +206,23 @@ int cli_list(cli_context *cli)
 
 int cli_show(cli_context *cli)
 {
-    if (cli->argc != 1) return cli_usage_error("show", "give exactly one record ID");
+    const char *id = NULL;
+    int is_labelled = 0;
+    for (int i = 0; i < cli->argc; i++) {
+        if (strcmp(cli->argv[i], "--labels") == 0) is_labelled = 1;
+        else if (!id && cli->argv[i][0] != '-') id = cli->argv[i];
+        else return cli_usage_error("show", "unexpected argument %s", cli->argv[i]);
+    }
+    if (!id) return cli_usage_error("show", "give one record ID");
     dala_store *store;
     int exit_code = cli_open_store(&store, cli, 0);
     if (exit_code) return exit_code;
-    char *json = NULL;
-    int rc = dala_record_get_json(&json, store, cli->argv[0]);
+    char *text = NULL;
+    int rc = is_labelled ? dala_record_labelled(&text, store, id, cli_lang()) : dala_record_get_json(&text, store, id);
     if (rc) exit_code = cli_fail(rc);
-    else cli_print_json_pretty(stdout, json);
-    dala_free(json);
+    else if (is_labelled) fputs(text, stdout);
+    else cli_print_json_pretty(stdout, text);
+    dala_free(text);
     dala_store_close(store);
     return exit_code;
 }

@@ -31,7 +31,7 @@ static const command commands[] = {
     {"forms", cli_forms, "forms    (the questionnaires this tablet holds)"},
     {"list", cli_list, "list [--table TABLE [--search TEXT] [--sort FIELD]]\n"
                        "                 (--search: in any text field, any case; --sort: Kazakh alphabetical order)"},
-    {"show", cli_show, "show ID"},
+    {"show", cli_show, "show ID [--labels]    (--labels: each field under its label, in --lang)"},
     {"void", cli_void, "void ID --reason TEXT"},
     {"sync", cli_sync, "sync [--timeout-ms N] [--max-pull N] [--max-push N]"},
     {"status", cli_status, "status"},
