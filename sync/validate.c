@@ -242,6 +242,17 @@ static int check_iin_agrees(check_run *r, const dala_field_def *def)
     return DALA_OK;
 }
 
+/* Stored answers stay checked against the form they name, and anonymous,
+ * when a change sets the form or the person alone. */
+static int recheck_stored_answers(check_run *r, const dala_field_def *def)
+{
+    if (!def->check || strcmp(def->check, "survey_answers") || change_field(r->change, def->name) ||
+        !touches(r, "form_id", "person_id"))
+        return DALA_OK;
+    const dala_value *answers = value_of(r, def->name);
+    return answers ? check_survey_answers(r, def, answers) : DALA_OK;
+}
+
 /* The rules between fields, checked when the change touches one of the
  * fields involved (an old record is not refused for a rule it predates). */
 static int check_cross_field(check_run *r)
@@ -249,17 +260,8 @@ static int check_cross_field(check_run *r)
     for (size_t i = 0; i < r->table->field_count; i++) {
         const dala_field_def *def = &r->table->fields[i];
         if (def->since > r->version) continue;
-        /* Answers stay checked against the form they name and stay
-         * anonymous when the form or the person changes alone. */
-        const dala_value *stored_answers = def->check && !strcmp(def->check, "survey_answers") &&
-                                                   !change_field(r->change, def->name) &&
-                                                   touches(r, "form_id", "person_id")
-                                               ? value_of(r, def->name)
-                                               : NULL;
-        if (stored_answers) {
-            int rc = check_survey_answers(r, def, stored_answers);
-            if (rc) return rc;
-        }
+        int rc = recheck_stored_answers(r, def);
+        if (rc) return rc;
         const dala_value *value = value_of(r, def->name);
         if (def->not_before && value && touches(r, def->name, def->not_before)) {
             const dala_value *other = value_of(r, def->not_before);
@@ -274,7 +276,7 @@ static int check_cross_field(check_run *r)
             condition_holds(r, &def->forbidden_when))
             return refuse(r, def->name, "forbidden_when", def->forbidden_when.field);
         if (def->type == DALA_FIELD_IIN && (touches(r, def->name, def->birth_field) || touches(r, def->sex_field, NULL))) {
-            int rc = check_iin_agrees(r, def);
+            rc = check_iin_agrees(r, def);
             if (rc) return rc;
         }
     }
