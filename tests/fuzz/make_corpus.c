@@ -454,11 +454,12 @@ static void json_parse_corpus(const char *root)
     finish_dir(&dir);
 }
 
-/* An answers seed: byte 0 even (answers), then the JSON. */
-static void put_answers(corpus_dir *dir, const char *name, const char *json)
+/* A survey seed: the path byte (0: answers, 1: a form definition), then
+ * the JSON. */
+static void put_survey(corpus_dir *dir, const char *name, uint8_t path, const char *json)
 {
     dala_buf seed = DALA_BUF_INIT;
-    must(dala_buf_append(&seed, "\0", 1), "seed");
+    must(dala_buf_append(&seed, &path, 1), "seed");
     must(dala_buf_append(&seed, json, strlen(json)), "seed");
     put(dir, name, seed.data, seed.len);
     dala_buf_free(&seed);
@@ -468,18 +469,14 @@ static void survey_check_corpus(const char *root)
 {
     corpus_dir dir;
     open_dir(&dir, root, "fuzz_survey_check");
-    put_answers(&dir, "complete", "{\"q1\":\"yes\",\"q2\":[\"a\",\"c\"],\"q3\":2,\"q4\":\"Көмек керек\",\"q5\":\"2026-01-02\"}");
-    put_answers(&dir, "skipped", "{\"q1\":\"no\",\"q3\":0}");
-    put_answers(&dir, "hidden-answered", "{\"q1\":\"no\",\"q2\":[\"a\"],\"q3\":1}");
-    put_answers(&dir, "too-many", "{\"q1\":\"yes\",\"q2\":[\"a\",\"b\",\"c\"],\"q3\":1}");
-    put_answers(&dir, "iin-in-text", "{\"q1\":\"no\",\"q3\":1,\"q4\":\"ЖСН 900514440018\"}");
-    put_answers(&dir, "wrong-types", "{\"q1\":[\"yes\"],\"q3\":1.5,\"q5\":\"2999-01-01\"}");
-    put_answers(&dir, "unknown", "{\"q9\":1}");
-    dala_buf form = DALA_BUF_INIT;
-    must(dala_buf_append(&form, "\1", 1), "seed");
-    must(dala_buf_append(&form, fuzz_survey_form, strlen(fuzz_survey_form)), "seed");
-    put(&dir, "form-definition", form.data, form.len);
-    dala_buf_free(&form);
+    put_survey(&dir, "complete", 0, "{\"q1\":\"yes\",\"q2\":[\"a\",\"c\"],\"q3\":2,\"q4\":\"Көмек керек\",\"q5\":\"2026-01-02\"}");
+    put_survey(&dir, "skipped", 0, "{\"q1\":\"no\",\"q3\":0}");
+    put_survey(&dir, "hidden-answered", 0, "{\"q1\":\"no\",\"q2\":[\"a\"],\"q3\":1}");
+    put_survey(&dir, "too-many", 0, "{\"q1\":\"yes\",\"q2\":[\"a\",\"b\",\"c\"],\"q3\":1}");
+    put_survey(&dir, "iin-in-text", 0, "{\"q1\":\"no\",\"q3\":1,\"q4\":\"ЖСН 900514440018\"}");
+    put_survey(&dir, "wrong-types", 0, "{\"q1\":[\"yes\"],\"q3\":1.5,\"q5\":\"2999-01-01\"}");
+    put_survey(&dir, "unknown", 0, "{\"q9\":1}");
+    put_survey(&dir, "form-definition", 1, fuzz_survey_form);
     finish_dir(&dir);
 }
 
