@@ -27,6 +27,7 @@ typedef struct apply_context {
     const dala_change *change; /* the change being applied */
     dala_record record;        /* scratch */
     dala_buf blob;             /* scratch */
+    dala_buf history;          /* scratch: the changed fields' names */
 } apply_context;
 
 void push_result_free(push_result *result)
@@ -97,6 +98,9 @@ static int write_record(apply_context *ctx, const uint8_t id[16], const char *ta
     sqlite3_bind_int64(stmt, 6, ctx->now);
     sqlite3_bind_blob(stmt, 7, ctx->blob.data, (int)ctx->blob.len, SQLITE_STATIC);
     sqlite3_bind_int64(stmt, 8, writer);
+    record_columns columns;
+    server_record_columns(&columns, table, &ctx->record, ctx->now);
+    server_record_columns_bind(stmt, 9, &columns);
     rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(ctx->conn->db, "write record");
     sqlite3_reset(stmt);
     return rc;
@@ -242,10 +246,16 @@ static int apply_change(apply_context *ctx, size_t index)
     uint64_t seq = ctx->next_seq++;
     size_t changed = 0;
     rc = dala_record_apply(&changed, &ctx->record, ctx->change, seq, keep_conflict, ctx);
-    if (!rc && (changed || !exists))
-        rc = write_record(ctx, ctx->change->record_id, ctx->change->table, seq, ctx->device->id);
-    else if (!rc && ctx->next_seq == seq + 1)
-        ctx->next_seq = seq; /* nothing written (a duplicate): the position is given back */
+    if (rc) return rc;
+    if (!changed && exists) {
+        if (ctx->next_seq == seq + 1) ctx->next_seq = seq; /* nothing written (a duplicate): the position is given back */
+        return DALA_OK;
+    }
+    rc = write_record(ctx, ctx->change->record_id, ctx->change->table, seq, ctx->device->id);
+    sqlite3_stmt *history = rc ? NULL : server_stmt_get(ctx->conn, STMT_HISTORY_ADD);
+    if (!rc) rc = history ? server_history_add(history, ctx->change->record_id, ctx->now, ctx->device->id,
+                                               ctx->change->fields, ctx->change->field_count, &ctx->history)
+                          : DALA_EIO;
     return rc;
 }
 
@@ -375,6 +385,7 @@ int server_apply_push(push_result *result, dala_server *server, server_conn *con
     }
     dala_record_clear(&ctx.record);
     dala_buf_free(&ctx.blob);
+    dala_buf_free(&ctx.history);
     dala_batch_free(batch);
     return rc;
 }

@@ -20,10 +20,8 @@ static const char *const statement_sql[STMT_COUNT] = {
                             "SELECT o.id, o.parent_id, up.depth + 1 FROM org_unit o JOIN up ON o.id = up.parent_id "
                             "WHERE up.depth < 16) SELECT id FROM up WHERE depth > 0 ORDER BY depth",
     [STMT_RECORD_GET] = "SELECT tbl, unit_id, data FROM record WHERE id = ?1",
-    [STMT_RECORD_UPSERT] = "INSERT INTO record (id, tbl, unit_id, seq, created_by, received_at, data, "
-                           "last_writer, prev_seq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0) "
-                           "ON CONFLICT (id) DO UPDATE SET prev_seq = record.seq, seq = excluded.seq, "
-                           "data = excluded.data, last_writer = excluded.last_writer",
+    [STMT_RECORD_UPSERT] = SERVER_RECORD_UPSERT_SQL,
+    [STMT_HISTORY_ADD] = SERVER_HISTORY_ADD_SQL,
     [STMT_UNIT_NEXT_SEQ] = "SELECT next_seq FROM org_unit WHERE id = ?1",
     [STMT_UNIT_SET_NEXT_SEQ] = "UPDATE org_unit SET next_seq = ?2 WHERE id = ?1",
     [STMT_DEVICE_SET_BATCH] = "UPDATE device SET last_batch_seq = ?2, last_results = ?3 WHERE id = ?1",

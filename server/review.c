@@ -29,6 +29,19 @@ static int record_unit(int64_t *unit_id, sqlite3 *db, const char *id_text)
     return step == SQLITE_ROW ? DALA_OK : server_db_error(db, "find the reviewed record");
 }
 
+/* The reviewed record's state follows the decision (the lists filter by it). */
+static int set_state(sqlite3 *db, const uint8_t id[DALA_UUID_BYTES], const char *decision)
+{
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(db, "UPDATE record SET review_state = ?2 WHERE id = ?1", -1, &stmt, NULL))
+        return server_db_error(db, "mark the reviewed record");
+    sqlite3_bind_blob(stmt, 1, id, DALA_UUID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_text(stmt, 2, strcmp(decision, "approve") == 0 ? "approved" : "returned", -1, SQLITE_STATIC);
+    int rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(db, "mark the reviewed record");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
 int dala_admin_review(char *id_out, dala_admin *admin, const char *record_id, const char *decision,
                       const char *comment, const char *reviewer)
 {
@@ -48,6 +61,7 @@ int dala_admin_review(char *id_out, dala_admin *admin, const char *record_id, co
     if (!rc) {
         rc = record_unit(&unit_id, admin->db, id);
         if (!rc) rc = server_record_write(id_out, admin->db, unit_id, "review", fields, 5);
+        if (!rc) rc = set_state(admin->db, parsed, decision);
         if (!rc) rc = server_db_commit(admin->db);
         if (rc) server_db_rollback(admin->db);
     }

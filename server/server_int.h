@@ -28,8 +28,22 @@ typedef enum server_stmt {
     STMT_DEVICE_SET_SYNCED,
     STMT_PULL_PAGE,
     STMT_UNIT_ANCESTORS,
+    STMT_HISTORY_ADD,
     STMT_COUNT
 } server_stmt;
+
+/* Writes a record row at log position ?4 by writer ?8 (0: the server),
+ * with the list columns ?9..?12 (record_columns.c). A tablet's write of a
+ * returned record marks it corrected; of an approved one, pending again. */
+#define SERVER_RECORD_UPSERT_SQL                                                                        \
+    "INSERT INTO record (id, tbl, unit_id, seq, created_by, received_at, data, last_writer, prev_seq, " \
+    "occurred_on, risk, about, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12) "  \
+    "ON CONFLICT (id) DO UPDATE SET prev_seq = record.seq, seq = excluded.seq, data = excluded.data, "  \
+    "last_writer = excluded.last_writer, occurred_on = excluded.occurred_on, risk = excluded.risk, "    \
+    "status = excluded.status, review_state = CASE WHEN excluded.last_writer = 0 THEN record.review_state " \
+    "WHEN record.review_state = 'returned' THEN 'corrected' "                                          \
+    "WHEN record.review_state = 'approved' THEN 'pending' ELSE record.review_state END"
+#define SERVER_HISTORY_ADD_SQL "INSERT INTO record_change (record_id, at, device_id, fields) VALUES (?1, ?2, ?3, ?4)"
 
 typedef struct session_table session_table;
 
@@ -163,6 +177,30 @@ void server_today(char out[11]);
  * ("review.comment: required_when decision") in dala_errmsg. */
 int server_record_write(char id_out[DALA_UUID_TEXT_LEN + 1], sqlite3 *db, int64_t unit_id, const char *table,
                         dala_field *fields, size_t count);
+/* Sets `fields` of the stored record `id_text` as the server's version
+ * `hlc` (above every version the record holds), checked against the stored
+ * record, at the next position of its unit's log; inside the caller's
+ * transaction. A field with a NULL value is cleared. DALA_ENOTFOUND. */
+int server_record_update(sqlite3 *db, const char *id_text, uint64_t hlc, dala_field *fields, size_t count);
+
+/* --- what lists filter by (record_columns.c) --------------------------- */
+
+/* The columns kept beside a record's blob (migration 004). */
+typedef struct record_columns {
+    char occurred_on[11];          /* "YYYY-MM-DD" */
+    const dala_value *risk;        /* risk_level, borrowed from the record; NULL if none */
+    uint8_t about[DALA_UUID_BYTES]; /* a conflict's or review's record */
+    int has_about;
+    const dala_value *status;      /* a conflict's status; NULL otherwise */
+} record_columns;
+
+void server_record_columns(record_columns *out, const char *table, const dala_record *record, int64_t received_at);
+/* Binds occurred_on, risk, about and status to parameters first..first+3. */
+void server_record_columns_bind(sqlite3_stmt *stmt, int first, const record_columns *columns);
+/* Adds one history row for a write of `fields` (names only) to record
+ * `id`; `stmt` is the connection's STMT_HISTORY_ADD or an equivalent. */
+int server_history_add(sqlite3_stmt *stmt, const uint8_t id[DALA_UUID_BYTES], int64_t at, int64_t device_id,
+                       const dala_field *fields, size_t count, dala_buf *scratch);
 
 /* --- scope (scope.c) ---------------------------------------------------- */
 

@@ -1,0 +1,58 @@
+-- 004_supervisors.sql - what the supervisors' web pages need.
+--
+-- Passwords: PBKDF2-HMAC-SHA256 with a per-user salt; the work factor is
+-- kept per user so it can grow without forcing every password to change.
+ALTER TABLE app_user ADD COLUMN password_hash BLOB;
+ALTER TABLE app_user ADD COLUMN password_salt BLOB;
+ALTER TABLE app_user ADD COLUMN password_iterations INTEGER NOT NULL DEFAULT 0;
+
+-- Signed-in browsers. Only a hash of the cookie's token is kept, so a
+-- copy of the database does not sign anyone in.
+CREATE TABLE web_session (
+    token_hash BLOB PRIMARY KEY,
+    user_id    INTEGER NOT NULL REFERENCES app_user(id),
+    csrf       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    seen_at    INTEGER NOT NULL
+) STRICT;
+CREATE INDEX web_session_by_user ON web_session(user_id);
+
+-- Who read or decided what, and when (docs/web-api.md "Audit"). unit_id is
+-- the unit of what was touched, so the trail is scoped like the records;
+-- detail never holds field values.
+CREATE TABLE audit (
+    id        INTEGER PRIMARY KEY,
+    at        INTEGER NOT NULL,
+    user_id   INTEGER REFERENCES app_user(id),
+    action    TEXT NOT NULL,
+    unit_id   INTEGER REFERENCES org_unit(id),
+    record_id BLOB,
+    detail    TEXT
+) STRICT;
+CREATE INDEX audit_by_unit ON audit(unit_id, id);
+
+-- A record's history: one row per applied write, naming the fields it
+-- changed, the device that wrote it (0: the server) and when. No values.
+CREATE TABLE record_change (
+    record_id   BLOB NOT NULL,
+    at          INTEGER NOT NULL,
+    device_id   INTEGER NOT NULL,
+    fields      TEXT NOT NULL
+) STRICT;
+CREATE INDEX record_change_by_record ON record_change(record_id);
+
+-- What the lists filter and sort by, kept beside the blob when a record
+-- is written: its date (its type's first required date field, else the
+-- day it arrived), its risk level, its review state, for conflicts and
+-- reviews the record they are about, and a conflict's status.
+ALTER TABLE record ADD COLUMN occurred_on TEXT NOT NULL DEFAULT '';
+ALTER TABLE record ADD COLUMN risk TEXT;
+ALTER TABLE record ADD COLUMN review_state TEXT NOT NULL DEFAULT 'pending'
+    CHECK (review_state IN ('pending', 'returned', 'corrected', 'approved'));
+ALTER TABLE record ADD COLUMN about BLOB;
+ALTER TABLE record ADD COLUMN status TEXT;
+CREATE INDEX record_by_table_date ON record(tbl, occurred_on, id);
+CREATE INDEX record_by_unit_table_date ON record(unit_id, tbl, occurred_on, id);
+CREATE INDEX record_by_about ON record(about) WHERE about IS NOT NULL;
+CREATE INDEX record_by_creator ON record(created_by);
+CREATE INDEX device_by_user ON device(user_id);
