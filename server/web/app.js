@@ -1,0 +1,835 @@
+/* app.js - Dala's supervisors' pages: a small single-page app over the JSON
+ * API of docs/web-api.md. No framework and no build step: plain ES2020.
+ *
+ * Safety rules kept throughout (record fields are user data):
+ * - the DOM is built with createElement/textContent only, never innerHTML;
+ * - no inline styles or scripts (the server's CSP forbids them): classes only;
+ * - every change (POST, DELETE) carries the session's X-CSRF-Token.
+ * The server checks scope and role on every request; the pages only hide
+ * what a role may not use, so a person is not shown buttons that would fail. */
+'use strict';
+
+/* ---- UI strings, Kazakh (the default) and Russian. Record labels, states
+ * and risks come from the API in the chosen language; these are the page's
+ * own words. A value may be a function of its arguments. */
+const STRINGS = {
+  kk: {
+    brand_sub: 'Әйелдерді зорлық-зомбылықтан қорғау бөліністерінің жазбалары',
+    nav_dashboard: 'Шолу', nav_records: 'Жазбалар', nav_devices: 'Құрылғылар',
+    nav_users: 'Пайдаланушылар', nav_audit: 'Аудит журналы',
+    signin_title: 'Жүйеге кіру', login: 'Логин', password: 'Құпиясөз', sign_in: 'Кіру', sign_out: 'Шығу',
+    signin_failed: 'Логин немесе құпиясөз қате.', session_expired: 'Сеанс аяқталды, қайта кіріңіз.',
+    loading: 'Жүктелуде…', network_error: 'Сервермен байланыс жоқ.',
+    error_status: (s) => `Сервер сұрауды орындамады (${s}).`,
+    scope: 'Құзырет аясы', waiting: 'Қарауды күтуде', returned: 'Түзетуге қайтарылған',
+    open_conflicts: 'Шешілмеген қайшылықтар', counts: 'Жазба түрлері бойынша',
+    c_pending: 'Қаралмаған', c_corrected: 'Түзетілген', c_returned: 'Қайтарылған', c_approved: 'Бекітілген',
+    stale_devices: 'Үш күннен астам синхрондалмаған құрылғылар', none: 'Жоқ.',
+    deadlines: 'Тоқсандық анықтамалардың мерзімдері',
+    quarter: (y, q) => `${y} жылғы ${q}-тоқсан`,
+    report_note: 'Анықтама', due: 'Мерзімі', days: 'Қалған күн',
+    col_field: 'Өріс', col_value: 'Мәні', col_changed: 'Өзгертілген',
+    unit_note: 'Бөліністің анықтамасы', dept_note: 'Департаменттің жиынтық анықтамасы',
+    days_left: (n) => `${n} күн қалды`, overdue: (n) => `мерзімі ${n} күнге өтті`, due_today: 'бүгін',
+    filters: 'Сүзгі', any: 'Барлығы', f_table: 'Жазба түрі', f_unit: 'Бөлініс', f_officer: 'Қызметкер',
+    f_from: 'Күні, бастап', f_to: 'Күні, дейін', f_state: 'Қарау күйі', f_risk: 'Қауіп деңгейі',
+    f_q: 'Мәтін бойынша іздеу', apply: 'Қолдану', reset: 'Тазарту', csv: 'CSV-ке экспорттау',
+    more: 'Тағы көрсету', no_records: 'Жазбалар табылмады.', shown: (n) => `Көрсетілді: ${n}`,
+    col_date: 'Күні', col_table: 'Жазба түрі', col_unit: 'Бөлініс', col_officer: 'Қызметкер',
+    col_state: 'Күйі', col_risk: 'Қауіп', col_summary: 'Қысқаша', col_conflicts: 'Қайшылықтар',
+    not_found: 'Жазба табылмады немесе ол сіздің құзырет аясыңызға кірмейді.',
+    fields: 'Өрістер', sensitive: 'дербес дерек', history: 'Өзгерістер тарихы', col_when: 'Уақыты',
+    col_device: 'Құрылғы', col_fields: 'Өзгерген өрістер', conflicts: 'Қайшылықтар',
+    kept_value: 'Қазір сақталған мән', lost_value: 'Қабылданбаған мән', keep_this: 'Осы мәнді қалдыру',
+    conflict_open: 'шешілмеген', conflict_settled: 'шешілді', links: 'Байланысты жазбалар',
+    link_to: 'Бұл жазба сілтейді', link_from: 'Бұл жазбаға сілтейді', reviews: 'Қарау шешімдері',
+    col_decision: 'Шешім', col_comment: 'Түсініктеме', col_reviewer: 'Қараған',
+    dec_approve: 'Бекітілді', dec_return: 'Түзетуге қайтарылды', decide: 'Шешім',
+    approve: 'Бекіту', return: 'Түзетуге қайтару', return_comment: 'Не түзету керек (міндетті)',
+    comment_required: 'Қайтару үшін түсініктеме жазыңыз.', approved_ok: 'Жазба бекітілді.',
+    returned_ok: 'Жазба түзетуге қайтарылды; шешім бөліністің планшеттеріне келесі синхрондауда жетеді.',
+    settled_ok: 'Қайшылық шешілді.', back: 'Тізімге оралу', yes: 'Иә', no: 'Жоқ', device_n: (n) => `№${n}`,
+    devices: 'Құрылғылар', col_enrolled: 'Тіркелген', col_last_sync: 'Соңғы синхрондау',
+    col_status: 'Күйі', active: 'Белсенді', revoked: 'Қолжетімділігі тоқтатылған', never: 'болмаған',
+    revoke: 'Қолжетімділікті тоқтату', confirm: 'Растау', cancel: 'Болдырмау',
+    revoke_q: 'Бұл құрылғының қолжетімділігін тоқтату керек пе? Мұны қайтару мүмкін емес.',
+    revoked_ok: 'Құрылғының қолжетімділігі тоқтатылды.',
+    enrol: 'Планшетті тіркеу коды', enrol_user: 'Қызметкер', enrol_make: 'Код жасау',
+    enrol_valid: 'Жарамды мерзімі', enrol_hint: 'Планшеттің камерасымен QR-кодты оқыңыз немесе кодты теріңіз. Код бір рет қана жарамды.',
+    users: 'Пайдаланушылар', col_login: 'Логин', col_full_name: 'Аты-жөні', col_role: 'Рөлі',
+    add_user: 'Пайдаланушы қосу', add: 'Қосу', password_hint: 'кемінде 10 таңба', user_added: 'Пайдаланушы қосылды.',
+    role_inspector: 'Инспектор', role_unit_head: 'Бөлініс бастығы',
+    role_deputy: 'Департамент бастығының орынбасары', role_analyst: 'Комитет сарапшысы', role_admin: 'Әкімші',
+    audit: 'Аудит журналы', col_user: 'Пайдаланушы', col_action: 'Әрекет', col_record: 'Жазба', col_detail: 'Толығырақ',
+    act_sign_in: 'Кіру', act_sign_in_failed: 'Сәтсіз кіру', act_sign_out: 'Шығу',
+    act_read_sensitive: 'Дербес деректерді оқу', act_export: 'Экспорт', act_review: 'Қарау шешімі',
+    act_settle: 'Қайшылықты шешу', act_revoke: 'Құрылғыны тоқтату', act_enrol_code: 'Тіркеу коды',
+    act_user_add: 'Пайдаланушы қосу',
+  },
+  ru: {
+    brand_sub: 'Записи подразделений по защите женщин от насилия',
+    nav_dashboard: 'Сводка', nav_records: 'Записи', nav_devices: 'Устройства',
+    nav_users: 'Пользователи', nav_audit: 'Журнал аудита',
+    signin_title: 'Вход в систему', login: 'Логин', password: 'Пароль', sign_in: 'Войти', sign_out: 'Выйти',
+    signin_failed: 'Неверный логин или пароль.', session_expired: 'Сеанс истёк, войдите снова.',
+    loading: 'Загрузка…', network_error: 'Нет связи с сервером.',
+    error_status: (s) => `Сервер не выполнил запрос (${s}).`,
+    scope: 'Область доступа', waiting: 'Ожидают рассмотрения', returned: 'Возвращены на доработку',
+    open_conflicts: 'Неурегулированные конфликты', counts: 'По видам записей',
+    c_pending: 'Не рассмотрены', c_corrected: 'Исправлены', c_returned: 'Возвращены', c_approved: 'Утверждены',
+    stale_devices: 'Устройства без синхронизации более трёх дней', none: 'Нет.',
+    deadlines: 'Сроки квартальных справок',
+    quarter: (y, q) => `${q}-й квартал ${y} года`,
+    report_note: 'Справка', due: 'Срок', days: 'Осталось',
+    col_field: 'Поле', col_value: 'Значение', col_changed: 'Изменено',
+    unit_note: 'Справка подразделения', dept_note: 'Сводная справка департамента',
+    days_left: (n) => `осталось ${n} дн.`, overdue: (n) => `просрочено на ${n} дн.`, due_today: 'сегодня',
+    filters: 'Фильтр', any: 'Все', f_table: 'Вид записи', f_unit: 'Подразделение', f_officer: 'Сотрудник',
+    f_from: 'Дата с', f_to: 'Дата по', f_state: 'Состояние', f_risk: 'Уровень риска',
+    f_q: 'Поиск по тексту', apply: 'Применить', reset: 'Сбросить', csv: 'Экспорт в CSV',
+    more: 'Показать ещё', no_records: 'Записи не найдены.', shown: (n) => `Показано: ${n}`,
+    col_date: 'Дата', col_table: 'Вид записи', col_unit: 'Подразделение', col_officer: 'Сотрудник',
+    col_state: 'Состояние', col_risk: 'Риск', col_summary: 'Кратко', col_conflicts: 'Конфликты',
+    not_found: 'Запись не найдена или не входит в вашу область доступа.',
+    fields: 'Поля', sensitive: 'персональные данные', history: 'История изменений', col_when: 'Время',
+    col_device: 'Устройство', col_fields: 'Изменённые поля', conflicts: 'Конфликты',
+    kept_value: 'Принятое сейчас значение', lost_value: 'Отклонённое значение', keep_this: 'Оставить это значение',
+    conflict_open: 'не урегулирован', conflict_settled: 'урегулирован', links: 'Связанные записи',
+    link_to: 'Эта запись ссылается', link_from: 'Ссылаются на эту запись', reviews: 'Решения по записи',
+    col_decision: 'Решение', col_comment: 'Комментарий', col_reviewer: 'Рассмотрел',
+    dec_approve: 'Утверждено', dec_return: 'Возвращено на доработку', decide: 'Решение',
+    approve: 'Утвердить', return: 'Вернуть на доработку', return_comment: 'Что исправить (обязательно)',
+    comment_required: 'Для возврата укажите комментарий.', approved_ok: 'Запись утверждена.',
+    returned_ok: 'Запись возвращена на доработку; решение попадёт на планшеты подразделения при следующей синхронизации.',
+    settled_ok: 'Конфликт урегулирован.', back: 'К списку', yes: 'Да', no: 'Нет', device_n: (n) => `№${n}`,
+    devices: 'Устройства', col_enrolled: 'Зарегистрировано', col_last_sync: 'Последняя синхронизация',
+    col_status: 'Состояние', active: 'Активно', revoked: 'Доступ отозван', never: 'не было',
+    revoke: 'Отозвать доступ', confirm: 'Подтвердить', cancel: 'Отмена',
+    revoke_q: 'Отозвать доступ этого устройства? Отменить это нельзя.',
+    revoked_ok: 'Доступ устройства отозван.',
+    enrol: 'Код регистрации планшета', enrol_user: 'Сотрудник', enrol_make: 'Создать код',
+    enrol_valid: 'Действителен до', enrol_hint: 'Считайте QR-код камерой планшета или введите код. Код одноразовый.',
+    users: 'Пользователи', col_login: 'Логин', col_full_name: 'ФИО', col_role: 'Роль',
+    add_user: 'Добавить пользователя', add: 'Добавить', password_hint: 'не менее 10 символов', user_added: 'Пользователь добавлен.',
+    role_inspector: 'Инспектор', role_unit_head: 'Начальник подразделения',
+    role_deputy: 'Заместитель начальника департамента', role_analyst: 'Аналитик Комитета', role_admin: 'Администратор',
+    audit: 'Журнал аудита', col_user: 'Пользователь', col_action: 'Действие', col_record: 'Запись', col_detail: 'Подробности',
+    act_sign_in: 'Вход', act_sign_in_failed: 'Неудачный вход', act_sign_out: 'Выход',
+    act_read_sensitive: 'Чтение персональных данных', act_export: 'Экспорт', act_review: 'Решение по записи',
+    act_settle: 'Урегулирование конфликта', act_revoke: 'Отзыв устройства', act_enrol_code: 'Код регистрации',
+    act_user_add: 'Добавление пользователя',
+  },
+};
+
+const ROLES = ['inspector', 'unit_head', 'deputy', 'analyst', 'admin'];
+
+/* What each role may use (docs/web-api.md, Roles). Only for hiding. */
+const CAN = {
+  records: (r) => ['inspector', 'unit_head', 'deputy', 'analyst'].includes(r),
+  decide: (r) => r === 'unit_head' || r === 'deputy',
+  devices: (r) => ['unit_head', 'deputy', 'admin'].includes(r),
+  codes: (r) => r === 'admin',
+  users: (r) => r === 'admin',
+  audit: (r) => r !== 'inspector',
+};
+
+/* ---- State kept between views. */
+const state = {
+  lang: readLang(),
+  session: null,   // the answer of GET/POST /v1/session
+  meta: null,      // GET /v1/meta, cached per language
+  seq: 0,          // render counter: a slow answer for an old route is dropped
+};
+
+function readLang() {
+  const m = /(?:^|;\s*)dala_lang=(kk|ru)\b/.exec(document.cookie);
+  return m ? m[1] : 'kk';
+}
+
+function t(key, ...args) {
+  const s = STRINGS[state.lang][key] ?? STRINGS.kk[key] ?? key;
+  return typeof s === 'function' ? s(...args) : s;
+}
+
+/* ---- DOM helpers. h() is the only way elements are made: text goes in as
+ * text nodes, attributes by setAttribute, so record data is never markup. */
+function h(tag, props, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v == null || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k === 'test') e.dataset.test = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c == null || c === false) continue;
+    e.append(c instanceof Node ? c : String(c));
+  }
+  return e;
+}
+
+function table(test, headers, rows, cls) {
+  return h('div', { class: 'table-wrap' },
+    h('table', { class: cls || 'data', test },
+      h('thead', null, h('tr', null, headers.map((x) => h('th', { scope: 'col' }, x)))),
+      rows instanceof Node ? rows : h('tbody', null, rows)));
+}
+
+function section(title, test, ...body) {
+  return h('section', { class: 'panel', test }, h('h2', null, title), body);
+}
+
+function recordLink(id, text) {
+  return h('a', { href: '#/record/' + encodeURIComponent(id), 'data-id': id }, text || id);
+}
+
+const pad = (n) => String(n).padStart(2, '0');
+
+/* Unix seconds as a local 'YYYY-MM-DD HH:MM': the same in both languages. */
+function fmtTime(secs) {
+  if (secs == null || secs === 0) return '—';
+  const d = new Date(secs * 1000);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function fmtValue(v) {
+  if (v == null || v === '') return '—';
+  if (v === true) return t('yes');
+  if (v === false) return t('no');
+  if (Array.isArray(v)) return v.join(', ');
+  return String(v);
+}
+
+function roleLabel(r) { return ROLES.includes(r) ? t('role_' + r) : r; }
+
+/* ---- The message area: API errors and confirmations, visible above the view. */
+function showMessage(text, kind) {
+  const m = document.getElementById('message');
+  m.textContent = text;
+  m.className = 'message ' + (kind === 'ok' ? 'msg-ok' : 'msg-error');
+  m.dataset.kind = kind === 'ok' ? 'ok' : 'error';
+  m.hidden = false;
+}
+
+function clearMessage() {
+  const m = document.getElementById('message');
+  m.hidden = true;
+  m.textContent = '';
+  delete m.dataset.kind;
+}
+
+/* ---- The API. Every call sends the session cookie and, for changes, the
+ * CSRF token. A non-2xx answer throws an ApiError with the server's own
+ * `error` text; a 401 outside sign-in means the session ended. */
+class ApiError extends Error {
+  constructor(status, message, code) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function api(method, path, body) {
+  const headers = { Accept: 'application/json' };
+  if (method !== 'GET' && state.session) headers['X-CSRF-Token'] = state.session.csrf;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res;
+  try {
+    res = await fetch(path, { method, headers, credentials: 'same-origin', cache: 'no-store',
+      body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    throw new ApiError(0, t('network_error'), 'network');
+  }
+  let data = null;
+  try { data = await res.json(); } catch (e) { data = null; }
+  if (!res.ok) {
+    const text = data && typeof data.error === 'string' ? data.error : t('error_status', res.status);
+    throw new ApiError(res.status, text, data && data.code);
+  }
+  return data || {};
+}
+
+/* Shows an error of a view's call; a lost session sends the person to sign in. */
+function failed(err) {
+  if (err instanceof ApiError && err.status === 401 && state.session) {
+    state.session = null;
+    state.meta = null;
+    drawChrome();
+    drawSignIn(t('session_expired'));
+    return;
+  }
+  showMessage(err.message || String(err), 'error');
+}
+
+async function getMeta() {
+  if (!state.meta) state.meta = await api('GET', '/v1/meta');
+  return state.meta;
+}
+
+/* ---- Chrome: the language switch, navigation by role, the signed-in user. */
+function setLang(lang) {
+  if (lang !== 'kk' && lang !== 'ru') return;
+  document.cookie = `dala_lang=${lang}; Path=/; SameSite=Strict; Max-Age=31536000`;
+  state.lang = lang;
+  state.meta = null;  // labels come from the API in the language
+  clearMessage();
+  drawChrome();
+  if (state.session) route(); else drawSignIn();
+}
+
+function drawChrome() {
+  document.documentElement.lang = state.lang;
+  document.title = 'Dala — ' + t('brand_sub');
+  document.getElementById('brand-sub').textContent = t('brand_sub');
+  for (const b of document.querySelectorAll('#lang button')) {
+    b.setAttribute('aria-pressed', String(b.dataset.lang === state.lang));
+  }
+  const nav = document.getElementById('nav');
+  const user = document.getElementById('user');
+  nav.replaceChildren();
+  user.replaceChildren();
+  if (!state.session) return;
+  const role = state.session.user.role;
+  const items = [
+    ['dashboard', '#/', CAN.records(role)],
+    ['records', '#/records', CAN.records(role)],
+    ['devices', '#/devices', CAN.devices(role)],
+    ['users', '#/users', CAN.users(role)],
+    ['audit', '#/audit', CAN.audit(role)],
+  ];
+  const current = parseHash().view;
+  for (const [name, href, allowed] of items) {
+    if (!allowed) continue;
+    nav.append(h('a', { href, test: 'nav-' + name, id: 'nav-' + name,
+      'aria-current': current === name ? 'page' : null }, t('nav_' + name)));
+  }
+  const u = state.session.user;
+  user.append(
+    h('span', { class: 'user-name', test: 'user-name' }, u.full_name),
+    h('span', { class: 'user-role' }, `${roleLabel(u.role)} · ${u.unit || ''}`),
+    h('button', { type: 'button', class: 'link-button', id: 'signout', test: 'signout', onclick: signOut },
+      t('sign_out')));
+}
+
+/* ---- Sign-in and sign-out. */
+function drawSignIn(note) {
+  state.seq++;  // an answer still on its way for a view is dropped
+  const main = mainFor('signin');
+  const login = h('input', { id: 'signin-login', test: 'signin-login', name: 'login', autocomplete: 'username',
+    required: true, autofocus: true });
+  const password = h('input', { id: 'signin-password', test: 'signin-password', name: 'password',
+    type: 'password', autocomplete: 'current-password', required: true });
+  const form = h('form', { class: 'signin', id: 'signin-form', test: 'signin-form' },
+    h('h1', null, t('signin_title')),
+    h('label', { for: 'signin-login' }, t('login')), login,
+    h('label', { for: 'signin-password' }, t('password')), password,
+    h('button', { type: 'submit', class: 'primary', test: 'signin-submit' }, t('sign_in')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearMessage();
+    try {
+      state.session = await api('POST', '/v1/session', { login: login.value, password: password.value });
+    } catch (err) {
+      password.value = '';
+      showMessage(err.status === 401 ? t('signin_failed') : err.message, 'error');
+      return;
+    }
+    state.meta = null;
+    drawChrome();
+    route();
+  });
+  main.replaceChildren(form);
+  if (note) showMessage(note, 'error');
+  ready(main);
+}
+
+async function signOut() {
+  try { await api('DELETE', '/v1/session'); } catch (err) { /* signed out either way */ }
+  state.session = null;
+  state.meta = null;
+  drawChrome();
+  location.hash = '#/';
+  drawSignIn();
+}
+
+/* ---- Routing. #/, #/records?filters, #/record/<id>, #/devices, #/users,
+ * #/audit. Each view draws into <main>, which carries data-view and
+ * data-state (loading|ready) for the browser tests to wait on. */
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  const qi = raw.indexOf('?');
+  const path = qi < 0 ? raw : raw.slice(0, qi);
+  const params = new URLSearchParams(qi < 0 ? '' : raw.slice(qi + 1));
+  const parts = path.split('/').filter(Boolean);
+  let view = parts[0] || 'dashboard';
+  if (view === 'record' && parts[1]) return { view, id: decodeURIComponent(parts[1]), params };
+  if (view === 'record') view = 'records';
+  return { view, params };
+}
+
+function mainFor(view) {
+  const main = document.getElementById('main');
+  main.dataset.view = view;
+  main.dataset.state = 'loading';
+  main.setAttribute('aria-busy', 'true');
+  main.replaceChildren(h('p', { class: 'loading' }, t('loading')));
+  return main;
+}
+
+function ready(main) {
+  main.dataset.state = 'ready';
+  main.removeAttribute('aria-busy');
+}
+
+const VIEWS = {
+  dashboard: { allowed: CAN.records, draw: viewDashboard },
+  records: { allowed: CAN.records, draw: viewRecords },
+  record: { allowed: CAN.records, draw: viewRecord },
+  devices: { allowed: CAN.devices, draw: viewDevices },
+  users: { allowed: CAN.users, draw: viewUsers },
+  audit: { allowed: CAN.audit, draw: viewAudit },
+};
+
+async function route(keepMessage) {
+  if (!state.session) { drawSignIn(); return; }
+  if (!keepMessage) clearMessage();
+  const where = parseHash();
+  const role = state.session.user.role;
+  let view = VIEWS[where.view] ? where.view : 'dashboard';
+  if (!VIEWS[view].allowed(role)) {
+    // A role's home: the first view it may use (an admin has no records).
+    view = Object.keys(VIEWS).find((v) => v !== 'record' && VIEWS[v].allowed(role)) || 'audit';
+  }
+  drawChrome();
+  const seq = ++state.seq;
+  const main = mainFor(view);
+  main.dataset.seq = String(seq);
+  try {
+    const content = await VIEWS[view].draw(where);
+    if (seq !== state.seq) return;  // the person moved on meanwhile
+    main.replaceChildren(content);
+  } catch (err) {
+    if (seq !== state.seq) return;
+    main.replaceChildren();
+    failed(err);
+  }
+  if (seq === state.seq) ready(main);
+}
+
+/* Re-draws the current view after a change, keeping the confirmation shown. */
+function redraw() { return route(true); }
+
+/* ---- Dashboard: what waits for decision, conflicts, silent tablets, and
+ * the report notes' deadlines for the current quarter. */
+async function viewDashboard() {
+  const d = await api('GET', '/v1/dashboard');
+  const figure = (label, n, test, href) =>
+    h('a', { class: 'figure', href, test }, h('span', { class: 'figure-n' }, String(n ?? 0)),
+      h('span', { class: 'figure-label' }, label));
+  const states = ['pending', 'corrected', 'returned', 'approved'];
+  const countRows = (d.counts || []).map((c) => h('tr', { 'data-table': c.table },
+    h('th', { scope: 'row' }, h('a', { href: '#/records?' + new URLSearchParams({ table: c.table }) }, c.label)),
+    states.map((s) => h('td', { class: 'num' }, c[s] ? h('a', {
+      href: '#/records?' + new URLSearchParams({ table: c.table, state: s }) }, String(c[s])) : '0'))));
+  const stale = d.stale_devices || [];
+  const dl = d.deadlines;
+  const daysText = (n) => (n == null ? '' : n > 0 ? t('days_left', n) : n === 0 ? t('due_today') : t('overdue', -n));
+  const deadlineRow = (label, due, n, test) => h('tr', { test, class: n != null && n < 0 ? 'overdue' : null },
+    h('th', { scope: 'row' }, label), h('td', null, due || '—'), h('td', { class: 'days' }, daysText(n)));
+  return h('div', { class: 'view dashboard', test: 'dashboard' },
+    h('h1', null, t('nav_dashboard')),
+    h('p', { class: 'scope', test: 'dash-scope' }, `${t('scope')}: ${(d.scope && d.scope.unit) || ''}`),
+    h('div', { class: 'figures' },
+      figure(t('waiting'), d.waiting, 'dash-waiting', '#/records?state=pending'),
+      figure(t('returned'), d.returned, 'dash-returned', '#/records?state=returned'),
+      figure(t('open_conflicts'), d.open_conflicts, 'dash-conflicts', '#/records')),
+    section(t('counts'), 'dash-counts-panel',
+      table('dash-counts', [t('col_table'), ...states.map((s) => t('c_' + s))], countRows)),
+    section(t('deadlines'), 'dash-deadlines',
+      dl ? [h('p', null, t('quarter', dl.year, dl.quarter)),
+        table('dash-deadlines-table', [t('report_note'), t('due'), t('days')], [
+          deadlineRow(t('unit_note'), dl.unit_due, dl.unit_days_left, 'deadline-unit'),
+          deadlineRow(t('dept_note'), dl.department_due, dl.department_days_left, 'deadline-department')],
+        'data compact')] : h('p', null, t('none'))),
+    section(t('stale_devices'), 'dash-stale',
+      stale.length ? table('dash-stale-table', ['№', t('col_officer'), t('col_unit'), t('col_last_sync')],
+        stale.map((s) => h('tr', { 'data-id': s.id }, h('td', null, String(s.id)), h('td', null, s.officer),
+          h('td', null, s.unit), h('td', null, s.last_sync_at ? fmtTime(s.last_sync_at) : t('never')))))
+        : h('p', null, t('none'))));
+}
+
+/* ---- Records list: the filter form mirrors the hash's query, so a
+ * filtered list can be bookmarked; "more" pages on with `next`. */
+const FILTERS = ['table', 'unit', 'officer', 'from', 'to', 'state', 'risk', 'q'];
+
+function filterQuery(params) {
+  const q = new URLSearchParams();
+  for (const k of FILTERS) { const v = params.get(k); if (v) q.set(k, v); }
+  return q;
+}
+
+function selectOf(name, label, options, current) {
+  const id = 'filter-' + name;
+  return h('div', { class: 'field' }, h('label', { for: id }, label),
+    h('select', { id, name, test: id },
+      h('option', { value: '' }, t('any')),
+      options.map(([v, text]) => h('option', { value: v, selected: String(v) === current }, text))));
+}
+
+async function viewRecords(where) {
+  const meta = await getMeta();
+  const q = filterQuery(where.params);
+  const cur = (k) => q.get(k) || '';
+  const input = (name, label, type) => h('div', { class: 'field' + (name === 'q' ? ' wide' : '') },
+    h('label', { for: 'filter-' + name }, label),
+    h('input', { id: 'filter-' + name, test: 'filter-' + name, name, type: type || 'text', value: cur(name) }));
+  const form = h('form', { class: 'filters', id: 'filters', test: 'filters', role: 'search' },
+    selectOf('table', t('f_table'), (meta.tables || []).map((x) => [x.name, x.label]), cur('table')),
+    selectOf('unit', t('f_unit'), (meta.units || []).map((u) =>
+      [u.id, '\u00a0\u00a0'.repeat(Math.max(0, u.depth || 0)) + u.name]), cur('unit')),
+    selectOf('officer', t('f_officer'), (meta.officers || []).map((o) =>
+      [o.id, o.unit ? `${o.full_name} (${o.unit})` : o.full_name]), cur('officer')),
+    input('from', t('f_from'), 'date'), input('to', t('f_to'), 'date'),
+    selectOf('state', t('f_state'), (meta.states || []).map((x) => [x.name, x.label]), cur('state')),
+    selectOf('risk', t('f_risk'), (meta.risks || []).map((x) => [x.name, x.label]), cur('risk')),
+    input('q', t('f_q'), 'search'),
+    h('div', { class: 'actions' },
+      h('button', { type: 'submit', class: 'primary', test: 'filter-apply' }, t('apply')),
+      h('a', { href: '#/records', class: 'button', test: 'filter-reset' }, t('reset'))));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const next = filterQuery(new URLSearchParams(new FormData(form)));
+    const target = '#/records' + (String(next) ? '?' + next : '');
+    if (location.hash === target) route(); else location.hash = target;
+  });
+
+  const riskLabel = Object.fromEntries((meta.risks || []).map((x) => [x.name, x.label]));
+  const tbody = h('tbody', null);
+  const counter = h('p', { class: 'counter', test: 'records-count' });
+  const moreButton = h('button', { type: 'button', test: 'more', id: 'more', hidden: true }, t('more'));
+  const empty = h('p', { class: 'empty', test: 'records-empty', hidden: true }, t('no_records'));
+  let next = null;
+  let shown = 0;
+  const addPage = (page) => {
+    for (const r of page.records || []) {
+      tbody.append(h('tr', { test: 'record-row', 'data-id': r.id, 'data-state': r.state },
+        h('td', { class: 'nowrap' }, recordLink(r.id, r.date || '—')),
+        h('td', null, r.table_label || r.table), h('td', null, r.unit), h('td', null, r.officer),
+        h('td', null, h('span', { class: 'badge state-' + r.state }, r.state_label || r.state)),
+        h('td', null, r.risk ? h('span', { class: 'risk risk-' + r.risk }, riskLabel[r.risk] || r.risk) : '—'),
+        h('td', { class: 'summary' }, recordLink(r.id, r.summary || '—')),
+        h('td', { class: 'num' }, r.open_conflicts ? h('span', { class: 'badge conflict' }, String(r.open_conflicts)) : '')));
+      shown++;
+    }
+    next = page.next || null;
+    moreButton.hidden = !next;
+    empty.hidden = shown > 0;
+    counter.textContent = t('shown', shown);
+  };
+  const fetchPage = (after) => {
+    const p = new URLSearchParams(q);
+    p.set('limit', '50');
+    if (after) p.set('after', after);
+    return api('GET', '/v1/records?' + p);
+  };
+  addPage(await fetchPage(null));
+  moreButton.addEventListener('click', async () => {
+    moreButton.disabled = true;
+    try { addPage(await fetchPage(next)); } catch (err) { failed(err); }
+    moreButton.disabled = false;
+  });
+
+  return h('div', { class: 'view records', test: 'records' },
+    h('div', { class: 'view-head' }, h('h1', null, t('nav_records')),
+      h('a', { class: 'button', href: '/v1/records.csv' + (String(q) ? '?' + q : ''), test: 'csv-link',
+        id: 'csv-link', download: 'dala-records.csv' }, t('csv'))),
+    h('details', { class: 'filters-box', open: true }, h('summary', null, t('filters')), form),
+    counter,
+    table('records-table', [t('col_date'), t('col_table'), t('col_unit'), t('col_officer'), t('col_state'),
+      t('col_risk'), t('col_summary'), t('col_conflicts')], tbody),
+    empty, moreButton);
+}
+
+/* ---- One record: its fields under their labels, history, conflicts side
+ * by side, links, reviews, and the decision (approve, or return with a
+ * comment) for those who review. */
+async function viewRecord(where) {
+  let r;
+  try {
+    r = await api('GET', '/v1/records/' + encodeURIComponent(where.id));
+  } catch (err) {
+    // A record outside the scope is answered as one that does not exist.
+    if (err.status === 404) {
+      return h('div', { class: 'view record' },
+        h('p', { class: 'not-found', test: 'not-found', id: 'not-found' }, t('not_found')),
+        h('p', null, h('a', { href: '#/records' }, t('back'))));
+    }
+    throw err;
+  }
+  const role = state.session.user.role;
+  const labelOf = Object.fromEntries((r.fields || []).map((f) => [f.name, f.label]));
+
+  const fieldRows = (r.fields || []).map((f) => h('tr', { test: 'field', 'data-field': f.name },
+    h('th', { scope: 'row' }, f.label || f.name,
+      f.sensitive ? h('span', { class: 'tag-sensitive', title: t('sensitive') }, ' ● ') : null),
+    h('td', { class: 'value' }, fmtValue(f.display ?? f.value)),
+    h('td', { class: 'meta' }, f.changed_at ? fmtTime(f.changed_at) : '')));
+
+  const history = (r.history || []).map((x) => h('tr', { test: 'history-row' },
+    h('td', { class: 'nowrap' }, fmtTime(x.at)), h('td', null, x.officer || ''),
+    h('td', null, x.device != null ? t('device_n', x.device) : ''),
+    h('td', null, (x.fields || []).map((n) => labelOf[n] || n).join(', '))));
+
+  const side = (c, which, title) => {
+    const v = c[which] || {};
+    return h('div', { class: 'side side-' + which, test: 'conflict-' + which },
+      h('h3', null, title),
+      h('p', { class: 'value', test: 'conflict-value' }, fmtValue(v.display ?? v.value)),
+      h('p', { class: 'meta' }, [v.officer, v.device != null ? t('device_n', v.device) : null].filter(Boolean).join(' · ')),
+      c.status === 'open' && CAN.decide(role)
+        ? h('button', { type: 'button', test: 'keep-' + which, onclick: () => settle(c.id, which) }, t('keep_this'))
+        : null);
+  };
+  const conflicts = (r.conflicts || []).map((c) => h('div', { class: 'conflict-card ' + c.status, test: 'conflict',
+    'data-id': c.id, 'data-status': c.status },
+    h('p', { class: 'conflict-head' }, h('strong', null, c.label || c.field), ' — ',
+      h('span', { test: 'conflict-status', class: 'badge ' + (c.status === 'open' ? 'conflict' : 'state-approved') },
+        c.status === 'open' ? t('conflict_open') : t('conflict_settled'))),
+    h('div', { class: 'sides' }, side(c, 'winner', t('kept_value')), side(c, 'loser', t('lost_value')))));
+
+  const linkItem = (l) => h('li', { test: 'link' }, recordLink(l.id, `${l.table_label || l.table}: ${l.summary || l.id}`),
+    h('span', { class: 'meta' }, ` (${labelOf[l.via] || l.via})`));
+  const linksTo = (r.links || []).filter((l) => l.direction === 'to');
+  const linksFrom = (r.links || []).filter((l) => l.direction !== 'to');
+
+  const reviews = (r.reviews || []).map((v) => h('tr', { test: 'review-row', 'data-id': v.id },
+    h('td', { class: 'nowrap' }, v.decided_on), h('td', null, v.decision === 'approve' ? t('dec_approve') :
+      v.decision === 'return' ? t('dec_return') : v.decision),
+    h('td', null, v.comment || ''), h('td', null, v.reviewer || '')));
+
+  return h('div', { class: 'view record', test: 'record', 'data-id': r.id },
+    h('p', { class: 'crumbs noprint' }, h('a', { href: '#/records', test: 'back' }, '← ' + t('back'))),
+    h('div', { class: 'view-head' },
+      h('h1', null, r.table_label || r.table),
+      h('span', { class: 'badge state-' + r.state, test: 'record-state', 'data-state': r.state },
+        r.state_label || r.state)),
+    h('dl', { class: 'record-meta' },
+      h('dt', null, t('col_date')), h('dd', null, r.date || '—'),
+      h('dt', null, t('col_unit')), h('dd', null, r.unit || '—'),
+      h('dt', null, t('col_officer')), h('dd', null, r.officer || '—'),
+      h('dt', null, 'ID'), h('dd', { class: 'mono' }, r.id)),
+    CAN.decide(role) && (r.state === 'pending' || r.state === 'corrected') ? decisionPanel(r) : null,
+    conflicts.length ? section(t('conflicts'), 'conflicts', conflicts) : null,
+    section(t('fields'), 'fields', table('record-fields', [t('col_field'), t('col_value'), t('col_changed')], fieldRows, 'data fields')),
+    section(t('history'), 'history',
+      table('history-table', [t('col_when'), t('col_officer'), t('col_device'), t('col_fields')], history)),
+    linksTo.length || linksFrom.length ? section(t('links'), 'links',
+      linksTo.length ? [h('h3', null, t('link_to')), h('ul', { class: 'links' }, linksTo.map(linkItem))] : null,
+      linksFrom.length ? [h('h3', null, t('link_from')), h('ul', { class: 'links' }, linksFrom.map(linkItem))] : null)
+      : null,
+    section(t('reviews'), 'reviews', reviews.length
+      ? table('reviews-table', [t('col_date'), t('col_decision'), t('col_comment'), t('col_reviewer')], reviews)
+      : h('p', null, t('none'))));
+}
+
+function decisionPanel(r) {
+  const comment = h('textarea', { id: 'return-comment', test: 'return-comment', name: 'comment', rows: 3,
+    maxlength: 2000, required: true });
+  const approve = h('button', { type: 'button', class: 'primary', id: 'approve', test: 'approve' }, t('approve'));
+  const form = h('form', { class: 'return-form', id: 'return-form', test: 'return-form' },
+    h('label', { for: 'return-comment' }, t('return_comment')), comment,
+    h('button', { type: 'submit', test: 'return-submit', id: 'return-submit' }, t('return')));
+  const decide = async (body, okText, buttons) => {
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      await api('POST', `/v1/records/${encodeURIComponent(r.id)}/review`, body);
+      showMessage(okText, 'ok');
+      await redraw();
+    } catch (err) {
+      failed(err);
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  };
+  approve.addEventListener('click', () => decide({ decision: 'approve' }, t('approved_ok'), [approve]));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const text = comment.value.trim();
+    if (!text) { showMessage(t('comment_required'), 'error'); comment.focus(); return; }
+    decide({ decision: 'return', comment: text }, t('returned_ok'), [approve, form.querySelector('button')]);
+  });
+  return section(t('decide'), 'decision', h('div', { class: 'decision' }, approve, form));
+}
+
+async function settle(conflictId, keep) {
+  try {
+    await api('POST', `/v1/conflicts/${encodeURIComponent(conflictId)}/settle`, { keep });
+    showMessage(t('settled_ok'), 'ok');
+    await redraw();
+  } catch (err) { failed(err); }
+}
+
+/* ---- Devices: last sync per tablet, revoking with an in-page
+ * confirmation; for administrators the enrolment code form. */
+async function viewDevices() {
+  const role = state.session.user.role;
+  const { devices } = await api('GET', '/v1/devices');
+  const rows = (devices || []).map((d) => {
+    const cell = h('td', { class: 'actions-cell' });
+    if (d.revoked_at) {
+      cell.append(h('span', { class: 'badge state-returned', test: 'device-revoked' }, t('revoked')),
+        ' ', fmtTime(d.revoked_at));
+    } else {
+      const start = h('button', { type: 'button', test: 'revoke', 'data-id': d.id }, t('revoke'));
+      start.addEventListener('click', () => {
+        const yes = h('button', { type: 'button', class: 'danger', test: 'revoke-confirm' }, t('confirm'));
+        const no = h('button', { type: 'button', test: 'revoke-cancel' }, t('cancel'));
+        const box = h('div', { class: 'confirm', role: 'alertdialog' }, h('p', null, t('revoke_q')), yes, ' ', no);
+        no.addEventListener('click', () => box.replaceWith(start));
+        yes.addEventListener('click', async () => {
+          yes.disabled = true;
+          try {
+            await api('POST', `/v1/devices/${encodeURIComponent(d.id)}/revoke`);
+            showMessage(t('revoked_ok'), 'ok');
+            await redraw();
+          } catch (err) { failed(err); yes.disabled = false; }
+        });
+        start.replaceWith(box);
+        yes.focus();
+      });
+      cell.append(h('span', { class: 'badge state-approved' }, t('active')), ' ', start);
+    }
+    return h('tr', { test: 'device-row', 'data-id': d.id, 'data-user-id': d.user_id,
+      'data-revoked': d.revoked_at ? 'yes' : 'no' },
+      h('td', { class: 'num' }, String(d.id)), h('td', null, d.officer), h('td', null, d.unit),
+      h('td', { class: 'nowrap' }, fmtTime(d.enrolled_at)),
+      h('td', { class: 'nowrap' }, d.last_sync_at ? fmtTime(d.last_sync_at) : t('never')), cell);
+  });
+  return h('div', { class: 'view devices', test: 'devices' },
+    h('h1', null, t('devices')),
+    table('devices-table', ['№', t('col_officer'), t('col_unit'), t('col_enrolled'), t('col_last_sync'),
+      t('col_status')], rows),
+    CAN.codes(role) ? await enrolPanel() : null);
+}
+
+async function enrolPanel() {
+  const { users } = await api('GET', '/v1/users');
+  const officers = (users || []).filter((u) => u.role === 'inspector');
+  const select = h('select', { id: 'enrol-user', test: 'enrol-user', name: 'user_id', required: true },
+    officers.map((u) => h('option', { value: u.id }, `${u.full_name} (${u.login}, ${u.unit || ''})`)));
+  const out = h('div', { class: 'enrol-out', test: 'enrol-out', 'aria-live': 'polite' });
+  const form = h('form', { class: 'inline-form', id: 'enrol-form', test: 'enrol-form' },
+    h('label', { for: 'enrol-user' }, t('enrol_user')), select,
+    h('button', { type: 'submit', class: 'primary', test: 'enrol-submit' }, t('enrol_make')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    clearMessage();
+    out.replaceChildren();
+    try {
+      const c = await api('POST', '/v1/enrol-codes', { user_id: Number(select.value) });
+      out.append(h('p', { class: 'code', test: 'enrol-code', id: 'enrol-code' }, c.code),
+        h('p', { class: 'meta' }, `${t('enrol_valid')}: ${fmtTime(c.expires_at)}`),
+        qrNode(c.qr_svg), h('p', { class: 'hint' }, t('enrol_hint')));
+    } catch (err) { failed(err); }
+  });
+  return section(t('enrol'), 'enrol', form, out);
+}
+
+/* The QR code is an SVG document from our own server. It is parsed as SVG
+ * (not HTML, so nothing in it runs) and only its root element is imported. */
+function qrNode(svgText) {
+  const box = h('div', { class: 'qr', test: 'enrol-qr', id: 'enrol-qr' });
+  if (typeof svgText !== 'string' || !svgText) return box;
+  const doc = new DOMParser().parseFromString(svgText, 'image/svg+xml');
+  const root = doc.documentElement;
+  if (root && root.localName === 'svg' && !doc.getElementsByTagName('parsererror').length) {
+    for (const s of root.querySelectorAll('script, foreignObject')) s.remove();
+    box.append(document.importNode(root, true));
+  }
+  return box;
+}
+
+/* ---- Users (administrators): the list and the add form. */
+async function viewUsers() {
+  const [{ users }, meta] = await Promise.all([api('GET', '/v1/users'), getMeta().catch(() => ({ units: [] }))]);
+  const rows = (users || []).map((u) => h('tr', { test: 'user-row', 'data-id': u.id, 'data-login': u.login },
+    h('td', { class: 'num' }, String(u.id)), h('td', { class: 'mono' }, u.login), h('td', null, u.full_name),
+    h('td', null, roleLabel(u.role)), h('td', null, u.unit || '')));
+  const field = (name, label, control) => h('div', { class: 'field' }, h('label', { for: 'user-' + name }, label), control);
+  const inp = (name, props) => h('input', Object.assign({ id: 'user-' + name, test: 'user-' + name, name, required: true }, props));
+  const form = h('form', { class: 'user-form', id: 'user-add-form', test: 'user-add-form' },
+    field('login', t('col_login'), inp('login', { autocomplete: 'off', maxlength: 64 })),
+    field('full_name', t('col_full_name'), inp('full_name', { maxlength: 200 })),
+    field('role', t('col_role'), h('select', { id: 'user-role', test: 'user-role', name: 'role', required: true },
+      ROLES.map((r) => h('option', { value: r }, roleLabel(r))))),
+    field('unit_id', t('col_unit'), h('select', { id: 'user-unit_id', test: 'user-unit_id', name: 'unit_id', required: true },
+      (meta.units || []).map((u) => h('option', { value: u.id }, '\u00a0\u00a0'.repeat(Math.max(0, u.depth || 0)) + u.name)))),
+    field('password', `${t('password')} (${t('password_hint')})`,
+      inp('password', { type: 'password', minlength: 10, autocomplete: 'new-password' })),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', test: 'user-add' }, t('add'))));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    try {
+      await api('POST', '/v1/users', { login: f.get('login'), full_name: f.get('full_name'), role: f.get('role'),
+        unit_id: Number(f.get('unit_id')), password: f.get('password') });
+      showMessage(t('user_added'), 'ok');
+      await redraw();
+    } catch (err) { failed(err); }
+  });
+  return h('div', { class: 'view users', test: 'users' },
+    h('h1', null, t('users')),
+    table('users-table', ['№', t('col_login'), t('col_full_name'), t('col_role'), t('col_unit')], rows),
+    section(t('add_user'), 'user-add-panel', form));
+}
+
+/* ---- Audit trail: newest first, paged with `next`. Entries hold no values. */
+async function viewAudit() {
+  const tbody = h('tbody', null);
+  const more = h('button', { type: 'button', test: 'more', id: 'more', hidden: true }, t('more'));
+  let next = null;
+  const add = (page) => {
+    for (const e of page.entries || []) {
+      const action = t('act_' + e.action);
+      tbody.append(h('tr', { test: 'audit-row', 'data-action': e.action },
+        h('td', { class: 'nowrap' }, fmtTime(e.at)), h('td', null, e.user || ''),
+        h('td', null, action.startsWith('act_') ? e.action : action),
+        h('td', { class: 'mono' }, e.record_id ? recordLink(e.record_id, e.record_id.slice(0, 8) + '…') : ''),
+        h('td', null, e.unit || ''), h('td', null, e.detail || '')));
+    }
+    next = page.next || null;
+    more.hidden = !next;
+  };
+  const load = (after) => api('GET', '/v1/audit' + (after ? '?after=' + encodeURIComponent(after) : ''));
+  add(await load(null));
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try { add(await load(next)); } catch (err) { failed(err); }
+    more.disabled = false;
+  });
+  return h('div', { class: 'view audit', test: 'audit' },
+    h('h1', null, t('audit')),
+    h('div', { class: 'table-wrap' }, h('table', { class: 'data', test: 'audit-table' },
+      h('thead', null, h('tr', null, [t('col_when'), t('col_user'), t('col_action'), t('col_record'), t('col_unit'),
+        t('col_detail')].map((x) => h('th', { scope: 'col' }, x)))), tbody)),
+    more);
+}
+
+/* ---- Start: read the session (401: sign in), then follow the hash. */
+async function boot() {
+  for (const b of document.querySelectorAll('#lang button')) {
+    b.addEventListener('click', () => setLang(b.dataset.lang));
+  }
+  drawChrome();
+  try {
+    state.session = await api('GET', '/v1/session');
+  } catch (err) {
+    state.session = null;
+    if (err.status !== 401) showMessage(err.message, 'error');
+  }
+  drawChrome();
+  window.addEventListener('hashchange', () => { if (state.session) route(); });
+  route();
+}
+
+document.addEventListener('DOMContentLoaded', boot);
