@@ -445,7 +445,7 @@ async function viewDashboard() {
       figure(t('returned'), d.returned, 'dash-returned', '#/records?state=returned'),
       figure(t('open_conflicts'), d.open_conflicts, 'dash-conflicts', '#/records')),
     section(t('counts'), 'dash-counts-panel',
-      table('dash-counts', [t('col_table'), ...states.map((s) => t('c_' + s))], countRows)),
+      table('dash-counts', [t('col_table'), ...states.map((s) => t('c_' + s))], countRows, 'data counts')),
     section(t('deadlines'), 'dash-deadlines',
       dl ? [h('p', null, t('quarter', dl.year, dl.quarter)),
         table('dash-deadlines-table', [t('report_note'), t('due'), t('days')], [

@@ -1,0 +1,353 @@
+// web.test.mjs - Dala's supervisors' pages in headless Chromium against a real
+// dala-server seeded by scripts/browser-tests.sh (which passes the URL, the
+// password and the record ids in the environment). The tests run in order,
+// as one supervisor's day: each depends on the state the previous left.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import {
+  env, URL_ROOT, TEST_MS, launch, openPage, waitView, go, openSignIn, signIn, message, rowIds,
+  pageFetch, dala, screenshot, mainSeq,
+} from './lib.mjs';
+
+const PASSWORD = env('DALA_PASSWORD');
+const REC = {
+  person: env('REC_PERSON'), visitReturn: env('REC_VISIT_RETURN'), visitApprove: env('REC_VISIT_APPROVE'),
+  visitConflict: env('REC_VISIT_CONFLICT'), talk: env('REC_TALK'), saryarka: env('REC_SARYARKA'),
+  almaly: env('REC_ALMALY'),
+};
+const ESIL = [REC.person, REC.visitReturn, REC.visitApprove, REC.visitConflict, REC.talk];
+// The record types' labels, as the pages must show them.
+const DOMAIN = JSON.parse(fs.readFileSync(new URL('../../schema/domain/records.json', import.meta.url), 'utf8'));
+const VISIT = DOMAIN.tables.find((t) => t.name === 'field_visit');
+
+let browser;
+const problems = [];   // script errors and CSP refusals on any page
+let head;              // the Esil unit head's page, signed in for most tests
+const T = { timeout: TEST_MS };
+
+before(async () => { browser = await launch(); });
+after(async () => { if (browser) await browser.close(); });
+
+const sorted = (a) => [...a].sort();
+
+/* ---- Sign-in. */
+
+test('the sign-in page reads in Kazakh by default and in Russian after the switch', T, async () => {
+  head = await openPage(browser, problems);
+  await openSignIn(head);
+  assert.equal(await head.getAttribute('html', 'lang'), 'kk');
+  assert.equal((await head.textContent('[data-test=signin-form] h1')).trim(), 'Жүйеге кіру');
+  assert.equal((await head.textContent('[data-test=signin-submit]')).trim(), 'Кіру');
+  await screenshot(head, 'signin');
+  await head.click('[data-test=lang-ru]');
+  await waitView(head, 'signin');
+  assert.equal(await head.getAttribute('html', 'lang'), 'ru');
+  assert.equal((await head.textContent('[data-test=signin-form] h1')).trim(), 'Вход в систему');
+  assert.match(await head.evaluate(() => document.cookie), /dala_lang=ru/);
+  // The choice survives a reload (it is the cookie the server reads too).
+  await openSignIn(head);
+  assert.equal((await head.textContent('[data-test=signin-submit]')).trim(), 'Войти');
+});
+
+test('a wrong password is refused with a visible message and no session', T, async () => {
+  await head.fill('[data-test=signin-login]', 'z.omarova');
+  await head.fill('[data-test=signin-password]', 'not-the-password');
+  await head.click('[data-test=signin-submit]');
+  assert.equal(await message(head, 'error'), 'Неверный логин или пароль.');
+  assert.equal(await head.getAttribute('main', 'data-view'), 'signin');
+  assert.equal((await pageFetch(head, 'GET', '/v1/session')).status, 401);
+});
+
+test('the unit head signs in (back in Kazakh) and sees the dashboard of her unit', T, async () => {
+  await head.click('[data-test=lang-kk]');
+  await waitView(head, 'signin');
+  await head.fill('[data-test=signin-login]', 'z.omarova');
+  await head.fill('[data-test=signin-password]', PASSWORD);
+  await head.click('[data-test=signin-submit]');
+  await waitView(head, 'dashboard');
+  assert.equal((await head.textContent('[data-test=user-name]')).trim(), 'Zhanar Omarova');
+  // Navigation by role: a unit head has no users page.
+  const nav = await head.$$eval('[data-test=nav] a', (as) => as.map((a) => a.dataset.test));
+  assert.deepEqual(nav, ['nav-dashboard', 'nav-records', 'nav-devices', 'nav-audit']);
+  assert.equal((await head.textContent('[data-test=dash-returned] .figure-n')).trim(), '1');
+  assert.equal((await head.textContent('[data-test=dash-conflicts] .figure-n')).trim(), '1');
+  assert.ok(Number(await head.textContent('[data-test=dash-waiting] .figure-n')) >= 3);
+  const counted = await head.$$eval('[data-test=dash-counts] tbody tr', (rs) => rs.map((r) => r.dataset.table));
+  assert.ok(counted.includes('field_visit'), `counts rows: ${counted}`);
+  const due = await head.textContent('[data-test=deadline-unit]');
+  assert.match(due, /\d{4}-\d{2}-\d{2}/);
+  assert.match(due, /күн қалды|бүгін|мерзімі \d+ күнге өтті/);
+  await screenshot(head, 'dashboard');
+});
+
+/* ---- The list and its filters. */
+
+test("the list holds the unit's records only, labelled in the chosen language", T, async () => {
+  await go(head, '#/records', 'records');
+  assert.deepEqual(sorted(await rowIds(head)), sorted(ESIL));
+  const visitRow = `[data-test=record-row][data-id="${REC.visitApprove}"]`;
+  assert.match(await head.textContent(visitRow), new RegExp(VISIT.kk));
+  const before = await mainSeq(head);
+  await head.click('[data-test=lang-ru]');
+  await waitView(head, 'records', before);
+  assert.match(await head.textContent(visitRow), new RegExp(VISIT.ru));
+  assert.equal((await head.textContent('[data-test=filter-apply]')).trim(), 'Применить');
+  const again = await mainSeq(head);
+  await head.click('[data-test=lang-kk]');
+  await waitView(head, 'records', again);
+  await screenshot(head, 'records');
+});
+
+test('filtering by state shows only the returned record, and the CSV link carries the filter', T, async () => {
+  await go(head, '#/records', 'records');
+  await head.selectOption('[data-test=filter-state]', 'returned');
+  const before = await mainSeq(head);
+  await head.click('[data-test=filter-apply]');
+  await waitView(head, 'records', before);
+  assert.match(await head.evaluate(() => location.hash), /state=returned/);
+  assert.deepEqual(await rowIds(head), [REC.talk]);
+  assert.equal(await head.getAttribute('[data-test=csv-link]', 'href'), '/v1/records.csv?state=returned');
+  await head.selectOption('[data-test=filter-state]', 'pending');
+  const again = await mainSeq(head);
+  await head.click('[data-test=filter-apply]');
+  await waitView(head, 'records', again);
+  const pending = await rowIds(head);
+  assert.ok(!pending.includes(REC.talk) && pending.includes(REC.visitReturn), `pending: ${pending}`);
+  const states = await head.$$eval('[data-test=record-row]', (rs) => rs.map((r) => r.dataset.state));
+  assert.ok(states.every((s) => s === 'pending'), `states: ${states}`);
+});
+
+test('the text search finds a Kazakh surname typed in another case, and nothing else', T, async () => {
+  await go(head, '#/records', 'records');
+  await head.fill('[data-test=filter-q]', 'ұЛЫҚБЕКОВА');   // stored as «Ұлықбекова»
+  const before = await mainSeq(head);
+  await head.press('[data-test=filter-q]', 'Enter');
+  await waitView(head, 'records', before);
+  assert.deepEqual(await rowIds(head), [REC.person]);
+  await head.fill('[data-test=filter-q]', 'Жоқ-мұндай-сөз');
+  const again = await mainSeq(head);
+  await head.click('[data-test=filter-apply]');
+  await waitView(head, 'records', again);
+  assert.deepEqual(await rowIds(head), []);
+  assert.ok(await head.isVisible('[data-test=records-empty]'));
+});
+
+/* ---- One record, and the decisions on it. */
+
+test('a record opens from the list with its labelled fields, history and links', T, async () => {
+  await go(head, '#/records', 'records');
+  const before = await mainSeq(head);
+  await head.click(`[data-test=record-row][data-id="${REC.visitReturn}"] td.summary a`);
+  await waitView(head, 'record', before);
+  const fields = await head.$$eval('[data-test=field]', (rs) => rs.map((r) =>
+    ({ name: r.dataset.field, label: r.querySelector('th').textContent.replace('●', '').trim(),
+      value: r.querySelector('td.value').textContent.trim() })));
+  const byName = Object.fromEntries(fields.map((f) => [f.name, f]));
+  for (const name of ['visit_date', 'purpose', 'risk_level', 'findings', 'address']) {
+    const want = VISIT.fields.find((f) => f.name === name).kk;
+    assert.equal(byName[name] && byName[name].label, want, `label of ${name}`);
+  }
+  const risk = DOMAIN.enums.risk_level.find((e) => e.value === 'medium').kk;
+  assert.equal(byName.risk_level.value, risk);
+  assert.equal(byName.findings.value, 'Жәбірленуші үйде болды, балалар аман.');
+  assert.ok((await head.$$('[data-test=history-row]')).length >= 1, 'a history row');
+  assert.ok(await head.$(`[data-test=link] a[data-id="${REC.person}"]`), 'the victim linked');
+});
+
+test('returning a record with a comment reaches the tablet at its next sync', T, async () => {
+  await go(head, '#/record/' + REC.visitReturn, 'record');
+  // The comment is required: an empty return is not sent.
+  await head.$eval('[data-test=return-comment]', (t) => t.removeAttribute('required'));
+  await head.click('[data-test=return-submit]');
+  assert.equal(await message(head, 'error'), 'Қайтару үшін түсініктеме жазыңыз.');
+  const comment = 'Балалардың жасын көрсетіңіз (Ә, Ұ, Қ тексеру)';
+  await head.fill('[data-test=return-comment]', comment);
+  const before = await mainSeq(head);
+  const [resp] = await Promise.all([
+    head.waitForResponse((r) => r.url().endsWith(`/v1/records/${REC.visitReturn}/review`)),
+    head.click('[data-test=return-submit]'),
+  ]);
+  assert.equal(resp.status(), 200);
+  const { review_id: reviewId, state } = await resp.json();
+  assert.equal(state, 'returned');
+  await waitView(head, 'record', before);
+  assert.match(await message(head, 'ok'), /қайтарылды/);
+  assert.equal(await head.getAttribute('[data-test=record-state]', 'data-state'), 'returned');
+  assert.match(await head.textContent('[data-test=reviews-table]'), /Балалардың жасын көрсетіңіз/);
+  assert.equal(await head.$('[data-test=approve]'), null, 'no decision panel on a returned record');
+  await screenshot(head, 'record');
+
+  const sync = dala('esil-1', 'sync');
+  assert.equal(sync.status, 0, sync.stderr);
+  const shown = dala('esil-1', 'show', reviewId);
+  assert.equal(shown.status, 0, shown.stderr);
+  assert.ok(shown.stdout.includes(comment), shown.stdout);
+  assert.ok(shown.stdout.includes(REC.visitReturn), shown.stdout);
+  const list = dala('esil-1', 'list');
+  assert.ok(list.stdout.includes(reviewId), list.stdout);
+});
+
+test('approving another record sets it approved', T, async () => {
+  await go(head, '#/record/' + REC.visitApprove, 'record');
+  assert.equal(await head.getAttribute('[data-test=record-state]', 'data-state'), 'pending');
+  const before = await mainSeq(head);
+  await head.click('[data-test=approve]');
+  await waitView(head, 'record', before);
+  assert.equal(await message(head, 'ok'), 'Жазба бекітілді.');
+  assert.equal(await head.getAttribute('[data-test=record-state]', 'data-state'), 'approved');
+  assert.match(await head.textContent('[data-test=reviews-table]'), /Бекітілді/);
+});
+
+test('settling a conflict keeps the chosen value and marks it settled', T, async () => {
+  await go(head, '#/record/' + REC.visitConflict, 'record');
+  const card = '[data-test=conflict]';
+  assert.equal(await head.getAttribute(card, 'data-status'), 'open');
+  const winner = (await head.textContent(`${card} [data-test=conflict-winner] [data-test=conflict-value]`)).trim();
+  const loser = (await head.textContent(`${card} [data-test=conflict-loser] [data-test=conflict-value]`)).trim();
+  const risks = DOMAIN.enums.risk_level.map((e) => e.kk);
+  assert.deepEqual(sorted([winner, loser]), sorted([risks[0], risks[2]]), 'low and high, side by side');
+  const riskCell = '[data-test=field][data-field=risk_level] td.value';
+  assert.equal((await head.textContent(riskCell)).trim(), winner);
+  const before = await mainSeq(head);
+  await head.click(`${card} [data-test=keep-loser]`);
+  await waitView(head, 'record', before);
+  assert.equal(await message(head, 'ok'), 'Қайшылық шешілді.');
+  assert.equal(await head.getAttribute(card, 'data-status'), 'settled');
+  assert.equal(await head.$('[data-test=keep-winner]'), null);
+  assert.equal((await head.textContent(riskCell)).trim(), loser);
+  // Settling again is refused by the server (409), and the page says so.
+  const again = await pageFetch(head, 'POST', `/v1/conflicts/${await head.getAttribute(card, 'data-id')}/settle`,
+    { 'Content-Type': 'application/json', 'X-CSRF-Token': await csrf(head) }, '{"keep":"winner"}');
+  assert.equal(again.status, 409, again.text);
+});
+
+async function csrf(page) {
+  const s = await pageFetch(page, 'GET', '/v1/session');
+  return JSON.parse(s.text).csrf;
+}
+
+test('a POST without the X-CSRF-Token header, or with another token, answers 403 and changes nothing', T, async () => {
+  const url = `/v1/records/${REC.person}/review`;
+  const json = { 'Content-Type': 'application/json' };
+  const none = await pageFetch(head, 'POST', url, json, '{"decision":"approve"}');
+  assert.equal(none.status, 403, none.text);
+  const wrong = await pageFetch(head, 'POST', url, { ...json, 'X-CSRF-Token': 'x'.repeat(43) }, '{"decision":"approve"}');
+  assert.equal(wrong.status, 403, wrong.text);
+  const out = await pageFetch(head, 'DELETE', '/v1/session');
+  assert.equal(out.status, 403, 'sign-out needs the token too');
+  const rec = await pageFetch(head, 'GET', `/v1/records/${REC.person}`);
+  assert.equal(rec.status, 200);
+  assert.equal(JSON.parse(rec.text).state, 'pending');
+});
+
+/* ---- Devices, scope, administration. */
+
+test("the deputy revokes a tablet on the devices page and that tablet's next sync fails", T, async () => {
+  const deputy = await openPage(browser, problems);
+  await signIn(deputy, 'b.akhmetov', PASSWORD, 'dashboard');
+  await go(deputy, '#/devices', 'devices');
+  const officers = await deputy.$$eval('[data-test=device-row] td:nth-child(2)', (c) => c.map((x) => x.textContent));
+  assert.ok(officers.includes('Marina Ivanova') && officers.includes('Aigul Nurlanova'), `devices: ${officers}`);
+  assert.ok(!officers.includes('Saule Almatova'), 'an Almaty tablet is outside Astana');
+  const row = deputy.locator('[data-test=device-row]', { hasText: 'Marina Ivanova' });
+  await row.locator('[data-test=revoke]').click();
+  await row.locator('[data-test=revoke-cancel]').click();        // changed her mind once
+  assert.equal(await row.getAttribute('data-revoked'), 'no');
+  await row.locator('[data-test=revoke]').click();
+  const before = await mainSeq(deputy);
+  await row.locator('[data-test=revoke-confirm]').click();
+  await waitView(deputy, 'devices', before);
+  assert.equal(await message(deputy, 'ok'), 'Құрылғының қолжетімділігі тоқтатылды.');
+  const revoked = deputy.locator('[data-test=device-row]', { hasText: 'Marina Ivanova' });
+  assert.equal(await revoked.getAttribute('data-revoked'), 'yes');
+  await screenshot(deputy, 'devices');
+  const sync = dala('saryarka-1', 'sync');
+  assert.notEqual(sync.status, 0, `a revoked tablet synced: ${sync.stdout}`);
+  assert.equal(dala('esil-2', 'sync').status, 0, 'another tablet still syncs');
+  await deputy.context().close();
+});
+
+test('a deputy of Almaty is told an Astana record is not found, and the API answers 404', T, async () => {
+  const almaty = await openPage(browser, problems);
+  await signIn(almaty, 'r.kaliyeva', PASSWORD, 'dashboard');
+  await go(almaty, '#/record/' + REC.almaly, 'record');   // her own department's record opens
+  assert.equal(await almaty.getAttribute('[data-test=record]', 'data-id'), REC.almaly);
+  await go(almaty, '#/record/' + REC.visitReturn, 'record');
+  assert.equal((await almaty.textContent('[data-test=not-found]')).trim(),
+    'Жазба табылмады немесе ол сіздің құзырет аясыңызға кірмейді.');
+  assert.equal(await almaty.$('[data-test=record]'), null);
+  const api = await pageFetch(almaty, 'GET', '/v1/records/' + REC.visitReturn);
+  assert.equal(api.status, 404, api.text);
+  const none = await pageFetch(almaty, 'GET', '/v1/records/0190f0c2-0000-7000-8000-000000000000');
+  assert.equal(none.status, 404, 'the same answer as for no such record');
+  await go(almaty, '#/records', 'records');
+  assert.deepEqual(await rowIds(almaty), [REC.almaly]);
+  await almaty.context().close();
+});
+
+test('the administrator makes an enrolment code (text and QR) that enrols a tablet, and adds a user', T, async () => {
+  const admin = await openPage(browser, problems);
+  await signIn(admin, 'admin.kap', PASSWORD, 'devices');   // an administrator sees no records
+  const nav = await admin.$$eval('[data-test=nav] a', (as) => as.map((a) => a.dataset.test));
+  assert.deepEqual(nav, ['nav-devices', 'nav-users', 'nav-audit']);
+  const value = await admin.$eval('[data-test=enrol-user]', (s) =>
+    [...s.options].find((o) => o.textContent.includes('g.serikova')).value);
+  await admin.selectOption('[data-test=enrol-user]', value);
+  await admin.click('[data-test=enrol-submit]');
+  await admin.waitForSelector('[data-test=enrol-qr] svg');
+  const code = (await admin.textContent('[data-test=enrol-code]')).trim();
+  assert.ok(code.length >= 8, `code ${code}`);
+  await screenshot(admin, 'enrol-code');
+  const enrolled = dala('esil-3', 'enroll', '--server', env('DALA_URL'), '--code', code);
+  assert.equal(enrolled.status, 0, enrolled.stderr);
+  assert.equal(dala('esil-3', 'sync').status, 0);
+
+  await go(admin, '#/users', 'users');
+  await admin.fill('[data-test=user-login]', 'n.tasova');
+  await admin.fill('[data-test=user-full_name]', 'Нұргүл Тасова');
+  await admin.selectOption('[data-test=user-role]', 'inspector');
+  const unit = await admin.$eval('[data-test=user-unit_id]', (s) =>
+    [...s.options].find((o) => o.textContent.trim() === 'Esil women-protection unit').value);
+  await admin.selectOption('[data-test=user-unit_id]', unit);
+  await admin.fill('[data-test=user-password]', 'Tasova-2026-pass');
+  const before = await mainSeq(admin);
+  await admin.click('[data-test=user-add]');
+  await waitView(admin, 'users', before);
+  assert.equal(await message(admin, 'ok'), 'Пайдаланушы қосылды.');
+  assert.match(await admin.textContent('[data-test=user-row][data-login="n.tasova"]'), /Нұргүл Тасова/);
+
+  await go(admin, '#/audit', 'audit');
+  const actions = await admin.$$eval('[data-test=audit-row]', (rs) => rs.map((r) => r.dataset.action));
+  for (const a of ['user_add', 'enrol_code', 'revoke']) assert.ok(actions.includes(a), `audit has ${a}: ${actions}`);
+  await screenshot(admin, 'audit');
+  await admin.context().close();
+});
+
+test("the audit trail lists the day's sign-ins, decisions, settlement, revocation and code", T, async () => {
+  await go(head, '#/audit', 'audit');
+  for (let i = 0; i < 10 && await head.isVisible('[data-test=more]'); i++) {
+    const n = (await head.$$('[data-test=audit-row]')).length;
+    await head.click('[data-test=more]');
+    await head.waitForFunction((k) => document.querySelectorAll('[data-test=audit-row]').length > k, n);
+  }
+  const actions = new Set(await head.$$eval('[data-test=audit-row]', (rs) => rs.map((r) => r.dataset.action)));
+  for (const a of ['sign_in', 'sign_in_failed', 'review', 'settle', 'read_sensitive']) {
+    assert.ok(actions.has(a), `audit has ${a}: ${[...actions]}`);
+  }
+  // No field value is written to the trail.
+  const text = await head.textContent('[data-test=audit-table]');
+  assert.ok(!text.includes('Ұлықбекова') && !text.includes('Балалардың жасын'), 'no values in the audit trail');
+});
+
+test('signing out returns to the sign-in page and the session is gone', T, async () => {
+  await head.click('[data-test=signout]');
+  await waitView(head, 'signin');
+  assert.equal((await pageFetch(head, 'GET', '/v1/session')).status, 401);
+  assert.equal((await pageFetch(head, 'GET', '/v1/records')).status, 401);
+  await head.context().close();
+});
+
+test('no page raised a script error or a Content-Security-Policy refusal', () => {
+  assert.deepEqual(problems, []);
+});
