@@ -26,7 +26,8 @@ TEST_SUPPORT = tests/run_tests.c tests/records_gen.c tests/vector_file.c tests/c
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 
 SYNC_OBJ = $(SYNC_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema/domain_records.o
-SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/%.o) $(SCHEMA_OBJ)
+WEB_ASSETS = $(sort $(wildcard server/web/*.html server/web/*.js server/web/*.css server/web/*.svg))
+SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/%.o) $(SCHEMA_OBJ) $(BUILD)/assets/web_assets.o
 SDK_OBJ = $(SDK_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema/migrate.o $(BUILD)/schema/device_migrations.o $(BUILD)/schema/sqlite_text.o
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ = $(TEST_SUITES:%.c=$(BUILD)/%.o) $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
@@ -70,6 +71,14 @@ $(BUILD)/schema/domain_records.c: schema/domain/records.json scripts/embed-text.
 	sh scripts/embed-text.sh dala_domain_records_json schema/domain/records.json > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/schema/%.o: $(BUILD)/schema/%.c
+	$(CC) $(DALA_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
+
+# The supervisors' pages (server/web/) are compiled into dala-server.
+$(BUILD)/assets/web_assets.c: $(WEB_ASSETS) scripts/embed-assets.sh scripts/embed-text.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-assets.sh $(WEB_ASSETS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/assets/%.o: $(BUILD)/assets/%.c
 	$(CC) $(DALA_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
 
 $(BUILD)/libdala_server.a: $(SERVER_OBJ)

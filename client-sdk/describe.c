@@ -13,42 +13,6 @@ static int put_text(dala_buf *out, const char *text, size_t len)
     return dala_buf_append(out, text, len);
 }
 
-/* An enumeration value's label, or the value when it is not one. */
-static int put_choice(dala_buf *out, const dala_enum *choices, const char *value, size_t len, const char *lang)
-{
-    const dala_enum_value *choice = dala_enum_find(choices, value, len);
-    const char *label = choice ? dala_label(choice->kk, choice->ru, lang) : NULL;
-    return label ? put_text(out, label, strlen(label)) : put_text(out, value, len);
-}
-
-/* One value as an officer reads it. */
-static int put_value(dala_buf *out, const dala_field_def *def, const dala_value *v, const char *lang)
-{
-    char number[40];
-    int is_russian = lang && strcmp(lang, "ru") == 0;
-    if (def && def->type == DALA_FIELD_BOOL && v->type == DALA_VALUE_INT) {
-        const char *word = v->integer ? (is_russian ? "да" : "иә") : (is_russian ? "нет" : "жоқ");
-        return put_text(out, word, strlen(word));
-    }
-    if (v->type == DALA_VALUE_INT || v->type == DALA_VALUE_REAL) {
-        int n = v->type == DALA_VALUE_INT ? snprintf(number, sizeof number, "%lld", (long long)v->integer)
-                                          : snprintf(number, sizeof number, "%.15g", v->real);
-        return put_text(out, number, (size_t)n);
-    }
-    if (v->type != DALA_VALUE_TEXT) return put_text(out, "…", strlen("…"));
-    const char *text = (const char *)v->bytes;
-    if (!def || !def->choices) return put_text(out, text, v->len);
-    if (def->type == DALA_FIELD_ENUM) return put_choice(out, def->choices, text, v->len, lang);
-    int rc = DALA_OK; /* a set: each value's label, joined by ", " */
-    for (size_t start = 0, i = 0; !rc && i <= v->len; i++) {
-        if (i < v->len && text[i] != ',') continue;
-        if (start) rc = put_text(out, ", ", 2);
-        if (!rc) rc = put_choice(out, def->choices, text + start, i - start, lang);
-        start = i + 1;
-    }
-    return rc;
-}
-
 /* After a reference, " (<summary of the record it names>)" when the
  * tablet holds that record. */
 static int put_referenced(dala_buf *out, dala_store *store, const dala_value *v, const char *lang)
@@ -100,7 +64,7 @@ int dala_record_labelled(char **text_out, dala_store *store, const char *record_
         rc = put_text(&out, "  ", 2);
         if (!rc) rc = put_text(&out, label, strlen(label));
         if (!rc) rc = put_text(&out, ": ", 2);
-        if (!rc) rc = put_value(&out, field, &stored->value, lang);
+        if (!rc) rc = dala_value_display(&out, field, &stored->value, lang);
         if (!rc && field && field->type == DALA_FIELD_REF) rc = put_referenced(&out, store, &stored->value, lang);
         if (!rc) rc = put_text(&out, "\n", 1);
     }
@@ -117,26 +81,10 @@ int dala_record_summary(char *out, size_t size, dala_store *store, const char *r
     char *table = NULL;
     dala_record record = DALA_RECORD_INIT;
     const dala_table_def *def;
-    dala_buf text = DALA_BUF_INIT;
     if (!out || size == 0) return dala_error_set(DALA_EINVAL, "summary: no room");
     out[0] = '\0';
     int rc = load(&table, &record, &def, store, record_id);
-    /* The first three short values of the record type's leading fields. */
-    for (size_t i = 0, used = 0; !rc && def && i < def->field_count && used < 3; i++) {
-        const dala_field_def *field = &def->fields[i];
-        const dala_record_field *stored = dala_record_find(&record, field->name);
-        if (!stored || stored->value.type != DALA_VALUE_TEXT || stored->value.len > 80 ||
-            field->type == DALA_FIELD_JSON || field->type == DALA_FIELD_REF)
-            continue;
-        if (used++) rc = put_text(&text, " · ", strlen(" · "));
-        if (!rc) rc = put_value(&text, field, &stored->value, lang);
-    }
-    /* Cut on a whole letter: never inside a UTF-8 sequence. */
-    size_t n = text.len < size - 1 ? text.len : size - 1;
-    while (n > 0 && n < text.len && (text.data[n] & 0xc0) == 0x80) n--;
-    if (!rc && n) memcpy(out, text.data, n);
-    if (!rc) out[n] = '\0';
-    dala_buf_free(&text);
+    if (!rc) rc = dala_record_summarise(out, size, def, &record, lang);
     free(table);
     dala_record_clear(&record);
     return rc ? dala_error_wrap(rc, "summarise record") : DALA_OK;

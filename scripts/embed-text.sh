@@ -10,6 +10,8 @@ echo "#include <stddef.h>"
 echo "extern const char $name[];"
 echo "extern const size_t ${name}_len;"
 echo "const char $name[] ="
-awk '{ gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); printf "    \"%s\\n\"\n", $0 }' "$file"
+# Backslashes and quotes escaped, and every ? too, so "??(" in a script
+# can never read as a C trigraph.
+sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/?/\\?/g' -e 's/^/    "/' -e 's/$/\\n"/' "$file"
 echo "    ;"
 echo "const size_t ${name}_len = sizeof $name - 1;"

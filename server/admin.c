@@ -89,6 +89,11 @@ int dala_admin_user_add(int64_t *id_out, dala_admin *admin, const char *login,
                "tttii", login, full_name ? full_name : login, role, unit_id, (int64_t)time(NULL));
 }
 
+int dala_admin_user_password(dala_admin *admin, int64_t user_id, const char *password)
+{
+    return server_password_set(admin->db, user_id, password);
+}
+
 int dala_admin_code_new(char *code_out, dala_admin *admin, int64_t user_id, int64_t unit_id,
                         int ttl_seconds)
 {

@@ -49,6 +49,9 @@ int dala_admin_unit_add(int64_t *id_out, dala_admin *admin, int64_t parent_id, c
 /* Adds a user. role: inspector, unit_head, deputy, analyst or admin. */
 int dala_admin_user_add(int64_t *id_out, dala_admin *admin, const char *login,
                         const char *full_name, const char *role, int64_t unit_id);
+/* Sets a user's password for the supervisors' pages (at least 10
+ * characters), kept as PBKDF2-HMAC-SHA256 with a new salt. */
+int dala_admin_user_password(dala_admin *admin, int64_t user_id, const char *password);
 /* Makes a single-use enrolment code for `user_id` in `unit_id`, valid for
  * `ttl_seconds`; `code_out` (at least 16 bytes) gets "XXXX-XXXX-XXXX". */
 int dala_admin_code_new(char *code_out, dala_admin *admin, int64_t user_id, int64_t unit_id,

@@ -11,54 +11,6 @@
 #include <time.h>
 
 #define MAX_ENROLL_BODY 1024
-#define FAILURE_SLOTS 64
-#define MAX_FAILURES_PER_WINDOW 10
-#define FAILURE_WINDOW_SECONDS 600
-
-/* Failed attempts per remote address, in a small fixed table. */
-static struct {
-    char addr[48];
-    int failures;
-    time_t window_start;
-} failure_table[FAILURE_SLOTS];
-static pthread_mutex_t failure_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static int *failure_slot(const char *addr, time_t now)
-{
-    int free_slot = -1, oldest = 0;
-    for (int i = 0; i < FAILURE_SLOTS; i++) {
-        if (strcmp(failure_table[i].addr, addr) == 0) {
-            if (now - failure_table[i].window_start > FAILURE_WINDOW_SECONDS) {
-                failure_table[i].failures = 0;
-                failure_table[i].window_start = now;
-            }
-            return &failure_table[i].failures;
-        }
-        if (!failure_table[i].addr[0] && free_slot < 0) free_slot = i;
-        if (failure_table[i].window_start < failure_table[oldest].window_start) oldest = i;
-    }
-    int i = free_slot >= 0 ? free_slot : oldest;
-    snprintf(failure_table[i].addr, sizeof failure_table[i].addr, "%s", addr);
-    failure_table[i].failures = 0;
-    failure_table[i].window_start = now;
-    return &failure_table[i].failures;
-}
-
-static int too_many_failures(const char *addr)
-{
-    pthread_mutex_lock(&failure_lock);
-    int blocked = *failure_slot(addr, time(NULL)) >= MAX_FAILURES_PER_WINDOW;
-    pthread_mutex_unlock(&failure_lock);
-    return blocked;
-}
-
-static void count_failure(const char *addr)
-{
-    pthread_mutex_lock(&failure_lock);
-    (*failure_slot(addr, time(NULL)))++;
-    pthread_mutex_unlock(&failure_lock);
-}
-
 int server_code_hash(uint8_t out[32], const char *code)
 {
     char normal[32];
@@ -156,7 +108,7 @@ int route_enroll(struct mg_connection *conn, void *context)
         http_send_error(conn, status, DALA_EINVAL, "enrol: use POST");
         goto done;
     }
-    if (too_many_failures(info->remote_addr)) {
+    if (throttle_blocked(&server->enrol_failures, info->remote_addr, time(NULL))) {
         status = 429;
         http_send_error(conn, status, DALA_EAUTH, "enrol: too many failed attempts; wait ten minutes");
         goto done;
@@ -171,7 +123,7 @@ int route_enroll(struct mg_connection *conn, void *context)
     if (!rc && !db) rc = DALA_EIO;
     if (!rc) rc = redeem(&e, db->db, code_hash, public_key);
     if (rc == DALA_EAUTH) {
-        count_failure(info->remote_addr);
+        throttle_fail(&server->enrol_failures, info->remote_addr, time(NULL));
         dala_error_set(rc, "enrol: the code is unknown, already used or expired");
     }
     if (rc) {

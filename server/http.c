@@ -37,7 +37,7 @@ int http_read_body(struct mg_connection *conn, dala_buf *out, size_t max_bytes)
     }
 }
 
-static const char *code_name(int code)
+const char *http_code_name(int code)
 {
     switch (code) {
     case DALA_ENOMEM: return "ENOMEM";
@@ -88,32 +88,15 @@ static const char *status_text(int status)
     }
 }
 
-/* Appends `text` as a JSON string body (quotes and control bytes escaped). */
-static void json_escape_into(dala_buf *out, const char *text)
-{
-    for (const char *p = text; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c == '"' || c == '\\') {
-            char pair[2] = {'\\', (char)c};
-            dala_buf_append(out, pair, 2);
-        } else if (c < 0x20) {
-            char escaped[7];
-            snprintf(escaped, sizeof escaped, "\\u%04x", c);
-            dala_buf_append(out, escaped, 6);
-        } else {
-            dala_buf_append(out, p, 1);
-        }
-    }
-}
-
 void http_send_error(struct mg_connection *conn, int status, int code, const char *message)
 {
     dala_buf body = DALA_BUF_INIT;
-    dala_buf_append(&body, "{\"error\":\"", 10);
-    json_escape_into(&body, message);
-    dala_buf_append(&body, "\",\"code\":\"", 10);
-    json_escape_into(&body, code_name(code));
-    dala_buf_append(&body, "\"}\n", 3);
+    const char *name = http_code_name(code);
+    dala_buf_append(&body, "{\"error\":", 9);
+    dala_json_put_string(&body, message, strlen(message));
+    dala_buf_append(&body, ",\"code\":", 8);
+    dala_json_put_string(&body, name, strlen(name));
+    dala_buf_append(&body, "}\n", 2);
     mg_printf(conn,
               "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
               "Cache-Control: no-store\r\nConnection: close\r\n\r\n",

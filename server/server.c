@@ -4,6 +4,7 @@
  * comes from a route of ours; stopping finishes the requests in flight.
  * Also the server's clock. */
 #include "server_int.h"
+#include "web_int.h"
 #include "sync_int.h"
 
 #include <arpa/inet.h>
@@ -13,14 +14,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Any path without a handler: a JSON 404, never a file. */
-static int route_not_found(struct mg_connection *conn, void *server)
-{
-    http_send_error(conn, 404, DALA_ENOTFOUND, "no such resource");
-    server_log_request(server, conn, 404, 0, 0);
-    return 404;
-}
 
 static void *thread_started(const struct mg_context *ctx, int thread_type)
 {
@@ -73,7 +66,8 @@ static int start_civetweb(dala_server *server)
     mg_set_request_handler(server->ctx, "/v1/health$", route_health, server);
     mg_set_request_handler(server->ctx, "/v1/enroll$", route_enroll, server);
     mg_set_request_handler(server->ctx, "/v1/sync$", route_sync, server);
-    mg_set_request_handler(server->ctx, "/", route_not_found, server);
+    mg_set_request_handler(server->ctx, "/v1/", route_web_api, server);
+    mg_set_request_handler(server->ctx, "/", route_web_asset, server);
     return DALA_OK;
 }
 
@@ -123,6 +117,9 @@ int dala_server_start(dala_server **out, const dala_server_options *options)
     server->listen = strdup(options->listen);
     pthread_mutex_init(&server->lock, NULL);
     pthread_cond_init(&server->wake, NULL);
+    throttle_init(&server->enrol_failures, 10, 600);
+    throttle_init(&server->sign_in_failures, WEB_SIGN_IN_FAILURES_PER_LOGIN, WEB_SIGN_IN_WINDOW_SECONDS);
+    throttle_init(&server->sign_in_addresses, WEB_SIGN_IN_FAILURES_PER_ADDRESS, WEB_SIGN_IN_WINDOW_SECONDS);
     dala_hlc_init(&server->clock, 0);
     server->log = stderr;
     int rc = DALA_OK;
@@ -202,6 +199,9 @@ void dala_server_stop(dala_server *server)
     dala_keypair_wipe(&server->keys);
     pthread_mutex_destroy(&server->lock);
     pthread_cond_destroy(&server->wake);
+    throttle_destroy(&server->enrol_failures);
+    throttle_destroy(&server->sign_in_failures);
+    throttle_destroy(&server->sign_in_addresses);
     free(server->db_path);
     free(server->listen);
     free(server);

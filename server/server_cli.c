@@ -204,6 +204,20 @@ static int admin_command(dala_admin *admin, const char *command, int argc, char 
         printf("%s\n", code);
         return 0;
     }
+    if (strcmp(command, "password") == 0) {
+        /* From the first line of stdin, never from the command line (ps would show it). */
+        const char *login = flag_value(argc, argv, "--login");
+        char password[1100];
+        if (!login) return fprintf(stderr, "dala-server admin password: --login LOGIN, the password on stdin\n"), 2;
+        if (!fgets(password, sizeof password, stdin)) return fprintf(stderr, "dala-server admin password: no password on stdin\n"), 2;
+        password[strcspn(password, "\r\n")] = '\0';
+        int rc = dala_admin_user_find(&user, admin, login);
+        if (!rc) rc = dala_admin_user_password(admin, user, password);
+        explicit_bzero(password, sizeof password);
+        if (rc) return admin_failed(command);
+        printf("password set for %s\n", login);
+        return 0;
+    }
     if (strcmp(command, "revoke") == 0) {
         const char *device = flag_value(argc, argv, "--device");
         long long device_id = device ? parse_count(device, INT64_MAX) : -1;

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <time.h>
 
 #define DALA_KEY_EPOCH 1
 /* The deepest organisation tree walked: ministry > committee > department
@@ -47,6 +48,29 @@ typedef enum server_stmt {
 
 typedef struct session_table session_table;
 
+/* --- failed attempts (throttle.c) -------------------------------------- */
+
+#define THROTTLE_SLOTS 256
+
+typedef struct throttle_slot {
+    char key[72];        /* an address or a login */
+    int failures;
+    time_t window_start;
+} throttle_slot;
+
+typedef struct throttle {
+    pthread_mutex_t lock;
+    int max_failures, window_seconds;
+    throttle_slot slots[THROTTLE_SLOTS];
+} throttle;
+
+void throttle_init(throttle *t, int max_failures, int window_seconds);
+void throttle_destroy(throttle *t);
+/* 0 if `key` may try again; else the seconds until it may (at least 1). */
+int throttle_blocked(throttle *t, const char *key, time_t now);
+/* Counts one failure of `key`. */
+void throttle_fail(throttle *t, const char *key, time_t now);
+
 /* One worker thread's connection to the central database. */
 typedef struct server_conn {
     const struct dala_server *server; /* which server it belongs to */
@@ -70,6 +94,9 @@ struct dala_server {
     int has_maintenance;
     pthread_cond_t wake;       /* with lock: stop the maintenance thread */
     int is_stopping;
+    throttle enrol_failures;    /* per address (enroll.c) */
+    throttle sign_in_failures;  /* per login (web_session.c) */
+    throttle sign_in_addresses; /* per address (web_session.c) */
 };
 
 /* The administration's handle (admin.c): the database, opened directly. */
@@ -127,11 +154,18 @@ int http_read_body(struct mg_connection *conn, dala_buf *out, size_t max_bytes);
 void http_send_error(struct mg_connection *conn, int status, int code, const char *message);
 /* Sends a 200 answer with the given content type and body. */
 void http_send_ok(struct mg_connection *conn, const char *content_type, const void *body, size_t len);
+/* The name of a dala_err as answers give it ("EINVAL"). */
+const char *http_code_name(int code);
 /* The HTTP status that fits a dala_err. */
 int http_status_for(int code);
 /* Writes the request's one log line (no contents, no personal data). */
 void server_log_request(dala_server *server, const struct mg_connection *conn, int status,
                         int64_t device_id, double elapsed_ms);
+
+/* The PBKDF2 work factor of new passwords (web_session.c). */
+#define WEB_PBKDF2_ITERATIONS 100000
+/* Sets a user's password: PBKDF2-HMAC-SHA256 with a new salt. */
+int server_password_set(sqlite3 *db, int64_t user_id, const char *password);
 
 /* SHA-256 of an enrolment code with dashes, spaces and case removed. */
 int server_code_hash(uint8_t out[32], const char *code);

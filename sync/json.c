@@ -8,8 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static int put_json_string(dala_buf *out, const uint8_t *text, size_t len)
+int dala_json_put_string(dala_buf *out, const void *bytes, size_t len)
 {
+    const uint8_t *text = bytes;
     static const char hex[] = "0123456789abcdef";
     int rc = dala_buf_append(out, "\"", 1);
     size_t run = 0; /* bytes copied verbatim in one go */
@@ -62,7 +63,7 @@ static int put_json_value(dala_buf *out, const dala_value *value)
             return dala_buf_append(out, "null", 4);
         n = snprintf(number, sizeof number, "%.17g", value->real);
         return dala_buf_append(out, number, (size_t)n);
-    case DALA_VALUE_TEXT: return put_json_string(out, value->bytes, value->len);
+    case DALA_VALUE_TEXT: return dala_json_put_string(out, value->bytes, value->len);
     case DALA_VALUE_BLOB: return put_base64(out, value->bytes, value->len);
     default: return dala_buf_append(out, "null", 4);
     }
@@ -75,7 +76,7 @@ int dala_record_to_json(dala_buf *out, const dala_record *record)
     for (size_t i = 0; !rc && i < record->field_count; i++) {
         const dala_record_field *field = &record->fields[i];
         if (i) rc = dala_buf_append(out, ",", 1);
-        if (!rc) rc = put_json_string(out, (const uint8_t *)field->name, strlen(field->name));
+        if (!rc) rc = dala_json_put_string(out, (const uint8_t *)field->name, strlen(field->name));
         if (!rc) rc = dala_buf_append(out, ":", 1);
         if (!rc) rc = put_json_value(out, &field->value);
     }

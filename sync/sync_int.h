@@ -135,4 +135,17 @@ int dala_form_is_shown(const dala_form *form, size_t index, const dala_json *ans
 int dala_form_check_answer(dala_survey_verdict *out, const dala_form *form, size_t index, const dala_json *answer,
                            const char *today);
 
+/* --- values as people read them (display.c) --- */
+
+/* Appends `v` as a person reads it: a choice's label in `lang` ("kk" or
+ * "ru"), yes/no for a boolean, numbers and text as they are. `def` may be
+ * NULL (a field the schema does not know). */
+int dala_value_display(dala_buf *out, const dala_field_def *def, const dala_value *v, const char *lang);
+/* A one-line summary of `record` (the first three short values of its
+ * type's leading fields) into `out` (`size` > 0), cut on a whole letter. */
+int dala_record_summarise(char *out, size_t size, const dala_table_def *def, const dala_record *record,
+                          const char *lang);
+/* Appends `len` bytes of UTF-8 text as a JSON string (quoted, escaped). */
+int dala_json_put_string(dala_buf *out, const void *text, size_t len);
+
 #endif /* DALA_SYNC_INT_H */

@@ -1,0 +1,61 @@
+/* throttle.c - counting failed attempts (enrolment codes, sign-ins) per key
+ * (an address, a login) in a small fixed table, so codes and passwords
+ * cannot be guessed at speed. A key is blocked once it reaches the limit
+ * within the window, until the window that began with its first failure
+ * passes. When the table is full the oldest window gives way. */
+#include "server_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void throttle_init(throttle *t, int max_failures, int window_seconds)
+{
+    memset(t, 0, sizeof *t);
+    pthread_mutex_init(&t->lock, NULL);
+    t->max_failures = max_failures;
+    t->window_seconds = window_seconds;
+}
+
+void throttle_destroy(throttle *t)
+{
+    pthread_mutex_destroy(&t->lock);
+}
+
+/* The slot of `key`, started afresh when its window has passed. */
+static throttle_slot *slot_for(throttle *t, const char *key, time_t now)
+{
+    int free_slot = -1, oldest = 0;
+    for (int i = 0; i < THROTTLE_SLOTS; i++) {
+        throttle_slot *s = &t->slots[i];
+        if (s->key[0] && strcmp(s->key, key) == 0) {
+            if (now - s->window_start >= t->window_seconds) {
+                s->failures = 0;
+                s->window_start = now;
+            }
+            return s;
+        }
+        if (!s->key[0] && free_slot < 0) free_slot = i;
+        if (s->window_start < t->slots[oldest].window_start) oldest = i;
+    }
+    throttle_slot *s = &t->slots[free_slot >= 0 ? free_slot : oldest];
+    snprintf(s->key, sizeof s->key, "%s", key);
+    s->failures = 0;
+    s->window_start = now;
+    return s;
+}
+
+int throttle_blocked(throttle *t, const char *key, time_t now)
+{
+    pthread_mutex_lock(&t->lock);
+    throttle_slot *s = slot_for(t, key, now);
+    int wait = s->failures >= t->max_failures ? (int)(s->window_start + t->window_seconds - now) : 0;
+    pthread_mutex_unlock(&t->lock);
+    return wait > 0 ? wait : s->failures >= t->max_failures;
+}
+
+void throttle_fail(throttle *t, const char *key, time_t now)
+{
+    pthread_mutex_lock(&t->lock);
+    slot_for(t, key, now)->failures++;
+    pthread_mutex_unlock(&t->lock);
+}

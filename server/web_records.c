@@ -1,0 +1,272 @@
+/* web_records.c - the supervisors' record lists (GET /v1/records) and
+ * their export (GET /v1/records.csv): the records of the user's scope
+ * filtered by type, unit, officer, dates, review state, risk and text,
+ * newest first by the record's date, paged by a cursor (the date and id
+ * of the last row) so a page costs the same at the 100,000th record as at
+ * the first. Review decisions, conflicts and published forms belong to
+ * their records and are not listed. */
+#include "web_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE_DEFAULT 50
+#define PAGE_MAX 200
+#define EXPORT_MAX 100000
+
+/* The filters of a list, read from the query. */
+typedef struct list_filter {
+    int64_t unit, officer, limit;
+    char table[64], from[16], to[16], state[16], risk[32], q[256];
+    char after_date[16], after_id[DALA_UUID_TEXT_LEN + 1];
+} list_filter;
+
+static int is_date(const char *text)
+{
+    return text[0] == '\0' || dala_date_is_valid(text, strlen(text));
+}
+
+static int read_filter(list_filter *f, web_request *r, int64_t default_limit)
+{
+    memset(f, 0, sizeof *f);
+    char after[80];
+    int rc = web_query_int(&f->unit, r, "unit", 0);
+    if (!rc) rc = web_query_int(&f->officer, r, "officer", 0);
+    if (!rc) rc = web_query_int(&f->limit, r, "limit", default_limit);
+    if (rc) return rc;
+    web_query(r, "table", f->table, sizeof f->table);
+    web_query(r, "from", f->from, sizeof f->from);
+    web_query(r, "to", f->to, sizeof f->to);
+    web_query(r, "state", f->state, sizeof f->state);
+    web_query(r, "risk", f->risk, sizeof f->risk);
+    web_query(r, "q", f->q, sizeof f->q);
+    if (f->table[0] && !dala_domain_table(dala_domain_get(), f->table))
+        return dala_error_set(DALA_EINVAL, "table: no record type %s", f->table);
+    if (!is_date(f->from) || !is_date(f->to)) return dala_error_set(DALA_EINVAL, "from, to: dates are YYYY-MM-DD");
+    if (f->state[0] && !web_state_label(f->state, "kk"))
+        return dala_error_set(DALA_EINVAL, "state: pending, returned, corrected or approved");
+    if (f->limit < 1 || f->limit > default_limit * 4) f->limit = default_limit;
+    if (web_query(r, "after", after, sizeof after)) {
+        uint8_t id[DALA_UUID_BYTES];
+        char *bar = strchr(after, '_');
+        if (!bar || bar - after != 10 || strlen(bar + 1) != DALA_UUID_TEXT_LEN || dala_uuid_parse(id, bar + 1))
+            return dala_error_set(DALA_EINVAL, "after: not a cursor this list gave");
+        memcpy(f->after_date, after, 10);
+        snprintf(f->after_id, sizeof f->after_id, "%s", bar + 1);
+    }
+    if (f->unit) {
+        int visible = 0;
+        rc = web_unit_in_scope(&visible, r, f->unit);
+        if (!rc && !visible) rc = dala_error_set(DALA_ENOTFOUND, "unit: no such unit in your scope");
+    }
+    return rc;
+}
+
+/* The statement of a list: only the filters given take part, so SQLite
+ * plans each shape with the indexes that fit it. */
+static int prepare_list(sqlite3_stmt **out, web_request *r, const list_filter *f)
+{
+    dala_buf sql = DALA_BUF_INIT;
+    const char *parts[] = {
+        WEB_SCOPE_CTE "SELECT r.id, r.tbl, r.unit_id, r.occurred_on, r.review_state, r.risk, r.data, "
+                      "coalesce(u.full_name, ''), (SELECT count(*) FROM record c WHERE c.about = r.id "
+                      "AND c.tbl = 'conflict' AND c.status = 'open') "
+                      "FROM record r LEFT JOIN device d ON d.id = r.created_by LEFT JOIN app_user u ON u.id = d.user_id "
+                      "WHERE r.unit_id IN (SELECT id FROM scope) AND r.tbl NOT IN ('conflict', 'review', 'survey_form')",
+        f->table[0] ? " AND r.tbl = :table" : "",
+        f->officer ? " AND r.created_by IN (SELECT id FROM device WHERE user_id = :officer)" : "",
+        r->user.role == ROLE_INSPECTOR ? " AND r.created_by IN (SELECT id FROM device WHERE user_id = :self)" : "",
+        f->from[0] ? " AND r.occurred_on >= :from" : "",
+        f->to[0] ? " AND r.occurred_on <= :to" : "",
+        f->state[0] ? " AND r.review_state = :state" : "",
+        f->risk[0] ? " AND r.risk = :risk" : "",
+        f->q[0] ? " AND dala_record_matches(r.data, :q)" : "",
+        f->after_id[0] ? " AND (r.occurred_on, r.id) < (:after_date, :after_id)" : "",
+        " ORDER BY r.occurred_on DESC, r.id DESC LIMIT :limit",
+    };
+    int rc = DALA_OK;
+    for (size_t i = 0; !rc && i < sizeof parts / sizeof parts[0]; i++) rc = dala_buf_append(&sql, parts[i], strlen(parts[i]));
+    if (!rc && sqlite3_prepare_v2(r->conn->db, (const char *)sql.data, (int)sql.len, out, NULL))
+        rc = server_db_error(r->conn->db, "list records");
+    dala_buf_free(&sql);
+    if (rc) return rc;
+    sqlite3_stmt *s = *out;
+    sqlite3_bind_int64(s, 1, f->unit ? f->unit : r->user.unit_id);
+    sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":table"), f->table, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":officer"), f->officer);
+    sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":self"), r->user.id);
+    sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":from"), f->from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":to"), f->to, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":state"), f->state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":risk"), f->risk, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":q"), f->q, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":after_date"), f->after_date, -1, SQLITE_STATIC);
+    if (f->after_id[0]) {
+        static _Thread_local uint8_t after_id[DALA_UUID_BYTES];
+        dala_uuid_parse(after_id, f->after_id);
+        sqlite3_bind_blob(s, sqlite3_bind_parameter_index(s, ":after_id"), after_id, DALA_UUID_BYTES, SQLITE_STATIC);
+    }
+    sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":limit"), f->limit);
+    return DALA_OK;
+}
+
+/* Columns of a list row (prepare_list). */
+enum { COL_ID, COL_TABLE, COL_UNIT, COL_DATE, COL_STATE, COL_RISK, COL_DATA, COL_OFFICER, COL_CONFLICTS };
+
+static void list_row(json_out *j, web_request *r, sqlite3_stmt *stmt, dala_record *record)
+{
+    char id[DALA_UUID_TEXT_LEN + 1], unit[256], summary[160] = "";
+    const char *table = (const char *)sqlite3_column_text(stmt, COL_TABLE);
+    const char *state = (const char *)sqlite3_column_text(stmt, COL_STATE);
+    const dala_table_def *def = dala_domain_table(dala_domain_get(), table);
+    dala_uuid_format(id, sqlite3_column_blob(stmt, COL_ID));
+    web_unit_name(unit, sizeof unit, r, sqlite3_column_int64(stmt, COL_UNIT));
+    dala_record_clear(record);
+    if (dala_record_decode(record, sqlite3_column_blob(stmt, COL_DATA), (size_t)sqlite3_column_bytes(stmt, COL_DATA)) ==
+        DALA_OK)
+        dala_record_summarise(summary, sizeof summary, def, record, r->lang);
+    json_object_begin(j, NULL);
+    json_string(j, "id", id);
+    json_string(j, "table", table);
+    json_string(j, "table_label", def ? dala_label(def->kk, def->ru, r->lang) : table);
+    json_string(j, "date", (const char *)sqlite3_column_text(stmt, COL_DATE));
+    json_int(j, "unit_id", sqlite3_column_int64(stmt, COL_UNIT));
+    json_string(j, "unit", unit);
+    json_string(j, "officer", (const char *)sqlite3_column_text(stmt, COL_OFFICER));
+    json_string(j, "state", state);
+    json_string(j, "state_label", web_state_label(state, r->lang));
+    json_string(j, "risk", (const char *)sqlite3_column_text(stmt, COL_RISK));
+    json_string(j, "summary", summary);
+    json_int(j, "open_conflicts", sqlite3_column_int64(stmt, COL_CONFLICTS));
+    json_object_end(j);
+}
+
+int web_route_records(web_request *r)
+{
+    list_filter f;
+    sqlite3_stmt *stmt = NULL;
+    if (!web_role_may_read_records(r->user.role))
+        return web_send_error(r, 403, DALA_EAUTH, "records: administrators read no records");
+    int rc = read_filter(&f, r, PAGE_DEFAULT);
+    if (!rc) rc = prepare_list(&stmt, r, &f);
+    if (rc) return web_send_failure(r, rc);
+    json_out j = JSON_OUT_INIT;
+    dala_record record = DALA_RECORD_INIT;
+    char next[80] = "";
+    int64_t rows = 0;
+    json_object_begin(&j, NULL);
+    json_array_begin(&j, "records");
+    int step;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        list_row(&j, r, stmt, &record);
+        char id[DALA_UUID_TEXT_LEN + 1];
+        dala_uuid_format(id, sqlite3_column_blob(stmt, COL_ID));
+        snprintf(next, sizeof next, "%s_%s", (const char *)sqlite3_column_text(stmt, COL_DATE), id);
+        rows++;
+    }
+    if (step != SQLITE_DONE && !j.rc) j.rc = server_db_error(r->conn->db, "list records");
+    sqlite3_finalize(stmt);
+    dala_record_clear(&record);
+    json_array_end(&j);
+    if (rows == f.limit) json_string(&j, "next", next);
+    else json_null(&j, "next");
+    json_object_end(&j);
+    return web_send_json(r, &j);
+}
+
+/* --- CSV ------------------------------------------------------------------ */
+
+/* One CSV cell: quoted, quotes doubled, and a leading = + - @ made inert so
+ * a spreadsheet does not run it as a formula. */
+static int csv_cell(dala_buf *out, const char *text, size_t len, int is_last)
+{
+    int rc = dala_buf_append(out, "\"", 1);
+    if (!rc && len && strchr("=+-@", text[0])) rc = dala_buf_append(out, "'", 1);
+    for (size_t i = 0; !rc && i < len; i++)
+        rc = text[i] == '"' ? dala_buf_append(out, "\"\"", 2) : dala_buf_append(out, text + i, 1);
+    if (!rc) rc = dala_buf_append(out, is_last ? "\"\r\n" : "\",", is_last ? 3 : 2);
+    return rc;
+}
+
+static int csv_header(dala_buf *out, const dala_table_def *def, const char *lang)
+{
+    int is_russian = strcmp(lang, "ru") == 0;
+    const char *fixed[] = {"id", is_russian ? "Дата" : "Күні", is_russian ? "Подразделение" : "Бөлініс",
+                           is_russian ? "Сотрудник" : "Қызметкер", is_russian ? "Состояние" : "Күйі"};
+    int rc = DALA_OK;
+    for (size_t i = 0; !rc && i < 5; i++) rc = csv_cell(out, fixed[i], strlen(fixed[i]), 0);
+    for (size_t i = 0; !rc && i < def->field_count; i++) {
+        const char *label = dala_label(def->fields[i].kk, def->fields[i].ru, lang);
+        rc = csv_cell(out, label, strlen(label), i + 1 == def->field_count);
+    }
+    return rc;
+}
+
+static int csv_row(dala_buf *out, web_request *r, const dala_table_def *def, sqlite3_stmt *stmt, dala_record *record,
+                   dala_buf *cell)
+{
+    char id[DALA_UUID_TEXT_LEN + 1], unit[256];
+    const char *state = (const char *)sqlite3_column_text(stmt, COL_STATE);
+    const char *label = web_state_label(state, r->lang), *date = (const char *)sqlite3_column_text(stmt, COL_DATE);
+    const char *officer = (const char *)sqlite3_column_text(stmt, COL_OFFICER);
+    dala_uuid_format(id, sqlite3_column_blob(stmt, COL_ID));
+    web_unit_name(unit, sizeof unit, r, sqlite3_column_int64(stmt, COL_UNIT));
+    dala_record_clear(record);
+    int rc = dala_record_decode(record, sqlite3_column_blob(stmt, COL_DATA), (size_t)sqlite3_column_bytes(stmt, COL_DATA));
+    if (!rc) rc = csv_cell(out, id, strlen(id), 0);
+    if (!rc) rc = csv_cell(out, date, strlen(date), 0);
+    if (!rc) rc = csv_cell(out, unit, strlen(unit), 0);
+    if (!rc) rc = csv_cell(out, officer, strlen(officer), 0);
+    if (!rc) rc = csv_cell(out, label, strlen(label), 0);
+    for (size_t i = 0; !rc && i < def->field_count; i++) {
+        const dala_record_field *field = dala_record_find(record, def->fields[i].name);
+        dala_buf_reset(cell);
+        if (field && field->value.type != DALA_VALUE_NULL)
+            rc = dala_value_display(cell, &def->fields[i], &field->value, r->lang);
+        if (!rc) rc = csv_cell(out, (const char *)cell->data, cell->len, i + 1 == def->field_count);
+    }
+    return rc;
+}
+
+int web_route_records_csv(web_request *r)
+{
+    list_filter f;
+    sqlite3_stmt *stmt = NULL;
+    if (!web_role_may_read_records(r->user.role))
+        return web_send_error(r, 403, DALA_EAUTH, "export: administrators read no records");
+    int rc = read_filter(&f, r, EXPORT_MAX / 4);
+    if (!rc && !f.table[0]) rc = dala_error_set(DALA_EINVAL, "export: choose a record type (table)");
+    f.limit = EXPORT_MAX;
+    f.after_id[0] = '\0';
+    if (!rc) rc = prepare_list(&stmt, r, &f);
+    if (rc) return web_send_failure(r, rc);
+    const dala_table_def *def = dala_domain_table(dala_domain_get(), f.table);
+    dala_buf out = DALA_BUF_INIT, cell = DALA_BUF_INIT;
+    dala_record record = DALA_RECORD_INIT;
+    int64_t rows = 0;
+    rc = dala_buf_append(&out, "\xef\xbb\xbf", 3); /* a BOM: spreadsheets then read UTF-8 */
+    if (!rc) rc = csv_header(&out, def, r->lang);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        rc = csv_row(&out, r, def, stmt, &record, &cell);
+        rows++;
+    }
+    if (!rc && step != SQLITE_DONE) rc = server_db_error(r->conn->db, "export records");
+    sqlite3_finalize(stmt);
+    dala_record_clear(&record);
+    dala_buf_free(&cell);
+    if (!rc) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "%s: %lld rows", f.table, (long long)rows);
+        rc = web_audit(r, "export", f.unit ? f.unit : r->user.unit_id, NULL, detail);
+    }
+    if (rc) {
+        dala_buf_free(&out);
+        return web_send_failure(r, rc);
+    }
+    snprintf(r->headers, sizeof r->headers, "Content-Disposition: attachment; filename=\"dala-%s.csv\"\r\n", f.table);
+    web_send(r, 200, "text/csv; charset=utf-8", out.data, out.len);
+    dala_buf_free(&out);
+    return 200;
+}
