@@ -193,6 +193,11 @@ function fmtTime(secs) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+/* What a person reads for a value: the API's `display`, else the value. */
+function readable(x) {
+  return x && x.display != null && x.display !== '' ? x.display : x && x.value;
+}
+
 function fmtValue(v) {
   if (v == null || v === '') return '—';
   if (v === true) return t('yes');
@@ -570,10 +575,17 @@ async function viewRecord(where) {
   const role = state.session.user.role;
   const labelOf = Object.fromEntries((r.fields || []).map((f) => [f.name, f.label]));
 
+  // A reference field reads as a link to the record it names, by its summary.
+  const named = Object.fromEntries((r.links || []).filter((l) => l.direction === 'to')
+    .map((l) => [l.via + ' ' + l.id, l]));
+  const valueOf = (f) => {
+    const l = typeof f.value === 'string' && named[f.name + ' ' + f.value];
+    return l ? recordLink(l.id, l.summary || l.id) : fmtValue(readable(f));
+  };
   const fieldRows = (r.fields || []).map((f) => h('tr', { test: 'field', 'data-field': f.name },
     h('th', { scope: 'row' }, f.label || f.name,
       f.sensitive ? h('span', { class: 'tag-sensitive', title: t('sensitive') }, ' ● ') : null),
-    h('td', { class: 'value' }, fmtValue(f.display ?? f.value)),
+    h('td', { class: 'value' }, valueOf(f)),
     h('td', { class: 'meta' }, f.changed_at ? fmtTime(f.changed_at) : '')));
 
   const history = (r.history || []).map((x) => h('tr', { test: 'history-row' },
@@ -585,7 +597,7 @@ async function viewRecord(where) {
     const v = c[which] || {};
     return h('div', { class: 'side side-' + which, test: 'conflict-' + which },
       h('h3', null, title),
-      h('p', { class: 'value', test: 'conflict-value' }, fmtValue(v.display ?? v.value)),
+      h('p', { class: 'value', test: 'conflict-value' }, fmtValue(readable(v))),
       h('p', { class: 'meta' }, [v.officer, v.device != null ? t('device_n', v.device) : null].filter(Boolean).join(' · ')),
       c.status === 'open' && CAN.decide(role)
         ? h('button', { type: 'button', test: 'keep-' + which, onclick: () => settle(c.id, which) }, t('keep_this'))
