@@ -30,10 +30,11 @@ typedef struct version_spec {
 } version_spec;
 
 static const version_spec versions[QR_MAX_VERSION + 1] = {
-    {0, 0, 0, 0, {0, 0, 0}},      {10, 1, 16, 0, {0, 0, 0}},    {16, 1, 28, 0, {6, 18, 0}},
-    {26, 1, 44, 0, {6, 22, 0}},   {18, 2, 32, 0, {6, 26, 0}},   {24, 2, 43, 0, {6, 30, 0}},
-    {16, 4, 27, 0, {6, 34, 0}},   {18, 4, 31, 0, {6, 22, 38}},  {22, 2, 38, 2, {6, 24, 42}},
-    {22, 3, 36, 2, {6, 26, 46}},  {26, 4, 43, 1, {6, 28, 50}},
+    /* ec, blocks1, data1, blocks2, alignment centres */
+    [1] = {10, 1, 16, 0, {0, 0, 0}},  [2] = {16, 1, 28, 0, {6, 18, 0}},  [3] = {26, 1, 44, 0, {6, 22, 0}},
+    [4] = {18, 2, 32, 0, {6, 26, 0}}, [5] = {24, 2, 43, 0, {6, 30, 0}},  [6] = {16, 4, 27, 0, {6, 34, 0}},
+    [7] = {18, 4, 31, 0, {6, 22, 38}}, [8] = {22, 2, 38, 2, {6, 24, 42}}, [9] = {22, 3, 36, 2, {6, 26, 46}},
+    [10] = {26, 4, 43, 1, {6, 28, 50}},
 };
 
 /* A symbol being built: its modules and which of them are function
@@ -64,16 +65,12 @@ static size_t byte_capacity(int version)
     return (size_t)(data_codewords(version) * 8 - 4 - count_bits(version)) / 8;
 }
 
-typedef struct bit_writer {
-    uint8_t *bytes; /* zeroed beforehand */
-    int bit_len;
-} bit_writer;
-
-/* Appends the low `count` bits of `value`, most significant first. */
-static void put_bits(bit_writer *w, unsigned value, int count)
+/* Appends the low `count` bits of `value`, most significant first, to the
+ * `*bit_len` bits in `bytes` (zeroed beforehand). */
+static void put_bits(uint8_t *bytes, int *bit_len, unsigned value, int count)
 {
-    for (int i = count - 1; i >= 0; i--, w->bit_len++)
-        if (value >> i & 1) w->bytes[w->bit_len >> 3] |= (uint8_t)(0x80 >> (w->bit_len & 7));
+    for (int i = count - 1; i >= 0; i--, (*bit_len)++)
+        if (value >> i & 1) bytes[*bit_len >> 3] |= (uint8_t)(0x80 >> (*bit_len & 7));
 }
 
 /* Mode 0100 (byte), the count, the bytes, a terminator of up to four 0
@@ -81,15 +78,15 @@ static void put_bits(bit_writer *w, unsigned value, int count)
  * and 00010001 in turn up to the version's capacity. */
 void qr_data_codewords(uint8_t *codewords, int version, const uint8_t *data, size_t len)
 {
-    int capacity = data_codewords(version);
+    assert(version >= 1 && version <= QR_MAX_VERSION && len <= byte_capacity(version));
+    int capacity = data_codewords(version), bit_len = 0;
     memset(codewords, 0, (size_t)capacity);
-    bit_writer w = {codewords, 0};
-    put_bits(&w, 4, 4);
-    put_bits(&w, (unsigned)len, count_bits(version));
-    for (size_t i = 0; i < len; i++) put_bits(&w, data[i], 8);
-    int terminator = capacity * 8 - w.bit_len;
-    put_bits(&w, 0, terminator < 4 ? terminator : 4);
-    for (int i = (w.bit_len + 7) / 8, is_second = 0; i < capacity; i++, is_second = !is_second)
+    put_bits(codewords, &bit_len, 4, 4);
+    put_bits(codewords, &bit_len, (unsigned)len, count_bits(version));
+    for (size_t i = 0; i < len; i++) put_bits(codewords, &bit_len, data[i], 8);
+    int terminator = capacity * 8 - bit_len;
+    put_bits(codewords, &bit_len, 0, terminator < 4 ? terminator : 4);
+    for (int i = (bit_len + 7) / 8, is_second = 0; i < capacity; i++, is_second = !is_second)
         codewords[i] = is_second ? 0x11 : 0xEC;
 }
 
@@ -313,9 +310,8 @@ static int mask_flips(int mask, int i, int j)
 static void apply_mask(symbol *s, int mask)
 {
     int size = s->code.size;
-    for (int y = 0; y < size; y++)
-        for (int x = 0; x < size; x++)
-            if (!s->is_function[y * size + x] && mask_flips(mask, y, x)) s->code.modules[y * size + x] ^= 1;
+    for (int i = 0; i < size * size; i++)
+        if (!s->is_function[i] && mask_flips(mask, i / size, i % size)) s->code.modules[i] ^= 1;
 }
 
 /* Module `k` of row `line`, or of column `line` when `is_column`. */
