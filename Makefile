@@ -36,7 +36,7 @@ REPLAY_BIN = $(FUZZ_TARGETS:%=$(BUILD)/replay_%)
 GENERATORS = $(patsubst tests/vectors/%.c,$(BUILD)/%,$(wildcard tests/vectors/make_*.c)) \
              $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/make_*.c))
 
-.PHONY: all deps test asan fuzz bench demo headers clean corpus
+.PHONY: all deps test browser-test asan fuzz bench demo demo-web headers clean corpus
 .DEFAULT_GOAL := all
 
 all: deps
@@ -115,7 +115,7 @@ $(BUILD)/bench_sync: $(BUILD)/tests/bench/bench_sync.o $(BUILD)/tests/bench/benc
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $^ $(SYNC_LIBS) -lm
 
 # The end-to-end benchmark: a real dala-server in process and libdala stores.
-$(BUILD)/bench_server: $(BUILD)/tests/bench/bench_server.o $(BUILD)/tests/bench/bench_common.o $(BUILD)/tests/records_gen.o $(BUILD)/tests/raw_client.o \
+$(BUILD)/bench_server: $(BUILD)/tests/bench/bench_server.o $(BUILD)/tests/bench/bench_web.o $(BUILD)/tests/bench/bench_common.o $(BUILD)/tests/records_gen.o $(BUILD)/tests/raw_client.o \
                        $(BUILD)/libdala_server.a $(BUILD)/libdala.a $(BUILD)/libdala_sync.a
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $^ $(SERVER_LIBS) -lm
 
@@ -139,6 +139,11 @@ $(BUILD)/headers.ok: sync/dala_sync.h sync/dala_domain.h sync/dala_json.h sync/d
 test: all
 	$(BUILD)/run_tests
 	@for t in $(FUZZ_TARGETS); do $(BUILD)/replay_$$t tests/fuzz/corpus/$$t || exit 1; done
+	@BUILD=$(BUILD) sh scripts/browser-tests.sh
+
+# Only the supervisors' pages in headless Chromium (part of `make test`).
+browser-test: all
+	@BUILD=$(BUILD) sh scripts/browser-tests.sh
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="-O1 -g" EXTRA_CFLAGS="$(SAN_FLAGS)" test
@@ -166,6 +171,11 @@ bench: all
 
 demo: all
 	@sh scripts/demo.sh
+
+# The demo's day, then the server stays up for a person to sign in to the
+# supervisors' pages with the printed credentials (Ctrl-C stops it).
+demo-web: all
+	@DALA_DEMO_WEB=1 sh scripts/demo.sh
 
 clean:
 	rm -rf build

@@ -9,7 +9,10 @@
 # the rules refusing a mistyped IIN in Kazakh and Russian, syncs, returns a
 # visit for correction and shows the decision on the tablet, edits one
 # record on two tablets at once to show a kept conflict, prints what each
-# tablet and the server hold, and stops the server by its PID.
+# tablet and the server hold, and stops the server by its PID. With
+# DALA_DEMO_WEB=1 (`make demo-web`) the server then starts again and stays
+# up for a person to sign in to the supervisors' pages with the printed
+# credentials, until Ctrl-C.
 set -eu
 
 BUILD=${BUILD:-build}
@@ -21,6 +24,8 @@ mkdir -p "$WORK"
 DB=$WORK/central.db
 LOG=$WORK/server.log
 server_pid=""
+# The supervisors' demo password (demo only: printed for `make demo-web`).
+DEMO_PASSWORD=${DEMO_PASSWORD:-dala-demo-2026}
 
 stop_server() {
     if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
@@ -57,9 +62,14 @@ admin unit-add --kind unit --name "Saryarka district women-protection unit" --pa
 admin user-add --login a.nurlanova --name "Aigul Nurlanova" --role inspector --unit "Esil district women-protection unit" >/dev/null
 admin user-add --login d.sadykova --name "Dana Sadykova" --role inspector --unit "Esil district women-protection unit" >/dev/null
 admin user-add --login m.ivanova --name "Marina Ivanova" --role inspector --unit "Saryarka district women-protection unit" >/dev/null
+admin user-add --login zh.omarova --name "Zhanar Omarova" --role unit_head --unit "Esil district police" >/dev/null
+admin user-add --login b.serikov --name "Bolat Serikov" --role deputy --unit pd-astana >/dev/null
+admin user-add --login it.admin --name "Astana PD administrator" --role admin --unit pd-astana >/dev/null
+for login in zh.omarova b.serikov it.admin; do echo "$DEMO_PASSWORD" | admin password --login $login >/dev/null; done
 form_id=$(admin form-publish --file schema/forms/vaw-survey-v1.json)
 echo "Astana PD > Esil district police > Esil unit: a.nurlanova (tablet esil-1), d.sadykova (tablet esil-2)"
 echo "Astana PD > Saryarka district police > Saryarka unit: m.ivanova (tablet saryarka-1)"
+echo "Supervisors: zh.omarova (head of Esil district police), b.serikov (deputy, Astana PD), it.admin (administrator)"
 echo "Questionnaire vaw-household v1 published at the Ministry: $form_id"
 
 start_server 0
@@ -181,3 +191,15 @@ for phrase in "Жәбірленуші" "Профилактическая" "Аб�
     if grep -q "$phrase" "$LOG"; then echo "demo: the request log holds record contents" >&2; exit 1; fi
 done
 say "Server stopped. Files are in $WORK; the request log ($LOG) holds no record contents (checked)."
+
+if [ "${DALA_DEMO_WEB:-}" = 1 ]; then
+    start_server "${DALA_WEB_PORT:-0}"
+    say "The supervisors' pages: http://127.0.0.1:$PORT/ (Ctrl-C stops the server)"
+    echo "  zh.omarova   head of Esil district police: review, return, approve, settle"
+    echo "  b.serikov    deputy head of Astana PD: the whole department"
+    echo "  it.admin     administrator: devices, enrolment codes, users"
+    echo "  password for all three: $DEMO_PASSWORD"
+    wait "$server_pid" || true
+else
+    echo "To look at the supervisors' pages with this data: make demo-web"
+fi

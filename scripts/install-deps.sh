@@ -5,7 +5,9 @@
 # that has them all it installs nothing and says so.
 set -eu
 
-packages="build-essential pkg-config libcivetweb-dev libsqlite3-dev zlib1g-dev libmbedtls-dev clang libclang-rt-14-dev"
+# zbar-tools: the QR test reads the enrolment codes' QR codes back with zbarimg.
+# (Chromium, node and npm for the browser tests: scripts/browser-tests.sh.)
+packages="build-essential pkg-config libcivetweb-dev libsqlite3-dev zlib1g-dev libmbedtls-dev clang libclang-rt-14-dev zbar-tools"
 
 missing=""
 for package in $packages; do

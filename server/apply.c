@@ -101,6 +101,8 @@ static int write_record(apply_context *ctx, const uint8_t id[16], const char *ta
     record_columns columns;
     server_record_columns(&columns, table, &ctx->record, ctx->now);
     server_record_columns_bind(stmt, 9, &columns);
+    if (writer) sqlite3_bind_int64(stmt, 13, ctx->device->user_id);
+    else sqlite3_bind_null(stmt, 13);
     rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(ctx->conn->db, "write record");
     sqlite3_reset(stmt);
     return rc;

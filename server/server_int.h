@@ -34,11 +34,14 @@ typedef enum server_stmt {
 } server_stmt;
 
 /* Writes a record row at log position ?4 by writer ?8 (0: the server),
- * with the list columns ?9..?12 (record_columns.c). A tablet's write of a
- * returned record marks it corrected; of an approved one, pending again. */
+ * with the list columns ?9..?12 (record_columns.c) and, for a new record,
+ * the officer of the creating tablet ?13 (NULL for the server). A tablet's
+ * write of a returned record marks it corrected; of an approved one,
+ * pending again. */
 #define SERVER_RECORD_UPSERT_SQL                                                                        \
     "INSERT INTO record (id, tbl, unit_id, seq, created_by, received_at, data, last_writer, prev_seq, " \
-    "occurred_on, risk, about, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12) "  \
+    "occurred_on, risk, about, status, officer_id) "                                                      \
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13) "                                   \
     "ON CONFLICT (id) DO UPDATE SET prev_seq = record.seq, seq = excluded.seq, data = excluded.data, "  \
     "last_writer = excluded.last_writer, occurred_on = excluded.occurred_on, risk = excluded.risk, "    \
     "status = excluded.status, review_state = CASE WHEN excluded.last_writer = 0 THEN record.review_state " \

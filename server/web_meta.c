@@ -31,7 +31,7 @@ const char *web_state_label(const char *state, const char *lang)
 }
 
 /* The records a role counts: inspectors their own only. */
-#define OWN_RECORDS " AND (?2 = 0 OR r.created_by IN (SELECT id FROM device WHERE user_id = ?2))"
+#define OWN_RECORDS " AND (?2 = 0 OR r.officer_id = ?2)"
 
 static void put_units(json_out *j, web_request *r)
 {

@@ -250,7 +250,7 @@ static void put_header(json_out *j, web_request *r, const uint8_t id[DALA_UUID_B
 {
     sqlite3_stmt *stmt;
     if (sqlite3_prepare_v2(r->conn->db, "SELECT r.occurred_on, r.review_state, coalesce(u.full_name, '') FROM record r "
-                                        "LEFT JOIN device d ON d.id = r.created_by LEFT JOIN app_user u ON u.id = d.user_id "
+                                        "LEFT JOIN app_user u ON u.id = r.officer_id "
                                         "WHERE r.id = ?1", -1, &stmt, NULL))
         return;
     sqlite3_bind_blob(stmt, 1, id, DALA_UUID_BYTES, SQLITE_STATIC);

@@ -1,6 +1,6 @@
 /* web_scope.c - what a signed-in person may see, decided on the server
  * for every request: supervisors their unit's subtree of the organisation
- * tree, inspectors only the records written from their own tablets,
+ * tree, inspectors only the records created on their own tablets,
  * administrators no records at all. A record out of scope is answered
  * exactly like one that does not exist. */
 #include "web_int.h"
@@ -20,19 +20,6 @@ int web_unit_in_scope(int *out, web_request *r, int64_t unit_id)
     return rc;
 }
 
-/* Whether device `device_id` is one of the user's own tablets. */
-static int is_own_device(web_request *r, int64_t device_id)
-{
-    sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2(r->conn->db, "SELECT 1 FROM device WHERE id = ?1 AND user_id = ?2", -1, &stmt, NULL))
-        return 0;
-    sqlite3_bind_int64(stmt, 1, device_id);
-    sqlite3_bind_int64(stmt, 2, r->user.id);
-    int own = sqlite3_step(stmt) == SQLITE_ROW;
-    sqlite3_finalize(stmt);
-    return own;
-}
-
 int web_record_load(char table[64], int64_t *unit_id, dala_record *record, web_request *r, const char *id_text,
                     uint8_t id[DALA_UUID_BYTES])
 {
@@ -40,7 +27,7 @@ int web_record_load(char table[64], int64_t *unit_id, dala_record *record, web_r
         return dala_error_set(DALA_EAUTH, "the %s role reads no records", r->user.role_name);
     if (dala_uuid_parse(id, id_text)) return dala_error_set(DALA_ENOTFOUND, "no such record in your scope");
     sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2(r->conn->db, "SELECT tbl, unit_id, data, created_by FROM record WHERE id = ?1", -1, &stmt,
+    if (sqlite3_prepare_v2(r->conn->db, "SELECT tbl, unit_id, data, officer_id FROM record WHERE id = ?1", -1, &stmt,
                            NULL))
         return server_db_error(r->conn->db, "read a record");
     sqlite3_bind_blob(stmt, 1, id, DALA_UUID_BYTES, SQLITE_STATIC);
@@ -50,7 +37,7 @@ int web_record_load(char table[64], int64_t *unit_id, dala_record *record, web_r
         *unit_id = sqlite3_column_int64(stmt, 1);
         rc = web_unit_in_scope(&visible, r, *unit_id);
         if (!rc && visible && r->user.role == ROLE_INSPECTOR)
-            visible = is_own_device(r, sqlite3_column_int64(stmt, 3));
+            visible = sqlite3_column_int64(stmt, 3) == r->user.id;
         if (!rc && visible && record)
             rc = dala_record_decode(record, sqlite3_column_blob(stmt, 2), (size_t)sqlite3_column_bytes(stmt, 2));
         if (!rc && !visible) rc = DALA_ENOTFOUND;

@@ -43,16 +43,18 @@ CREATE INDEX record_change_by_record ON record_change(record_id);
 
 -- What the lists filter and sort by, kept beside the blob when a record
 -- is written: its date (its type's first required date field, else the
--- day it arrived), its risk level, its review state, for conflicts and
--- reviews the record they are about, and a conflict's status.
+-- day it arrived), its risk level, its review state, the officer whose
+-- tablet created it, for conflicts and reviews the record they are about,
+-- and a conflict's status. Lists read newest first by (date, id) from an
+-- index, so a page never sorts the scope (docs/web.md).
 ALTER TABLE record ADD COLUMN occurred_on TEXT NOT NULL DEFAULT '';
 ALTER TABLE record ADD COLUMN risk TEXT;
 ALTER TABLE record ADD COLUMN review_state TEXT NOT NULL DEFAULT 'pending'
     CHECK (review_state IN ('pending', 'returned', 'corrected', 'approved'));
+ALTER TABLE record ADD COLUMN officer_id INTEGER;
 ALTER TABLE record ADD COLUMN about BLOB;
 ALTER TABLE record ADD COLUMN status TEXT;
+CREATE INDEX record_by_date ON record(occurred_on, id);
 CREATE INDEX record_by_table_date ON record(tbl, occurred_on, id);
-CREATE INDEX record_by_unit_table_date ON record(unit_id, tbl, occurred_on, id);
+CREATE INDEX record_by_officer_date ON record(officer_id, occurred_on, id) WHERE officer_id IS NOT NULL;
 CREATE INDEX record_by_about ON record(about) WHERE about IS NOT NULL;
-CREATE INDEX record_by_creator ON record(created_by);
-CREATE INDEX device_by_user ON device(user_id);

@@ -23,6 +23,12 @@
  *      is repeated.                                  goal: within 1.5x of 10,000
  *   6. 200 devices of unit B, each with 5 new records, sync at once
  *      (threads released by a barrier).              goal: no errors
+ *   7. A unit head of unit A (100,000 records) signs in to the
+ *      supervisors' API and asks for pages of 50 of the record list: the
+ *      first, one 200 pages down by the cursor, filtered by risk and
+ *      state, and searched for text (tests/bench/bench_web.c).
+ *                                                    goal: a page < 50 ms, the deep
+ *                                                    page within 1.5x of the first
  *
  * Wire bytes are the sealed frames dala_sync counts (dala_sync_stats),
  * compared with the JSON a plain REST client would send for the same
@@ -50,6 +56,7 @@
 #include "dala_server.h"
 #include "raw_client.h"
 #include "bench/bench_common.h"
+#include "bench/bench_web.h"
 #include "records_gen.h"
 
 #include <errno.h>
@@ -907,6 +914,33 @@ static void bench_devices(world *w, const options *opt)
     free(codes);
 }
 
+/* 7: the supervisors' lists on unit A once it holds 100,000 records. */
+static void bench_lists(world *w, const options *opt)
+{
+    web_figures f;
+    char measured[24], notes[160];
+    size_t samples = opt->noop < 21 ? opt->noop : 21;
+    bench_web_lists(&f, w->port, w->db_path, w->unit_a, samples);
+    note("supervisors' lists: medians of %zu requests each; one sign-in (PBKDF2) %.0f ms", samples, f.sign_in_ms);
+    fill(measured, sizeof measured, "%.1f ms", f.first_page_ms);
+    add_row("7. list, first page of 50", measured, "< 50 ms", pass_or_miss(f.first_page_ms < 50),
+            "newest first, the unit head's whole scope");
+    fill(measured, sizeof measured, "%.1f ms", f.deep_page_ms);
+    fill(notes, sizeof notes, "after %zu pages (%zu records) by the cursor; %.2fx the first", f.deep_pages,
+         f.records_seen, f.deep_page_ms / f.first_page_ms);
+    add_row("   list, deep page", measured, "< 1.5x first",
+            pass_or_miss(f.deep_page_ms < 50 && f.deep_page_ms < 1.5 * f.first_page_ms), notes);
+    fill(measured, sizeof measured, "%.1f ms", f.filtered_ms);
+    add_row("   list, risk and state filter", measured, "< 50 ms", pass_or_miss(f.filtered_ms < 50),
+            "risk=high&state=pending");
+    fill(measured, sizeof measured, "%.1f ms", f.found_ms);
+    add_row("   text search, found", measured, "< 50 ms", pass_or_miss(f.found_ms < 50),
+            "q=ЖӘБІРЛЕНУШІ in capitals: the first 50 hits");
+    fill(measured, sizeof measured, "%.1f ms", f.search_ms);
+    add_row("   text search, no hit", measured, "-", "",
+            "information: every record of the scope is read (no text index yet)");
+}
+
 /* ---------------------------------------------------------------- main */
 
 static void usage(void)
@@ -979,6 +1013,7 @@ int main(int argc, char **argv)
     bench_noop(&w, &opt);
     if (opt.extra) bench_scale(&w, &c, &opt, &delta_gen, &small);
     bench_devices(&w, &opt);
+    if (opt.extra) bench_lists(&w, &opt);
 
     /* The SDK's default pages (dala.h: max_pull_changes, max_push_changes 0 -> 1000). */
     printf("bench_server: dala-server in process on 127.0.0.1, %d worker threads; %zu records "
