@@ -79,7 +79,7 @@ admin user-add --login b.akhmetov --name "Bolat Akhmetov" --role deputy --unit p
 admin user-add --login r.kaliyeva --name "Raushan Kaliyeva" --role deputy --unit pd-almaty-city >/dev/null
 admin user-add --login admin.kap --name "Yerlan Administrator" --role admin --unit kap >/dev/null
 PASSWORD="Dala-browser-2026"
-for login in z.omarova b.akhmetov r.kaliyeva admin.kap; do password "$login" "$PASSWORD"; done
+for login in a.nurlanova z.omarova b.akhmetov r.kaliyeva admin.kap; do password "$login" "$PASSWORD"; done
 
 # ---- The server, on a free port.
 "$SERVER" serve --db "$DB" --listen 127.0.0.1:0 --port-file "$WORK/port" --log "$LOG" 2>>"$LOG" &
@@ -121,6 +121,10 @@ visit_conflict=$(tablet esil-1 capture --table field_visit --set visit_date="$to
     --set findings="Қорғау нұсқамасының орындалуы тексерілді.")
 talk=$(tablet esil-2 capture --table interaction --set held_on="$today" --set kind=public_talk \
     --set partner="№42 мектеп-лицей" --set topic="Отбасылық зорлық-зомбылықтың алдын алу" --set participants=60)
+# Markup typed into a record must read as text on the pages, never run.
+markup=$(tablet esil-2 capture --table field_visit --set visit_date="$yesterday" --set purpose=follow_up_visit \
+    --set address='"><svg onload=alert(1)>' --set risk_level=high \
+    --set findings="<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>")
 saryarka_visit=$(tablet saryarka-1 capture --table field_visit --set visit_date="$today" --set purpose=preventive_visit \
     --set address="г. Астана, пр. Богенбай батыра, 31" --set risk_level=low \
     --set findings="Профилактическая беседа проведена.")
@@ -138,13 +142,13 @@ admin review --record "$talk" --decision return --comment "Қатысушыла�
 tablet esil-1 capture --table field_visit --id "$visit_conflict" --set risk_level=high >/dev/null
 tablet esil-2 capture --table field_visit --id "$visit_conflict" --set risk_level=low >/dev/null
 for t in esil-1 esil-2 esil-1 esil-2; do tablet $t sync >/dev/null; done
-say "seeded: 7 records on 4 tablets, one returned, one conflict ($(($(date +%s) - started)) s so far)"
+say "seeded: 8 records on 4 tablets, one returned, one conflict ($(($(date +%s) - started)) s so far)"
 
 # ---- The browser tests.
 export DALA_URL="$URL" DALA_BIN="$DALA" DALA_WORK="$WORK" DALA_PASSWORD="$PASSWORD"
 export DALA_SCREENSHOTS="$WORK/screenshots" DALA_CHROMIUM="$CHROMIUM"
 export REC_PERSON="$person" REC_VISIT_RETURN="$visit_return" REC_VISIT_APPROVE="$visit_approve"
-export REC_VISIT_CONFLICT="$visit_conflict" REC_TALK="$talk" REC_SARYARKA="$saryarka_visit" REC_ALMALY="$almaly_visit"
+export REC_VISIT_CONFLICT="$visit_conflict" REC_TALK="$talk" REC_MARKUP="$markup" REC_SARYARKA="$saryarka_visit" REC_ALMALY="$almaly_visit"
 status=0
 (cd tests/browser && timeout 300 node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs) || status=$?
 stop_server

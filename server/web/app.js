@@ -33,7 +33,7 @@ const STRINGS = {
     days_left: (n) => `${n} күн қалды`, overdue: (n) => `мерзімі ${n} күнге өтті`, due_today: 'бүгін',
     filters: 'Сүзгі', any: 'Барлығы', f_table: 'Жазба түрі', f_unit: 'Бөлініс', f_officer: 'Қызметкер',
     f_from: 'Күні, бастап', f_to: 'Күні, дейін', f_state: 'Қарау күйі', f_risk: 'Қауіп деңгейі',
-    f_q: 'Мәтін бойынша іздеу', apply: 'Қолдану', reset: 'Тазарту', csv: 'CSV-ке экспорттау',
+    f_q: 'Мәтін бойынша іздеу', apply: 'Қолдану', reset: 'Тазарту', csv: 'CSV-ке экспорттау', csv_hint: 'CSV-ке экспорттау үшін жазба түрін таңдаңыз.',
     more: 'Тағы көрсету', no_records: 'Жазбалар табылмады.', shown: (n) => `Көрсетілді: ${n}`,
     col_date: 'Күні', col_table: 'Жазба түрі', col_unit: 'Бөлініс', col_officer: 'Қызметкер',
     col_state: 'Күйі', col_risk: 'Қауіп', col_summary: 'Қысқаша', col_conflicts: 'Қайшылықтар',
@@ -55,7 +55,7 @@ const STRINGS = {
     revoke_q: 'Бұл құрылғының қолжетімділігін тоқтату керек пе? Мұны қайтару мүмкін емес.',
     revoked_ok: 'Құрылғының қолжетімділігі тоқтатылды.',
     enrol: 'Планшетті тіркеу коды', enrol_user: 'Қызметкер', enrol_make: 'Код жасау',
-    enrol_valid: 'Жарамды мерзімі', enrol_hint: 'Планшеттің камерасымен QR-кодты оқыңыз немесе кодты теріңіз. Код бір рет қана жарамды.',
+    enrol_valid: (at) => `${at} дейін жарамды`, enrol_hint: 'Планшеттің камерасымен QR-кодты оқыңыз немесе кодты теріңіз. Код бір рет қана жарамды.',
     users: 'Пайдаланушылар', col_login: 'Логин', col_full_name: 'Аты-жөні', col_role: 'Рөлі',
     add_user: 'Пайдаланушы қосу', add: 'Қосу', password_hint: 'кемінде 10 таңба', user_added: 'Пайдаланушы қосылды.',
     role_inspector: 'Инспектор', role_unit_head: 'Бөлініс бастығы',
@@ -86,7 +86,7 @@ const STRINGS = {
     days_left: (n) => `осталось ${n} дн.`, overdue: (n) => `просрочено на ${n} дн.`, due_today: 'сегодня',
     filters: 'Фильтр', any: 'Все', f_table: 'Вид записи', f_unit: 'Подразделение', f_officer: 'Сотрудник',
     f_from: 'Дата с', f_to: 'Дата по', f_state: 'Состояние', f_risk: 'Уровень риска',
-    f_q: 'Поиск по тексту', apply: 'Применить', reset: 'Сбросить', csv: 'Экспорт в CSV',
+    f_q: 'Поиск по тексту', apply: 'Применить', reset: 'Сбросить', csv: 'Экспорт в CSV', csv_hint: 'Для экспорта в CSV выберите вид записи.',
     more: 'Показать ещё', no_records: 'Записи не найдены.', shown: (n) => `Показано: ${n}`,
     col_date: 'Дата', col_table: 'Вид записи', col_unit: 'Подразделение', col_officer: 'Сотрудник',
     col_state: 'Состояние', col_risk: 'Риск', col_summary: 'Кратко', col_conflicts: 'Конфликты',
@@ -108,7 +108,7 @@ const STRINGS = {
     revoke_q: 'Отозвать доступ этого устройства? Отменить это нельзя.',
     revoked_ok: 'Доступ устройства отозван.',
     enrol: 'Код регистрации планшета', enrol_user: 'Сотрудник', enrol_make: 'Создать код',
-    enrol_valid: 'Действителен до', enrol_hint: 'Считайте QR-код камерой планшета или введите код. Код одноразовый.',
+    enrol_valid: (at) => `Действителен до ${at}`, enrol_hint: 'Считайте QR-код камерой планшета или введите код. Код одноразовый.',
     users: 'Пользователи', col_login: 'Логин', col_full_name: 'ФИО', col_role: 'Роль',
     add_user: 'Добавить пользователя', add: 'Добавить', password_hint: 'не менее 10 символов', user_added: 'Пользователь добавлен.',
     role_inspector: 'Инспектор', role_unit_head: 'Начальник подразделения',
@@ -534,7 +534,9 @@ async function viewRecords(where) {
   };
   const fetchPage = (after) => {
     const p = new URLSearchParams(q);
-    p.set('limit', '50');
+    // The page size: 50, or `limit` from the hash (1-200, as the API takes).
+    const limit = Number(where.params.get('limit'));
+    p.set('limit', String(limit >= 1 && limit <= 200 ? Math.floor(limit) : 50));
     if (after) p.set('after', after);
     return api('GET', '/v1/records?' + p);
   };
@@ -547,8 +549,11 @@ async function viewRecords(where) {
 
   return h('div', { class: 'view records', test: 'records' },
     h('div', { class: 'view-head' }, h('h1', null, t('nav_records')),
-      h('a', { class: 'button', href: '/v1/records.csv' + (String(q) ? '?' + q : ''), test: 'csv-link',
-        id: 'csv-link', download: 'dala-records.csv' }, t('csv'))),
+      // The export has a column per field, so it is of one record type.
+      q.get('table')
+        ? h('a', { class: 'button', href: '/v1/records.csv?' + q, test: 'csv-link', id: 'csv-link',
+          download: `dala-${q.get('table')}.csv` }, t('csv'))
+        : h('span', { class: 'hint csv-hint', test: 'csv-hint' }, t('csv_hint'))),
     h('details', { class: 'filters-box', open: true }, h('summary', null, t('filters')), form),
     counter,
     table('records-table', [t('col_date'), t('col_table'), t('col_unit'), t('col_officer'), t('col_state'),
@@ -740,7 +745,7 @@ async function enrolPanel() {
     try {
       const c = await api('POST', '/v1/enrol-codes', { user_id: Number(select.value) });
       out.append(h('p', { class: 'code', test: 'enrol-code', id: 'enrol-code' }, c.code),
-        h('p', { class: 'meta' }, `${t('enrol_valid')}: ${fmtTime(c.expires_at)}`),
+        h('p', { class: 'meta' }, t('enrol_valid', fmtTime(c.expires_at))),
         qrNode(c.qr_svg), h('p', { class: 'hint' }, t('enrol_hint')));
     } catch (err) { failed(err); }
   });

@@ -13,10 +13,12 @@ import {
 const PASSWORD = env('DALA_PASSWORD');
 const REC = {
   person: env('REC_PERSON'), visitReturn: env('REC_VISIT_RETURN'), visitApprove: env('REC_VISIT_APPROVE'),
-  visitConflict: env('REC_VISIT_CONFLICT'), talk: env('REC_TALK'), saryarka: env('REC_SARYARKA'),
+  visitConflict: env('REC_VISIT_CONFLICT'), talk: env('REC_TALK'), markup: env('REC_MARKUP'), saryarka: env('REC_SARYARKA'),
   almaly: env('REC_ALMALY'),
 };
-const ESIL = [REC.person, REC.visitReturn, REC.visitApprove, REC.visitConflict, REC.talk];
+const ESIL = [REC.person, REC.visitReturn, REC.visitApprove, REC.visitConflict, REC.talk, REC.markup];
+const OWN = [REC.person, REC.visitReturn, REC.visitApprove, REC.visitConflict];   // a.nurlanova's tablet
+const MARKUP = `<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>`;
 // The record types' labels, as the pages must show them.
 const DOMAIN = JSON.parse(fs.readFileSync(new URL('../../schema/domain/records.json', import.meta.url), 'utf8'));
 const VISIT = DOMAIN.tables.find((t) => t.name === 'field_visit');
@@ -99,15 +101,28 @@ test("the list holds the unit's records only, labelled in the chosen language", 
   await screenshot(head, 'records');
 });
 
-test('filtering by state shows only the returned record, and the CSV link carries the filter', T, async () => {
+test('filtering by state shows only the returned record, and the CSV export carries the filter', T, async () => {
   await go(head, '#/records', 'records');
+  assert.ok(await head.isHidden('[data-test=csv-link]'), 'an export is of one record type');
   await head.selectOption('[data-test=filter-state]', 'returned');
   const before = await mainSeq(head);
   await head.click('[data-test=filter-apply]');
   await waitView(head, 'records', before);
   assert.match(await head.evaluate(() => location.hash), /state=returned/);
   assert.deepEqual(await rowIds(head), [REC.talk]);
-  assert.equal(await head.getAttribute('[data-test=csv-link]', 'href'), '/v1/records.csv?state=returned');
+  await head.selectOption('[data-test=filter-table]', 'interaction');
+  const typed = await mainSeq(head);
+  await head.click('[data-test=filter-apply]');
+  await waitView(head, 'records', typed);
+  assert.deepEqual(await rowIds(head), [REC.talk]);
+  const href = await head.getAttribute('[data-test=csv-link]', 'href');
+  assert.equal(href, '/v1/records.csv?table=interaction&state=returned');
+  const csv = await pageFetch(head, 'GET', href);
+  assert.equal(csv.status, 200);
+  const lines = csv.text.split(/\r?\n/).filter(Boolean);
+  assert.equal(lines.length, 2, 'a header row and the one returned record');
+  assert.ok(lines[1].includes('Отбасылық зорлық-зомбылықтың алдын алу'), lines[1]);
+  await head.selectOption('[data-test=filter-table]', '');
   await head.selectOption('[data-test=filter-state]', 'pending');
   const again = await mainSeq(head);
   await head.click('[data-test=filter-apply]');
@@ -133,7 +148,36 @@ test('the text search finds a Kazakh surname typed in another case, and nothing 
   assert.ok(await head.isVisible('[data-test=records-empty]'));
 });
 
+test("'more' pages on through the whole list without repeating a record", T, async () => {
+  await go(head, '#/records?limit=2', 'records');
+  const seen = [];
+  for (let i = 0; i < 10; i++) {
+    const ids = await rowIds(head);
+    assert.equal(ids.length, Math.min(2 * (i + 1), ESIL.length));
+    if (ids.length === seen.length) break;   // the empty page after a full last one
+    seen.splice(0, seen.length, ...ids);
+    if (!(await head.isVisible('[data-test=more]'))) break;
+    await head.click('[data-test=more]');
+    // A full last page may still name a cursor: the page after it is empty and ends the list.
+    await head.waitForFunction((n) => document.querySelectorAll('[data-test=record-row]').length > n ||
+      document.querySelector('[data-test=more]').hidden, ids.length);
+  }
+  assert.ok(await head.isHidden('[data-test=more]'), "no 'more' after the last record");
+  assert.deepEqual(sorted(seen), sorted(ESIL));
+  assert.equal(new Set(seen).size, seen.length, 'no record twice');
+  const dates = await head.$$eval('[data-test=record-row] td:first-child', (c) => c.map((x) => x.textContent));
+  assert.deepEqual(dates, [...dates].sort().reverse(), 'newest first');
+});
+
 /* ---- One record, and the decisions on it. */
+
+test('markup typed into a record reads as text and never runs', T, async () => {
+  await go(head, '#/record/' + REC.markup, 'record');
+  assert.equal((await head.textContent('[data-test=field][data-field=findings] td.value')).trim(), MARKUP);
+  assert.equal((await head.textContent('[data-test=field][data-field=address] td.value')).trim(), '"><svg onload=alert(1)>');
+  assert.equal(await head.$$eval('main img, main script, main svg', (e) => e.length), 0);
+  assert.notEqual(await head.title(), 'pwned');
+});
 
 test('a record opens from the list with its labelled fields, history and links', T, async () => {
   await go(head, '#/records', 'records');
@@ -242,6 +286,24 @@ test('a POST without the X-CSRF-Token header, or with another token, answers 403
 });
 
 /* ---- Devices, scope, administration. */
+
+test('an inspector sees only the records of her own tablet, and no devices, users or audit', T, async () => {
+  const inspector = await openPage(browser, problems);
+  await signIn(inspector, 'a.nurlanova', PASSWORD, 'dashboard');
+  const nav = await inspector.$$eval('[data-test=nav] a', (as) => as.map((a) => a.dataset.test));
+  assert.deepEqual(nav, ['nav-dashboard', 'nav-records']);
+  await go(inspector, '#/records', 'records');
+  assert.deepEqual(sorted(await rowIds(inspector)), sorted(OWN));
+  await go(inspector, '#/record/' + REC.visitReturn, 'record');
+  assert.equal(await inspector.$('[data-test=approve]'), null, 'no decisions for an inspector');
+  await go(inspector, '#/record/' + REC.talk, 'record');   // a colleague's record
+  assert.ok(await inspector.isVisible('[data-test=not-found]'));
+  await go(inspector, '#/devices', 'dashboard');            // not hers: back to her home
+  for (const path of ['/v1/devices', '/v1/users', '/v1/audit']) {
+    assert.equal((await pageFetch(inspector, 'GET', path)).status, 403, path);
+  }
+  await inspector.context().close();
+});
 
 test("the deputy revokes a tablet on the devices page and that tablet's next sync fails", T, async () => {
   const deputy = await openPage(browser, problems);
