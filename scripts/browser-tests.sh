@@ -14,9 +14,10 @@ set -eu
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BUILD=${BUILD:-build}
-SERVER=$ROOT/$BUILD/dala-server
-DALA=$ROOT/$BUILD/dala
-WORK=$ROOT/$BUILD/browser
+case $BUILD in /*) OUT=$BUILD ;; *) OUT=$ROOT/$BUILD ;; esac
+SERVER=$OUT/dala-server
+DALA=$OUT/dala
+WORK=$OUT/browser
 DB=$WORK/central.db
 LOG=$WORK/server.log
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
@@ -35,6 +36,11 @@ apt_install() {
 if [ ! -x "$CHROMIUM" ]; then say "installing chromium (Debian)"; apt_install chromium; fi
 if ! command -v node >/dev/null 2>&1; then say "installing nodejs and npm (Debian)"; apt_install nodejs npm; fi
 if ! command -v npm >/dev/null 2>&1; then say "installing npm (Debian)"; apt_install npm; fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+    echo "browser-tests: playwright-core needs Node.js 20 or newer; this is $(node --version)" >&2
+    exit 1
+fi
 if [ ! -d tests/browser/node_modules/playwright-core ] ||
    [ tests/browser/package-lock.json -nt tests/browser/node_modules ]; then
     say "npm ci in tests/browser"
@@ -42,8 +48,14 @@ if [ ! -d tests/browser/node_modules/playwright-core ] ||
     touch tests/browser/node_modules
 fi
 
-# ---- Build (incremental: the pages are compiled into dala-server).
-make --no-print-directory "$BUILD/dala-server" "$BUILD/dala" >/dev/null
+# ---- Build (the pages are compiled into dala-server). Under make (`make
+# test`, `make asan`) the binaries were just built with that run's flags.
+if [ -z "${MAKELEVEL:-}" ] && [ "$BUILD" = build ]; then
+    make --no-print-directory build/dala-server build/dala >/dev/null
+fi
+for bin in "$SERVER" "$DALA"; do
+    [ -x "$bin" ] || { echo "browser-tests: $bin is missing; run make first" >&2; exit 1; }
+done
 
 # ---- A fresh central database: the tree below the seeded top, users, passwords.
 stop_server() {
@@ -151,6 +163,25 @@ export REC_PERSON="$person" REC_VISIT_RETURN="$visit_return" REC_VISIT_APPROVE="
 export REC_VISIT_CONFLICT="$visit_conflict" REC_TALK="$talk" REC_MARKUP="$markup" REC_SARYARKA="$saryarka_visit" REC_ALMALY="$almaly_visit"
 status=0
 (cd tests/browser && timeout 300 node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs) || status=$?
-stop_server
+
+# The server must have lived through it and stop cleanly; its log holds no
+# sanitizer report and no record contents (the search, a comment, a name).
+if ! kill -0 "$server_pid" 2>/dev/null; then
+    echo "browser-tests: the server died during the tests; see $LOG" >&2
+    status=1
+else
+    kill -TERM "$server_pid"
+    server_rc=0
+    wait "$server_pid" || server_rc=$?
+    server_pid=""
+    if [ "$server_rc" -ne 0 ]; then echo "browser-tests: the server exited with $server_rc; see $LOG" >&2; status=1; fi
+fi
+if grep -qE 'AddressSanitizer|LeakSanitizer|runtime error:' "$LOG"; then
+    echo "browser-tests: a sanitizer report in $LOG" >&2
+    status=1
+fi
+for phrase in "Ұлықбекова" "ЛЫҚБЕК" "Балалардың жасын" "Жәбірленуші"; do
+    if grep -q "$phrase" "$LOG"; then echo "browser-tests: the server log holds record contents" >&2; status=1; fi
+done
 say "browser tests finished in $(($(date +%s) - started)) s; screenshots in $WORK/screenshots"
 exit $status
