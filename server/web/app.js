@@ -321,6 +321,7 @@ function drawChrome() {
 function drawSignIn(note) {
   state.seq++;  // an answer still on its way for a view is dropped
   const main = mainFor('signin');
+  main.dataset.seq = String(state.seq);
   const login = h('input', { id: 'signin-login', test: 'signin-login', name: 'login', autocomplete: 'username',
     required: true, autofocus: true });
   const password = h('input', { id: 'signin-password', test: 'signin-password', name: 'password',
@@ -675,7 +676,9 @@ function decisionPanel(r) {
     if (!text) { showMessage(t('comment_required'), 'error'); comment.focus(); return; }
     decide({ decision: 'return', comment: text }, t('returned_ok'), [approve, form.querySelector('button')]);
   });
-  return section(t('decide'), 'decision', h('div', { class: 'decision' }, approve, form));
+  const panel = section(t('decide'), 'decision', h('div', { class: 'decision' }, approve, form));
+  panel.classList.add('noprint');   // a printed record shows what it holds, not the buttons
+  return panel;
 }
 
 async function settle(conflictId, keep) {

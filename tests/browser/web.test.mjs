@@ -302,6 +302,15 @@ test('an inspector sees only the records of her own tablet, and no devices, user
   for (const path of ['/v1/devices', '/v1/users', '/v1/audit']) {
     assert.equal((await pageFetch(inspector, 'GET', path)).status, 403, path);
   }
+  // A session that ends (here: its cookie gone) sends her to sign in, then back where she was.
+  await inspector.context().clearCookies();
+  await go(inspector, '#/records', 'signin');
+  assert.equal(await message(inspector, 'error'), 'Сеанс аяқталды, қайта кіріңіз.');
+  await inspector.fill('[data-test=signin-login]', 'a.nurlanova');
+  await inspector.fill('[data-test=signin-password]', PASSWORD);
+  await inspector.click('[data-test=signin-submit]');
+  await waitView(inspector, 'records');
+  assert.deepEqual(sorted(await rowIds(inspector)), sorted(OWN));
   await inspector.context().close();
 });
 
