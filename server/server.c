@@ -73,8 +73,11 @@ static int start_civetweb(dala_server *server)
 
 /* Every minute, and once more at stop: a checkpoint that also truncates
  * the WAL when no reader holds it (so long readers cannot grow it without
- * bound), and the epoch mark beside the database. */
+ * bound), and the epoch mark beside the database. Every two seconds, the
+ * text search index catches up with the records written since. */
 #define MAINTENANCE_SECONDS 60
+#define TEXT_INDEX_SECONDS 2
+#define TEXT_INDEX_BATCH 2000
 
 static void maintain(dala_server *server, sqlite3 *db)
 {
@@ -83,19 +86,42 @@ static void maintain(dala_server *server, sqlite3 *db)
     server_epoch_mark(server, db);
 }
 
+static int is_stopping(dala_server *server)
+{
+    pthread_mutex_lock(&server->lock);
+    int stopping = server->is_stopping;
+    pthread_mutex_unlock(&server->lock);
+    return stopping;
+}
+
+/* Indexes in batches until nothing is left or the server stops. */
+static void index_text(dala_server *server, sqlite3 *db)
+{
+    size_t indexed;
+    sqlite3_busy_timeout(db, 2000);
+    do {
+        if (server_text_index_catch_up(db, TEXT_INDEX_BATCH, &indexed)) break;
+    } while (indexed == TEXT_INDEX_BATCH && !is_stopping(server));
+}
+
 static void *maintenance_thread(void *context)
 {
     dala_server *server = context;
     sqlite3 *db = NULL;
     if (server_db_open(&db, server->db_path)) return NULL;
+    int ticks = 0;
     pthread_mutex_lock(&server->lock);
     while (!server->is_stopping) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += MAINTENANCE_SECONDS;
+        until.tv_sec += TEXT_INDEX_SECONDS;
         if (pthread_cond_timedwait(&server->wake, &server->lock, &until) == 0 && server->is_stopping) break;
         pthread_mutex_unlock(&server->lock);
-        maintain(server, db);
+        index_text(server, db);
+        if (++ticks * TEXT_INDEX_SECONDS >= MAINTENANCE_SECONDS) {
+            maintain(server, db);
+            ticks = 0;
+        }
         pthread_mutex_lock(&server->lock);
     }
     pthread_mutex_unlock(&server->lock);

@@ -44,7 +44,8 @@ typedef enum server_stmt {
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13) "                                   \
     "ON CONFLICT (id) DO UPDATE SET prev_seq = record.seq, seq = excluded.seq, data = excluded.data, "  \
     "last_writer = excluded.last_writer, occurred_on = excluded.occurred_on, risk = excluded.risk, "    \
-    "status = excluded.status, review_state = CASE WHEN excluded.last_writer = 0 THEN record.review_state " \
+    "status = excluded.status, text_dirty = 1, "                                                      \
+    "review_state = CASE WHEN excluded.last_writer = 0 THEN record.review_state "                      \
     "WHEN record.review_state = 'returned' THEN 'corrected' "                                          \
     "WHEN record.review_state = 'approved' THEN 'pending' ELSE record.review_state END"
 #define SERVER_HISTORY_ADD_SQL "INSERT INTO record_change (record_id, at, device_id, fields) VALUES (?1, ?2, ?3, ?4)"
@@ -238,6 +239,12 @@ void server_record_columns_bind(sqlite3_stmt *stmt, int first, const record_colu
  * `id`; `stmt` is the connection's STMT_HISTORY_ADD or an equivalent. */
 int server_history_add(sqlite3_stmt *stmt, const uint8_t id[DALA_UUID_BYTES], int64_t at, int64_t device_id,
                        const dala_field *fields, size_t count, dala_buf *scratch);
+
+/* --- text search (text_index.c) --------------------------------------- */
+
+/* Indexes the text of at most `max_rows` records written since they were
+ * last indexed, in one transaction; `*indexed` gets how many. */
+int server_text_index_catch_up(sqlite3 *db, size_t max_rows, size_t *indexed);
 
 /* --- scope (scope.c) ---------------------------------------------------- */
 

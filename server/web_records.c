@@ -20,7 +20,53 @@ typedef struct list_filter {
     int64_t unit, officer, limit;
     char table[64], from[16], to[16], state[16], risk[32], q[256];
     char after_date[16], after_id[DALA_UUID_TEXT_LEN + 1];
+    char fts[1600]; /* q as trigrams for the index, when it has three letters or more */
+    int is_common;  /* the index names many candidates: read by date instead */
 } list_filter;
+
+/* Above this many candidates from the text index, a page reads the list
+ * by date and stops at its limit; below it, it reads the candidates and
+ * sorts them (bench_server step 7 measures both). */
+#define FEW_CANDIDATES 2000
+
+/* Whether the text index names more than FEW_CANDIDATES records. */
+static int count_candidates(int *is_common, web_request *r, const char *fts)
+{
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(r->conn->db, "SELECT count(*) FROM (SELECT rowid FROM record_text WHERE record_text MATCH ?1 "
+                                        "LIMIT ?2)", -1, &stmt, NULL))
+        return server_db_error(r->conn->db, "search records");
+    sqlite3_bind_text(stmt, 1, fts, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 2, FEW_CANDIDATES + 1);
+    int rc = sqlite3_step(stmt) == SQLITE_ROW ? DALA_OK : server_db_error(r->conn->db, "search records");
+    *is_common = !rc && sqlite3_column_int(stmt, 0) > FEW_CANDIDATES;
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* q as an FTS5 query for the trigram index: every three-letter run of
+ * it, each quoted (quotes doubled), all required. The index keeps no
+ * positions (detail=none: a third of the size), so this names candidates;
+ * dala_record_matches then decides. Empty when q has under three letters. */
+static void fts_trigrams(char *out, size_t size, const char *q)
+{
+    size_t starts[260], letters = 0, n = 0, len = strlen(q);
+    out[0] = '\0';
+    for (size_t i = 0; i < len && letters < sizeof starts / sizeof starts[0] - 1; i++)
+        if (((unsigned char)q[i] & 0xc0) != 0x80) starts[letters++] = i;
+    starts[letters] = len;
+    for (size_t t = 0; t + 3 <= letters; t++) {
+        if (n + 2 * (starts[t + 3] - starts[t]) + 4 >= size) break;
+        if (t) out[n++] = ' ';
+        out[n++] = '"';
+        for (size_t i = starts[t]; i < starts[t + 3]; i++) {
+            if (q[i] == '"') out[n++] = '"';
+            out[n++] = q[i];
+        }
+        out[n++] = '"';
+    }
+    out[n] = '\0';
+}
 
 static int is_date(const char *text)
 {
@@ -41,6 +87,7 @@ static int read_filter(list_filter *f, web_request *r, int64_t default_limit)
     web_query(r, "state", f->state, sizeof f->state);
     web_query(r, "risk", f->risk, sizeof f->risk);
     web_query(r, "q", f->q, sizeof f->q);
+    fts_trigrams(f->fts, sizeof f->fts, f->q);
     if (f->table[0] && !dala_domain_table(dala_domain_get(), f->table))
         return dala_error_set(DALA_EINVAL, "table: no record type %s", f->table);
     if (!is_date(f->from) || !is_date(f->to)) return dala_error_set(DALA_EINVAL, "from, to: dates are YYYY-MM-DD");
@@ -55,7 +102,8 @@ static int read_filter(list_filter *f, web_request *r, int64_t default_limit)
         memcpy(f->after_date, after, 10);
         snprintf(f->after_id, sizeof f->after_id, "%s", bar + 1);
     }
-    if (f->unit) {
+    if (f->fts[0]) rc = count_candidates(&f->is_common, r, f->fts);
+    if (!rc && f->unit) {
         int visible = 0;
         rc = web_unit_in_scope(&visible, r, f->unit);
         if (!rc && !visible) rc = dala_error_set(DALA_ENOTFOUND, "unit: no such unit in your scope");
@@ -83,6 +131,14 @@ static int prepare_list(sqlite3_stmt **out, web_request *r, const list_filter *f
         f->to[0] ? " AND r.occurred_on <= :to" : "",
         f->state[0] ? " AND r.review_state = :state" : "",
         f->risk[0] ? " AND r.risk = :risk" : "",
+        /* Text of three letters or more: the trigram index names the
+         * candidates (records written since it last caught up are read
+         * directly); the fold-aware match then decides. Few candidates are
+         * read by rowid and sorted; many, with the + that keeps SQLite on
+         * the date index, pass by as the list is read in order. */
+        !f->fts[0]     ? ""
+        : f->is_common ? " AND (+r.text_dirty = 1 OR +r.rowid IN (SELECT rowid FROM record_text WHERE record_text MATCH :fts))"
+                       : " AND (r.text_dirty = 1 OR r.rowid IN (SELECT rowid FROM record_text WHERE record_text MATCH :fts))",
         f->q[0] ? " AND dala_record_matches(r.data, :q)" : "",
         f->after_id[0] ? " AND (r.occurred_on, r.id) < (:after_date, :after_id)" : "",
         " ORDER BY r.occurred_on DESC, r.id DESC LIMIT :limit",
@@ -103,6 +159,7 @@ static int prepare_list(sqlite3_stmt **out, web_request *r, const list_filter *f
     sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":state"), f->state, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":risk"), f->risk, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":q"), f->q, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":fts"), f->fts, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":after_date"), f->after_date, -1, SQLITE_STATIC);
     if (f->after_id[0]) {
         static _Thread_local uint8_t after_id[DALA_UUID_BYTES];

@@ -58,3 +58,13 @@ CREATE INDEX record_by_date ON record(occurred_on, id);
 CREATE INDEX record_by_table_date ON record(tbl, occurred_on, id);
 CREATE INDEX record_by_officer_date ON record(officer_id, occurred_on, id) WHERE officer_id IS NOT NULL;
 CREATE INDEX record_by_about ON record(about) WHERE about IS NOT NULL;
+
+-- Text search of the lists: the text fields of each record in a trigram
+-- index (substrings of three letters or more, any case, Kazakh letters
+-- included), rowid = the record's rowid. A write only marks its record
+-- text_dirty; the server's indexer thread brings the index up to date
+-- within seconds (server/text_index.c), so syncing never waits for it, and
+-- a search reads the records not yet indexed directly.
+ALTER TABLE record ADD COLUMN text_dirty INTEGER NOT NULL DEFAULT 1;
+CREATE INDEX record_by_text_dirty ON record(text_dirty) WHERE text_dirty = 1;
+CREATE VIRTUAL TABLE record_text USING fts5(body, tokenize = 'trigram case_sensitive 0', detail = 'none');
