@@ -312,7 +312,7 @@ function drawChrome() {
   const u = state.session.user;
   user.append(
     h('span', { class: 'user-name', test: 'user-name' }, u.full_name),
-    h('span', { class: 'user-role' }, `${roleLabel(u.role)} · ${u.unit || ''}`),
+    h('span', { class: 'user-role', title: `${roleLabel(u.role)} · ${u.unit || ''}` }, `${roleLabel(u.role)} · ${u.unit || ''}`),
     h('button', { type: 'button', class: 'link-button', id: 'signout', test: 'signout', onclick: signOut },
       t('sign_out')));
 }
