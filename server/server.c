@@ -71,17 +71,32 @@ static int start_civetweb(dala_server *server)
     return DALA_OK;
 }
 
-/* Every minute, and once more at stop: a checkpoint that also truncates
- * the WAL when no reader holds it (so long readers cannot grow it without
- * bound), and the epoch mark beside the database. Every two seconds, the
+/* Every minute, and once more at stop: ended web sessions deleted, a
+ * checkpoint that also truncates the WAL when no reader holds it (so long
+ * readers cannot grow it without bound), and the epoch mark beside the
+ * database. Every two seconds, the
  * text search index catches up with the records written since. */
 #define MAINTENANCE_SECONDS 60
 #define TEXT_INDEX_SECONDS 2
 #define TEXT_INDEX_BATCH 2000
 
+/* Sessions of the supervisors' pages that have ended are deleted. */
+static void forget_ended_sessions(sqlite3 *db)
+{
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(db, "DELETE FROM web_session WHERE seen_at <= ?1 OR created_at <= ?2", -1, &stmt, NULL))
+        return;
+    int64_t now = (int64_t)time(NULL);
+    sqlite3_bind_int64(stmt, 1, now - WEB_SESSION_IDLE_SECONDS);
+    sqlite3_bind_int64(stmt, 2, now - WEB_SESSION_MAX_SECONDS);
+    sqlite3_step(stmt);
+    sqlite3_finalize(stmt);
+}
+
 static void maintain(dala_server *server, sqlite3 *db)
 {
     sqlite3_busy_timeout(db, 200); /* never hold writers up for long */
+    forget_ended_sessions(db);
     sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     server_epoch_mark(server, db);
 }
