@@ -71,7 +71,7 @@ int http_status_for(int code)
     }
 }
 
-static const char *status_text(int status)
+const char *http_status_text(int status)
 {
     switch (status) {
     case 200: return "OK";
@@ -82,6 +82,7 @@ static const char *status_text(int status)
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
     case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
     case 426: return "Upgrade Required";
     case 429: return "Too Many Requests";
     default: return "Internal Server Error";
@@ -100,7 +101,7 @@ void http_send_error(struct mg_connection *conn, int status, int code, const cha
     mg_printf(conn,
               "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
               "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-              status, status_text(status), body.len);
+              status, http_status_text(status), body.len);
     mg_write(conn, body.data, body.len);
     dala_buf_free(&body);
 }

@@ -158,6 +158,8 @@ int http_read_body(struct mg_connection *conn, dala_buf *out, size_t max_bytes);
 void http_send_error(struct mg_connection *conn, int status, int code, const char *message);
 /* Sends a 200 answer with the given content type and body. */
 void http_send_ok(struct mg_connection *conn, const char *content_type, const void *body, size_t len);
+/* The reason phrase of an HTTP status ("Not Found"). */
+const char *http_status_text(int status);
 /* The name of a dala_err as answers give it ("EINVAL"). */
 const char *http_code_name(int code);
 /* The HTTP status that fits a dala_err. */

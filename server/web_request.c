@@ -12,30 +12,13 @@
 
 /* --- the answer ---------------------------------------------------------- */
 
-static const char *status_text(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 415: return "Unsupported Media Type";
-    case 429: return "Too Many Requests";
-    default: return "Internal Server Error";
-    }
-}
-
 void web_send(web_request *r, int status, const char *content_type, const void *body, size_t len)
 {
     r->status = status;
     mg_printf(r->http,
               "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
               "X-Content-Type-Options: nosniff\r\nX-Frame-Options: DENY\r\nReferrer-Policy: no-referrer\r\n%s\r\n",
-              status, status_text(status), content_type, len, r->headers);
+              status, http_status_text(status), content_type, len, r->headers);
     mg_write(r->http, body, len);
 }
 
