@@ -36,24 +36,32 @@ int web_route_audit(web_request *r)
     if (rc) return web_send_failure(r, rc);
     if (limit < 1 || limit > 500) limit = 100;
     sqlite3_stmt *stmt;
-    /* Entries about units of the scope, and sign-ins of the scope's people. */
+    /* Entries about units of the scope, sign-ins of the scope's people, and
+     * for administrators the failed sign-ins of logins nobody has. */
     if (sqlite3_prepare_v2(r->conn->db,
                            WEB_SCOPE_CTE
                            "SELECT a.id, a.at, coalesce(u.full_name, ''), a.action, a.record_id, a.unit_id, "
                            "coalesce(a.detail, '') FROM audit a LEFT JOIN app_user u ON u.id = a.user_id "
                            "WHERE a.id < ?2 AND (a.unit_id IN (SELECT id FROM scope) OR "
-                           "(a.unit_id IS NULL AND u.unit_id IN (SELECT id FROM scope))) "
+                           "(a.unit_id IS NULL AND u.unit_id IN (SELECT id FROM scope)) OR "
+                           "(?4 AND a.unit_id IS NULL AND a.user_id IS NULL)) "
                            "ORDER BY a.id DESC LIMIT ?3",
                            -1, &stmt, NULL))
         return web_send_failure(r, server_db_error(r->conn->db, "read the audit trail"));
     sqlite3_bind_int64(stmt, 1, r->user.unit_id);
     sqlite3_bind_int64(stmt, 2, after);
-    sqlite3_bind_int64(stmt, 3, limit);
+    sqlite3_bind_int64(stmt, 3, limit + 1); /* one more: whether another page follows */
+    sqlite3_bind_int(stmt, 4, r->user.role == ROLE_ADMIN);
     json_out j = JSON_OUT_INIT;
     json_object_begin(&j, NULL);
     json_array_begin(&j, "entries");
     int64_t last = 0, rows = 0;
+    int has_more = 0;
     while (sqlite3_step(stmt) == SQLITE_ROW) {
+        if (rows == limit) {
+            has_more = 1;
+            break;
+        }
         char id[DALA_UUID_TEXT_LEN + 1], unit[256] = "";
         last = sqlite3_column_int64(stmt, 0);
         rows++;
@@ -75,7 +83,7 @@ int web_route_audit(web_request *r)
     }
     sqlite3_finalize(stmt);
     json_array_end(&j);
-    if (rows == limit) json_int(&j, "next", last);
+    if (has_more) json_int(&j, "next", last);
     else json_null(&j, "next");
     json_object_end(&j);
     return web_send_json(r, &j);

@@ -166,7 +166,8 @@ static int prepare_list(sqlite3_stmt **out, web_request *r, const list_filter *f
         dala_uuid_parse(after_id, f->after_id);
         sqlite3_bind_blob(s, sqlite3_bind_parameter_index(s, ":after_id"), after_id, DALA_UUID_BYTES, SQLITE_STATIC);
     }
-    sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":limit"), f->limit);
+    /* One row more than the page: whether another page follows. */
+    sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":limit"), f->limit + 1);
     return DALA_OK;
 }
 
@@ -216,19 +217,23 @@ int web_route_records(web_request *r)
     int64_t rows = 0;
     json_object_begin(&j, NULL);
     json_array_begin(&j, "records");
-    int step;
+    int step, has_more = 0;
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        if (rows == f.limit) {
+            has_more = 1;
+            break;
+        }
         list_row(&j, r, stmt, &record);
         char id[DALA_UUID_TEXT_LEN + 1];
         dala_uuid_format(id, sqlite3_column_blob(stmt, COL_ID));
         snprintf(next, sizeof next, "%s_%s", (const char *)sqlite3_column_text(stmt, COL_DATE), id);
         rows++;
     }
-    if (step != SQLITE_DONE && !j.rc) j.rc = server_db_error(r->conn->db, "list records");
+    if (!has_more && step != SQLITE_DONE && !j.rc) j.rc = server_db_error(r->conn->db, "list records");
     sqlite3_finalize(stmt);
     dala_record_clear(&record);
     json_array_end(&j);
-    if (rows == f.limit) json_string(&j, "next", next);
+    if (has_more) json_string(&j, "next", next);
     else json_null(&j, "next");
     json_object_end(&j);
     return web_send_json(r, &j);
@@ -296,7 +301,7 @@ int web_route_records_csv(web_request *r)
         return web_send_error(r, 403, DALA_EAUTH, "export: administrators read no records");
     int rc = read_filter(&f, r, EXPORT_MAX / 4);
     if (!rc && !f.table[0]) rc = dala_error_set(DALA_EINVAL, "export: choose a record type (table)");
-    f.limit = EXPORT_MAX;
+    f.limit = EXPORT_MAX - 1; /* the statement reads one more */
     f.after_id[0] = '\0';
     if (!rc) rc = prepare_list(&stmt, r, &f);
     if (rc) return web_send_failure(r, rc);

@@ -167,6 +167,20 @@ static int check_password(web_request *r, const char *login, const char *passwor
     return rc;
 }
 
+/* The unit of the user a login names (0 if none): a failed sign-in is
+ * audited there, for that unit's heads to see. */
+static int64_t login_unit(web_request *r, const char *login)
+{
+    sqlite3_stmt *stmt;
+    int64_t unit = 0;
+    if (sqlite3_prepare_v2(r->conn->db, "SELECT unit_id FROM app_user WHERE login = ?1", -1, &stmt, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(stmt, 1, login, -1, SQLITE_STATIC);
+        if (sqlite3_step(stmt) == SQLITE_ROW) unit = sqlite3_column_int64(stmt, 0);
+    }
+    sqlite3_finalize(stmt);
+    return unit;
+}
+
 static int sign_in(web_request *r)
 {
     const char *addr = r->info->remote_addr;
@@ -190,7 +204,7 @@ static int sign_in(web_request *r)
     if (rc == DALA_EAUTH) {
         throttle_fail(&r->server->sign_in_failures, login, now);
         throttle_fail(&r->server->sign_in_addresses, addr, now);
-        web_audit(r, "sign_in_failed", 0, NULL, login);
+        web_audit(r, "sign_in_failed", login_unit(r, login), NULL, login);
         return web_send_error(r, 401, DALA_EAUTH, "sign in: wrong login or password");
     }
     uint8_t token[32], csrf[32];
