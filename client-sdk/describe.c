@@ -84,7 +84,7 @@ int dala_record_summary(char *out, size_t size, dala_store *store, const char *r
     if (!out || size == 0) return dala_error_set(DALA_EINVAL, "summary: no room");
     out[0] = '\0';
     int rc = load(&table, &record, &def, store, record_id);
-    if (!rc) rc = dala_record_summarise(out, size, def, &record, lang);
+    if (!rc) rc = dala_record_summarise(out, size, def, &record, lang, NULL);
     free(table);
     dala_record_clear(&record);
     return rc ? dala_error_wrap(rc, "summarise record") : DALA_OK;

@@ -174,9 +174,12 @@ static void put_about(json_out *j, web_request *r, const uint8_t id[DALA_UUID_BY
     json_array_end(j);
 }
 
-/* A linked record, if the user may read it. */
-static void put_link(json_out *j, web_request *r, const char *id_text, const char *via, const char *direction)
+/* A linked record, if the user may read it; `*sensitive` counts links
+ * whose summary shows a person's sensitive fields. */
+static void put_link(json_out *j, web_request *r, const char *id_text, const char *via, const char *direction,
+                     int *sensitive)
 {
+    int shows_sensitive = 0;
     char table[64];
     int64_t unit_id;
     uint8_t id[DALA_UUID_BYTES];
@@ -186,7 +189,8 @@ static void put_link(json_out *j, web_request *r, const char *id_text, const cha
     if (web_record_load(table, &unit_id, &linked, r, id_text, id) == DALA_OK) {
         const dala_table_def *def = dala_domain_table(dala_domain_get(), table);
         char summary[160] = "";
-        dala_record_summarise(summary, sizeof summary, def, &linked, r->lang);
+        dala_record_summarise(summary, sizeof summary, def, &linked, r->lang, &shows_sensitive);
+        *sensitive += shows_sensitive;
         json_object_begin(j, NULL);
         json_string(j, "id", id_text);
         json_string(j, "table", table);
@@ -203,7 +207,7 @@ static void put_link(json_out *j, web_request *r, const char *id_text, const cha
 /* The records this one names, and those of its unit that name it (the
  * id's text is searched in the blobs first, then the field is checked). */
 static void put_links(json_out *j, web_request *r, const char *id_text, int64_t unit_id, const dala_table_def *def,
-                      const dala_record *record)
+                      const dala_record *record, int *sensitive)
 {
     json_array_begin(j, "links");
     for (size_t i = 0; def && i < def->field_count; i++) {
@@ -212,7 +216,7 @@ static void put_links(json_out *j, web_request *r, const char *id_text, int64_t 
         if (!ref || ref->value.type != DALA_VALUE_TEXT || ref->value.len != DALA_UUID_TEXT_LEN) continue;
         char target[DALA_UUID_TEXT_LEN + 1];
         snprintf(target, sizeof target, "%.*s", (int)ref->value.len, (const char *)ref->value.bytes);
-        put_link(j, r, target, def->fields[i].name, "to");
+        put_link(j, r, target, def->fields[i].name, "to", sensitive);
     }
     sqlite3_stmt *stmt;
     if (sqlite3_prepare_v2(r->conn->db, "SELECT id, tbl, data FROM record WHERE unit_id = ?1 AND "
@@ -234,7 +238,7 @@ static void put_links(json_out *j, web_request *r, const char *id_text, int64_t 
                                                    : NULL;
                 if (ref && ref->value.type == DALA_VALUE_TEXT && ref->value.len == DALA_UUID_TEXT_LEN &&
                     memcmp(ref->value.bytes, id_text, DALA_UUID_TEXT_LEN) == 0) {
-                    put_link(j, r, other_id, other_def->fields[i].name, "from");
+                    put_link(j, r, other_id, other_def->fields[i].name, "from", sensitive);
                     break;
                 }
             }
@@ -287,13 +291,15 @@ int web_route_record(web_request *r, const char *id_text)
     put_fields(&j, r, def, &record, &sensitive);
     put_history(&j, r, id);
     put_about(&j, r, id, def, DALA_TABLE_CONFLICT);
-    put_links(&j, r, normal, unit_id, def, &record);
+    int linked_sensitive = 0;
+    put_links(&j, r, normal, unit_id, def, &record, &linked_sensitive);
     put_about(&j, r, id, def, "review");
     json_object_end(&j);
     dala_record_clear(&record);
-    if (sensitive) {
-        char detail[96];
-        snprintf(detail, sizeof detail, "%s: %d sensitive fields", table, sensitive);
+    if (sensitive || linked_sensitive) {
+        char detail[160];
+        snprintf(detail, sizeof detail, "%s: %d sensitive fields, %d linked records showing names", table, sensitive,
+                 linked_sensitive);
         rc = web_audit(r, "read_sensitive", unit_id, id, detail);
         if (rc) {
             json_out_free(&j);

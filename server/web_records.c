@@ -174,8 +174,11 @@ static int prepare_list(sqlite3_stmt **out, web_request *r, const list_filter *f
 /* Columns of a list row (prepare_list). */
 enum { COL_ID, COL_TABLE, COL_UNIT, COL_DATE, COL_STATE, COL_RISK, COL_DATA, COL_OFFICER, COL_CONFLICTS };
 
-static void list_row(json_out *j, web_request *r, sqlite3_stmt *stmt, dala_record *record)
+/* One row of a list; `*sensitive` counts rows whose summary shows a
+ * person's sensitive fields (names), for the audit trail. */
+static void list_row(json_out *j, web_request *r, sqlite3_stmt *stmt, dala_record *record, int64_t *sensitive)
 {
+    int shows_sensitive = 0;
     char id[DALA_UUID_TEXT_LEN + 1], unit[256], summary[160] = "";
     const char *table = (const char *)sqlite3_column_text(stmt, COL_TABLE);
     const char *state = (const char *)sqlite3_column_text(stmt, COL_STATE);
@@ -185,7 +188,8 @@ static void list_row(json_out *j, web_request *r, sqlite3_stmt *stmt, dala_recor
     dala_record_clear(record);
     if (dala_record_decode(record, sqlite3_column_blob(stmt, COL_DATA), (size_t)sqlite3_column_bytes(stmt, COL_DATA)) ==
         DALA_OK)
-        dala_record_summarise(summary, sizeof summary, def, record, r->lang);
+        dala_record_summarise(summary, sizeof summary, def, record, r->lang, &shows_sensitive);
+    *sensitive += shows_sensitive;
     json_object_begin(j, NULL);
     json_string(j, "id", id);
     json_string(j, "table", table);
@@ -214,7 +218,7 @@ int web_route_records(web_request *r)
     json_out j = JSON_OUT_INIT;
     dala_record record = DALA_RECORD_INIT;
     char next[80] = "";
-    int64_t rows = 0;
+    int64_t rows = 0, sensitive = 0;
     json_object_begin(&j, NULL);
     json_array_begin(&j, "records");
     int step, has_more = 0;
@@ -223,7 +227,7 @@ int web_route_records(web_request *r)
             has_more = 1;
             break;
         }
-        list_row(&j, r, stmt, &record);
+        list_row(&j, r, stmt, &record, &sensitive);
         char id[DALA_UUID_TEXT_LEN + 1];
         dala_uuid_format(id, sqlite3_column_blob(stmt, COL_ID));
         snprintf(next, sizeof next, "%s_%s", (const char *)sqlite3_column_text(stmt, COL_DATE), id);
@@ -236,6 +240,18 @@ int web_route_records(web_request *r)
     if (has_more) json_string(&j, "next", next);
     else json_null(&j, "next");
     json_object_end(&j);
+    /* Names shown in a list, or a search through every field, are reads of
+     * sensitive fields too; the entry never holds the words searched for. */
+    if (!j.rc && (sensitive || f.q[0])) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "list%s%s: %lld rows, %lld showing names%s", f.table[0] ? " of " : "", f.table,
+                 (long long)rows, (long long)sensitive, f.q[0] ? ", text search" : "");
+        rc = web_audit(r, "read_sensitive", f.unit ? f.unit : r->user.unit_id, NULL, detail);
+        if (rc) {
+            json_out_free(&j);
+            return web_send_failure(r, rc);
+        }
+    }
     return web_send_json(r, &j);
 }
 

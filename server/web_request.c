@@ -107,7 +107,9 @@ int web_csrf_matches(const web_request *r)
 static int read_json_body(web_request *r)
 {
     const char *type = mg_get_header(r->http, "Content-Type");
-    if (r->info->content_length == 0) return DALA_OK;
+    /* No body: a length of 0, or none given and not chunked (CivetWeb says -1). */
+    if (r->info->content_length == 0 || (r->info->content_length < 0 && !mg_get_header(r->http, "Transfer-Encoding")))
+        return DALA_OK;
     if (!type || strncmp(type, "application/json", 16) != 0)
         return dala_error_set(DALA_EINVAL, "the body must be application/json");
     int rc = http_read_body(r->http, &r->body, WEB_MAX_BODY);

@@ -189,7 +189,7 @@ static int sign_in(web_request *r)
     int rc = !type || strncmp(type, "application/json", 16) != 0
                  ? dala_error_set(DALA_EINVAL, "sign in: the body must be application/json")
                  : http_read_body(r->http, &r->body, 4096);
-    if (!rc) rc = dala_json_parse(&r->json, (const char *)r->body.data, r->body.len, 16);
+    if (!rc) rc = dala_json_parse(&r->json, (const char *)r->body.data, r->body.len, 64);
     const char *login = web_body_string(r, "login"), *password = web_body_string(r, "password");
     if (!rc && (!login || !password || !*login || strlen(login) > 60 || strlen(password) > 1024))
         rc = dala_error_set(DALA_EINVAL, "sign in: the body needs login and password");
@@ -204,7 +204,9 @@ static int sign_in(web_request *r)
     if (rc == DALA_EAUTH) {
         throttle_fail(&r->server->sign_in_failures, login, now);
         throttle_fail(&r->server->sign_in_addresses, addr, now);
-        web_audit(r, "sign_in_failed", login_unit(r, login), NULL, login);
+        /* A login nobody has is not written down: it may be a password typed in the wrong box. */
+        int64_t unit = login_unit(r, login);
+        web_audit(r, "sign_in_failed", unit, NULL, unit ? login : "unknown login");
         return web_send_error(r, 401, DALA_EAUTH, "sign in: wrong login or password");
     }
     uint8_t token[32], csrf[32];

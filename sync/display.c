@@ -43,8 +43,9 @@ int dala_value_display(dala_buf *out, const dala_field_def *def, const dala_valu
 }
 
 int dala_record_summarise(char *out, size_t size, const dala_table_def *def, const dala_record *record,
-                          const char *lang)
+                          const char *lang, int *shows_sensitive)
 {
+    if (shows_sensitive) *shows_sensitive = 0;
     dala_buf text = DALA_BUF_INIT;
     int rc = DALA_OK;
     out[0] = '\0';
@@ -56,6 +57,7 @@ int dala_record_summarise(char *out, size_t size, const dala_table_def *def, con
             field->type == DALA_FIELD_JSON || field->type == DALA_FIELD_REF)
             continue;
         if (used++) rc = dala_buf_append(&text, " · ", strlen(" · "));
+        if (shows_sensitive && field->is_sensitive) *shows_sensitive = 1;
         if (!rc) rc = dala_value_display(&text, field, &stored->value, lang);
     }
     /* Cut on a whole letter: never inside a UTF-8 sequence. */

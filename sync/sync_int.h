@@ -142,9 +142,11 @@ int dala_form_check_answer(dala_survey_verdict *out, const dala_form *form, size
  * NULL (a field the schema does not know). */
 int dala_value_display(dala_buf *out, const dala_field_def *def, const dala_value *v, const char *lang);
 /* A one-line summary of `record` (the first three short values of its
- * type's leading fields) into `out` (`size` > 0), cut on a whole letter. */
+ * type's leading fields) into `out` (`size` > 0), cut on a whole letter.
+ * `*shows_sensitive` (if not NULL) says whether a sensitive field is in it,
+ * so the server can audit the read. */
 int dala_record_summarise(char *out, size_t size, const dala_table_def *def, const dala_record *record,
-                          const char *lang);
+                          const char *lang, int *shows_sensitive);
 /* Appends `len` bytes of UTF-8 text as a JSON string (quoted, escaped). */
 int dala_json_put_string(dala_buf *out, const void *text, size_t len);
 
