@@ -255,7 +255,7 @@ static int apply_change(apply_context *ctx, size_t index)
     }
     rc = write_record(ctx, ctx->change->record_id, ctx->change->table, seq, ctx->device->id);
     sqlite3_stmt *history = rc ? NULL : server_stmt_get(ctx->conn, STMT_HISTORY_ADD);
-    if (!rc) rc = history ? server_history_add(history, ctx->change->record_id, ctx->now, ctx->device->id,
+    if (!rc) rc = history ? server_history_add(history, ctx->change->record_id, (int64_t)seq, ctx->now, ctx->device->id,
                                                ctx->change->fields, ctx->change->field_count, &ctx->history)
                           : DALA_EIO;
     return rc;

@@ -74,11 +74,14 @@ static int start_civetweb(dala_server *server)
 /* Every minute, and once more at stop: ended web sessions deleted, a
  * checkpoint that also truncates the WAL when no reader holds it (so long
  * readers cannot grow it without bound), and the epoch mark beside the
- * database. Every two seconds, the
- * text search index catches up with the records written since. */
+ * database. Every second, when no sync has run for a second, the text
+ * search index catches up with the records written since, in small
+ * transactions, stopping as soon as a sync comes: indexing uses the quiet
+ * moments, and a search reads the records not yet indexed directly. */
 #define MAINTENANCE_SECONDS 60
-#define TEXT_INDEX_SECONDS 2
-#define TEXT_INDEX_BATCH 2000
+#define TEXT_INDEX_SECONDS 1
+#define TEXT_INDEX_BATCH 200
+#define QUIET_MS 1000
 
 /* Sessions of the supervisors' pages that have ended are deleted. */
 static void forget_ended_sessions(sqlite3 *db)
@@ -109,14 +112,26 @@ static int is_stopping(dala_server *server)
     return stopping;
 }
 
-/* Indexes in batches until nothing is left or the server stops. */
+void server_note_sync(dala_server *server, int begins)
+{
+    __atomic_add_fetch(&server->syncs_in_flight, begins ? 1 : -1, __ATOMIC_RELAXED);
+    __atomic_store_n(&server->last_sync_ms, (int64_t)dala_wall_clock_ms(), __ATOMIC_RELAXED);
+}
+
+static int is_quiet(dala_server *server)
+{
+    int64_t last = __atomic_load_n(&server->last_sync_ms, __ATOMIC_RELAXED);
+    return __atomic_load_n(&server->syncs_in_flight, __ATOMIC_RELAXED) == 0 &&
+           (int64_t)dala_wall_clock_ms() - last >= QUIET_MS;
+}
+
+/* Indexes in batches while the server is quiet, until nothing is left. */
 static void index_text(dala_server *server, sqlite3 *db)
 {
-    size_t indexed;
-    sqlite3_busy_timeout(db, 2000);
-    do {
+    size_t indexed = TEXT_INDEX_BATCH;
+    sqlite3_busy_timeout(db, 200);
+    while (indexed == TEXT_INDEX_BATCH && is_quiet(server) && !is_stopping(server))
         if (server_text_index_catch_up(db, TEXT_INDEX_BATCH, &indexed)) break;
-    } while (indexed == TEXT_INDEX_BATCH && !is_stopping(server));
 }
 
 static void *maintenance_thread(void *context)

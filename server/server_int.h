@@ -44,11 +44,12 @@ typedef enum server_stmt {
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13) "                                   \
     "ON CONFLICT (id) DO UPDATE SET prev_seq = record.seq, seq = excluded.seq, data = excluded.data, "  \
     "last_writer = excluded.last_writer, occurred_on = excluded.occurred_on, risk = excluded.risk, "    \
-    "status = excluded.status, text_dirty = 1, "                                                      \
+    "status = excluded.status, "                                                                      \
     "review_state = CASE WHEN excluded.last_writer = 0 THEN record.review_state "                      \
     "WHEN record.review_state = 'returned' THEN 'corrected' "                                          \
     "WHEN record.review_state = 'approved' THEN 'pending' ELSE record.review_state END"
-#define SERVER_HISTORY_ADD_SQL "INSERT INTO record_change (record_id, at, device_id, fields) VALUES (?1, ?2, ?3, ?4)"
+#define SERVER_HISTORY_ADD_SQL \
+    "INSERT INTO record_change (record_id, seq, at, device_id, fields) VALUES (?1, ?2, ?3, ?4, ?5)"
 
 typedef struct session_table session_table;
 
@@ -98,6 +99,8 @@ struct dala_server {
     int has_maintenance;
     pthread_cond_t wake;       /* with lock: stop the maintenance thread */
     int is_stopping;
+    int64_t last_sync_ms;       /* when a sync last began or ended (atomic) */
+    int syncs_in_flight;        /* (atomic) */
     throttle enrol_failures;    /* per address (enroll.c) */
     throttle sign_in_failures;  /* per login (web_session.c) */
     throttle sign_in_addresses; /* per address (web_session.c) */
@@ -237,15 +240,17 @@ typedef struct record_columns {
 void server_record_columns(record_columns *out, const char *table, const dala_record *record, int64_t received_at);
 /* Binds occurred_on, risk, about and status to parameters first..first+3. */
 void server_record_columns_bind(sqlite3_stmt *stmt, int first, const record_columns *columns);
-/* Adds one history row for a write of `fields` (names only) to record
- * `id`; `stmt` is the connection's STMT_HISTORY_ADD or an equivalent. */
-int server_history_add(sqlite3_stmt *stmt, const uint8_t id[DALA_UUID_BYTES], int64_t at, int64_t device_id,
-                       const dala_field *fields, size_t count, dala_buf *scratch);
+/* Adds one history row for the write of `fields` (names only) to record
+ * `id` at log position `seq`; `stmt` is the connection's STMT_HISTORY_ADD
+ * or an equivalent. */
+int server_history_add(sqlite3_stmt *stmt, const uint8_t id[DALA_UUID_BYTES], int64_t seq, int64_t at,
+                       int64_t device_id, const dala_field *fields, size_t count, dala_buf *scratch);
 
 /* --- text search (text_index.c) --------------------------------------- */
 
 /* Indexes the text of at most `max_rows` records written since they were
- * last indexed, in one transaction; `*indexed` gets how many. */
+ * last indexed (past the text index's cursor in their unit's log), in one
+ * transaction; `*indexed` gets how many. */
 int server_text_index_catch_up(sqlite3 *db, size_t max_rows, size_t *indexed);
 
 /* --- scope (scope.c) ---------------------------------------------------- */
@@ -271,6 +276,11 @@ int server_apply_push(push_result *result, dala_server *server, server_conn *con
 int server_read_pull(dala_sync_response *response, dala_buf *pull, dala_cursor **cursors_out,
                      server_conn *conn, const server_device *device,
                      const dala_sync_request *request, uint32_t max_pull_changes);
+
+/* Notes that a sync begins (`begins` 1) or ends (0) now: the text
+ * indexer waits until none runs and a second has passed, so syncs never
+ * queue behind it (server.c). */
+void server_note_sync(dala_server *server, int begins);
 
 /* Issues a server timestamp (for conflicts the server writes). */
 uint64_t server_hlc_now(dala_server *server);

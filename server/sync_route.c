@@ -167,6 +167,7 @@ int route_sync(struct mg_connection *conn, void *context)
     sync_call call;
     memset(&call, 0, sizeof call);
     call.server = context;
+    server_note_sync(call.server, 1);
     call.conn = conn;
     int rc;
     if (strcmp(mg_get_request_info(conn)->request_method, "POST") != 0) {
@@ -184,6 +185,7 @@ int route_sync(struct mg_connection *conn, void *context)
         http_send_ok(conn, "application/octet-stream", call.reply.data, call.reply.len);
     }
     server_log_request(call.server, conn, call.status, call.device.id, now_ms() - started);
+    server_note_sync(call.server, 0);
     sync_call_free(&call);
     return call.status;
 }

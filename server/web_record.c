@@ -86,7 +86,7 @@ static void put_history(json_out *j, web_request *r, const uint8_t id[DALA_UUID_
     if (sqlite3_prepare_v2(r->conn->db, "SELECT h.at, h.device_id, h.fields, coalesce(u.full_name, '') "
                                         "FROM record_change h LEFT JOIN device d ON d.id = h.device_id "
                                         "LEFT JOIN app_user u ON u.id = d.user_id WHERE h.record_id = ?1 "
-                                        "ORDER BY h.rowid", -1, &stmt, NULL) == SQLITE_OK) {
+                                        "ORDER BY h.seq", -1, &stmt, NULL) == SQLITE_OK) {
         sqlite3_bind_blob(stmt, 1, id, DALA_UUID_BYTES, SQLITE_STATIC);
         while (sqlite3_step(stmt) == SQLITE_ROW) {
             const char *fields = (const char *)sqlite3_column_text(stmt, 2);

@@ -111,6 +111,12 @@ static int read_filter(list_filter *f, web_request *r, int64_t default_limit)
     return rc;
 }
 
+/* The records the text index names, and those past its cursors. */
+#define FTS_HITS "(SELECT rowid FROM record_text WHERE record_text MATCH :fts)"
+#define NOT_INDEXED                                                                                         \
+    "(SELECT n.rowid FROM org_unit o LEFT JOIN text_index_cursor c ON c.unit_id = o.id "                    \
+    "JOIN record n ON n.unit_id = o.id AND n.seq > coalesce(c.seq, 0))"
+
 /* The statement of a list: only the filters given take part, so SQLite
  * plans each shape with the indexes that fit it. */
 static int prepare_list(sqlite3_stmt **out, web_request *r, const list_filter *f)
@@ -132,13 +138,14 @@ static int prepare_list(sqlite3_stmt **out, web_request *r, const list_filter *f
         f->state[0] ? " AND r.review_state = :state" : "",
         f->risk[0] ? " AND r.risk = :risk" : "",
         /* Text of three letters or more: the trigram index names the
-         * candidates (records written since it last caught up are read
-         * directly); the fold-aware match then decides. Few candidates are
-         * read by rowid and sorted; many, with the + that keeps SQLite on
-         * the date index, pass by as the list is read in order. */
+         * candidates, with the records written past its cursors (not yet
+         * indexed, or indexed before their last write); the fold-aware
+         * match then decides. Few candidates are read by rowid and sorted;
+         * many, with the + that keeps SQLite on the date index, pass by as
+         * the list is read in order. */
         !f->fts[0]     ? ""
-        : f->is_common ? " AND (+r.text_dirty = 1 OR +r.rowid IN (SELECT rowid FROM record_text WHERE record_text MATCH :fts))"
-                       : " AND (r.text_dirty = 1 OR r.rowid IN (SELECT rowid FROM record_text WHERE record_text MATCH :fts))",
+        : f->is_common ? " AND (+r.rowid IN " FTS_HITS " OR +r.rowid IN " NOT_INDEXED ")"
+                       : " AND (r.rowid IN " FTS_HITS " OR r.rowid IN " NOT_INDEXED ")",
         f->q[0] ? " AND dala_record_matches(r.data, :q)" : "",
         f->after_id[0] ? " AND (r.occurred_on, r.id) < (:after_date, :after_id)" : "",
         " ORDER BY r.occurred_on DESC, r.id DESC LIMIT :limit",

@@ -32,14 +32,17 @@ CREATE TABLE audit (
 CREATE INDEX audit_by_unit ON audit(unit_id, id);
 
 -- A record's history: one row per applied write, naming the fields it
--- changed, the device that wrote it (0: the server) and when. No values.
+-- changed, the device that wrote it (0: the server) and when, keyed by the
+-- record and the write's position in its unit's log (one b-tree, no
+-- separate index, so a sync pays one insert). No values.
 CREATE TABLE record_change (
     record_id   BLOB NOT NULL,
+    seq         INTEGER NOT NULL,
     at          INTEGER NOT NULL,
     device_id   INTEGER NOT NULL,
-    fields      TEXT NOT NULL
-) STRICT;
-CREATE INDEX record_change_by_record ON record_change(record_id);
+    fields      TEXT NOT NULL,
+    PRIMARY KEY (record_id, seq)
+) STRICT, WITHOUT ROWID;
 
 -- What the lists filter and sort by, kept beside the blob when a record
 -- is written: its date (its type's first required date field, else the
@@ -61,10 +64,13 @@ CREATE INDEX record_by_about ON record(about) WHERE about IS NOT NULL;
 
 -- Text search of the lists: the text fields of each record in a trigram
 -- index (substrings of three letters or more, any case, Kazakh letters
--- included), rowid = the record's rowid. A write only marks its record
--- text_dirty; the server's indexer thread brings the index up to date
--- within seconds (server/text_index.c), so syncing never waits for it, and
--- a search reads the records not yet indexed directly.
-ALTER TABLE record ADD COLUMN text_dirty INTEGER NOT NULL DEFAULT 1;
-CREATE INDEX record_by_text_dirty ON record(text_dirty) WHERE text_dirty = 1;
+-- included; no positions kept), rowid = the record's rowid. The server's
+-- indexer follows each unit's log like a tablet would (text_index_cursor:
+-- the last position indexed), in quiet moments between syncs
+-- (server/text_index.c), so a sync never waits for it; a search reads the
+-- records past the cursors directly.
 CREATE VIRTUAL TABLE record_text USING fts5(body, tokenize = 'trigram case_sensitive 0', detail = 'none');
+CREATE TABLE text_index_cursor (
+    unit_id INTEGER PRIMARY KEY REFERENCES org_unit(id),
+    seq     INTEGER NOT NULL
+) STRICT;
