@@ -10,6 +10,8 @@
 #include "dala_sync.h"
 
 #include <civetweb.h>
+#include <sqlite3.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +93,34 @@ static double timed_get(int port, const char *cookie, const char *path, size_t s
     return m;
 }
 
+/* Records past the text index's cursors (not yet indexed). */
+static long long index_lag(sqlite3 *db)
+{
+    sqlite3_stmt *stmt;
+    long long lag = -1;
+    if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(o.next_seq - 1 - coalesce(c.seq, 0)), 0) FROM org_unit o "
+                               "LEFT JOIN text_index_cursor c ON c.unit_id = o.id", -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        lag = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return lag;
+}
+
+/* Waits (at most 5 minutes) until the server's indexer has read every log
+ * to its end; log positions count writes, so the lag is an upper bound. */
+static void wait_for_index(web_figures *out, const char *db_path)
+{
+    sqlite3 *db;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) fail("open", db_path);
+    sqlite3_busy_timeout(db, 1000);
+    double start = now_seconds();
+    out->index_lag = index_lag(db);
+    while (index_lag(db) != 0 && now_seconds() - start < 300) usleep(100000);
+    if (index_lag(db) != 0) fail("text index", "did not catch up within 5 minutes");
+    out->index_wait_s = now_seconds() - start;
+    sqlite3_close(db);
+}
+
 void bench_web_lists(web_figures *out, int port, const char *db_path, int64_t unit_id, size_t samples)
 {
     memset(out, 0, sizeof *out);
@@ -103,6 +133,7 @@ void bench_web_lists(web_figures *out, int port, const char *db_path, int64_t un
         fail("add a unit head", dala_errmsg());
     dala_admin_close(admin);
 
+    wait_for_index(out, db_path);
     dala_buf body = DALA_BUF_INIT;
     char cookie[128], path[256], cursor[96];
     double start = now_seconds();
