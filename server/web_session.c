@@ -230,9 +230,11 @@ static int sign_in(web_request *r)
     mbedtls_platform_zeroize(token, sizeof token);
     if (rc) return web_send_failure(r, rc);
     web_audit(r, "sign_in", r->user.unit_id, NULL, NULL);
+    /* Secure too when the server speaks TLS (a deployment's front); on the
+     * plain HTTP of 127.0.0.1 a Secure cookie would never be sent back. */
     snprintf(r->headers, sizeof r->headers,
-             "Set-Cookie: " COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d\r\n", token_hex,
-             WEB_SESSION_MAX_SECONDS);
+             "Set-Cookie: " COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s\r\n", token_hex,
+             WEB_SESSION_MAX_SECONDS, r->info->is_ssl ? "; Secure" : "");
     return send_session(r, (int64_t)now);
 }
 
