@@ -14,6 +14,7 @@
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 200
 #define EXPORT_MAX 100000
+#define CSV_CHUNK (64 * 1024)
 
 /* The filters of a list, read from the query. */
 typedef struct list_filter {
@@ -316,6 +317,33 @@ static int csv_row(dala_buf *out, web_request *r, const dala_table_def *def, sql
     return rc;
 }
 
+/* The export's audit entry gets its row count once the rows are sent. */
+static void audit_export_rows(web_request *r, int64_t entry, const char *table, int64_t rows, int is_complete)
+{
+    char detail[128];
+    sqlite3_stmt *stmt;
+    snprintf(detail, sizeof detail, "%s: %lld rows%s", table, (long long)rows, is_complete ? "" : ", cut short");
+    if (sqlite3_prepare_v2(r->conn->db, "UPDATE audit SET detail = ?2 WHERE id = ?1", -1, &stmt, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(stmt, 1, entry);
+        sqlite3_bind_text(stmt, 2, detail, -1, SQLITE_STATIC);
+        sqlite3_step(stmt);
+    }
+    sqlite3_finalize(stmt);
+}
+
+/* Sends `out` as one chunk of the answer once it holds CSV_CHUNK bytes
+ * (or always, with `is_last`), so an export of 100,000 records never sits
+ * whole in memory. DALA_EIO when the browser went away. */
+static int flush_chunk(web_request *r, dala_buf *out, int is_last)
+{
+    if (!is_last && out->len < CSV_CHUNK) return DALA_OK;
+    if (out->len && mg_send_chunk(r->http, (const char *)out->data, (unsigned)out->len) < 0)
+        return dala_error_set(DALA_EIO, "export: the connection closed");
+    dala_buf_reset(out);
+    return is_last && mg_send_chunk(r->http, "", 0) < 0 ? dala_error_set(DALA_EIO, "export: the connection closed")
+                                                         : DALA_OK;
+}
+
 int web_route_records_csv(web_request *r)
 {
     list_filter f;
@@ -327,33 +355,39 @@ int web_route_records_csv(web_request *r)
     f.limit = EXPORT_MAX - 1; /* the statement reads one more */
     f.after_id[0] = '\0';
     if (!rc) rc = prepare_list(&stmt, r, &f);
-    if (rc) return web_send_failure(r, rc);
+    /* The trail first: an export cut short was still an export. */
+    if (!rc) rc = web_audit(r, "export", f.unit ? f.unit : r->user.unit_id, NULL, f.table);
+    int64_t entry = sqlite3_last_insert_rowid(r->conn->db);
+    if (rc) {
+        sqlite3_finalize(stmt);
+        return web_send_failure(r, rc);
+    }
     const dala_table_def *def = dala_domain_table(dala_domain_get(), f.table);
     dala_buf out = DALA_BUF_INIT, cell = DALA_BUF_INIT;
     dala_record record = DALA_RECORD_INIT;
     int64_t rows = 0;
+    r->status = 200;
+    mg_printf(r->http,
+              "HTTP/1.1 200 OK\r\nContent-Type: text/csv; charset=utf-8\r\nTransfer-Encoding: chunked\r\n"
+              "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n"
+              "Content-Disposition: attachment; filename=\"dala-%s.csv\"\r\n\r\n",
+              f.table);
     rc = dala_buf_append(&out, "\xef\xbb\xbf", 3); /* a BOM: spreadsheets then read UTF-8 */
     if (!rc) rc = csv_header(&out, def, r->lang);
     int step = SQLITE_DONE;
     while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         rc = csv_row(&out, r, def, stmt, &record, &cell);
-        rows++;
+        if (!rc) rows++;
+        if (!rc) rc = flush_chunk(r, &out, 0);
     }
     if (!rc && step != SQLITE_DONE) rc = server_db_error(r->conn->db, "export records");
     sqlite3_finalize(stmt);
+    /* A failure leaves the chunked answer without its end, so the browser
+     * sees a broken download, never a short file that looks whole. */
+    if (!rc) rc = flush_chunk(r, &out, 1);
+    audit_export_rows(r, entry, f.table, rows, rc == DALA_OK);
     dala_record_clear(&record);
     dala_buf_free(&cell);
-    if (!rc) {
-        char detail[128];
-        snprintf(detail, sizeof detail, "%s: %lld rows", f.table, (long long)rows);
-        rc = web_audit(r, "export", f.unit ? f.unit : r->user.unit_id, NULL, detail);
-    }
-    if (rc) {
-        dala_buf_free(&out);
-        return web_send_failure(r, rc);
-    }
-    snprintf(r->headers, sizeof r->headers, "Content-Disposition: attachment; filename=\"dala-%s.csv\"\r\n", f.table);
-    web_send(r, 200, "text/csv; charset=utf-8", out.data, out.len);
     dala_buf_free(&out);
     return 200;
 }

@@ -158,5 +158,10 @@ void bench_web_lists(web_figures *out, int port, const char *db_path, int64_t un
     out->filtered_ms = timed_get(port, cookie, "/v1/records?limit=50&risk=high&state=pending", samples, &body);
     out->found_ms = timed_get(port, cookie, "/v1/records?limit=50&q=%D0%96%D3%98%D0%91%D0%86%D0%A0%D0%9B%D0%95%D0%9D%D0%A3%D0%A8%D0%86", samples, &body);
     out->search_ms = timed_get(port, cookie, "/v1/records?limit=50&q=zzqqxx-absent", samples, &body);
+    start = now_seconds();
+    if (request(&body, port, "GET", "/v1/records.csv?table=field_visit", cookie, NULL) != 200)
+        fail("export", (const char *)body.data);
+    out->export_s = now_seconds() - start;
+    out->export_bytes = body.len;
     dala_buf_free(&body);
 }

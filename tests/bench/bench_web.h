@@ -14,6 +14,8 @@ typedef struct web_figures {
     double filtered_ms;    /* risk=high&state=pending, first page, median */
     double search_ms;      /* q= a word no record holds: every record read, median */
     double found_ms;       /* q=ЖӘБІРЛЕНУШІ, in capitals (records hold it in any case), first page, median */
+    double export_s;       /* GET /v1/records.csv?table=field_visit: every record, once */
+    size_t export_bytes;
     double index_wait_s;   /* until the text index had caught up with every unit's log */
     long long index_lag;   /* records past the index's cursors when the wait began */
     size_t deep_pages;
