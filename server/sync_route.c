@@ -143,13 +143,20 @@ static int answer_request(sync_call *call)
     return rc;
 }
 
-static void sync_call_free(sync_call *call)
+/* A session goes back for the device's next sync, whatever happened (a
+ * forged frame must not cost the device its session), and before the
+ * answer leaves: a device that syncs again at once must find it. */
+static void give_back_session(sync_call *call)
 {
-    /* A session goes back for the device's next sync, whatever happened:
-     * a forged frame must not cost the device its session. */
     if (call->session)
         session_table_put(call->server->sessions, call->device.id, call->session,
                           call->session_expires_ms, (int64_t)now_ms());
+    call->session = NULL;
+}
+
+static void sync_call_free(sync_call *call)
+{
+    give_back_session(call);
     dala_handshake_free(call->handshake);
     dala_buf_free(&call->frame);
     dala_buf_free(&call->body);
@@ -177,6 +184,7 @@ int route_sync(struct mg_connection *conn, void *context)
         rc = open_request(&call);
         if (!rc) rc = answer_request(&call);
     }
+    give_back_session(&call);
     if (rc) {
         if (!call.status) call.status = http_status_for(rc);
         http_send_error(conn, call.status, rc, dala_errmsg());

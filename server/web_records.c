@@ -382,10 +382,12 @@ int web_route_records_csv(web_request *r)
     }
     if (!rc && step != SQLITE_DONE) rc = server_db_error(r->conn->db, "export records");
     sqlite3_finalize(stmt);
-    /* A failure leaves the chunked answer without its end, so the browser
-     * sees a broken download, never a short file that looks whole. */
-    if (!rc) rc = flush_chunk(r, &out, 1);
+    /* The count is written before the last chunk, so whoever has the whole
+     * file finds it in the trail. A failure leaves the chunked answer
+     * without its end: the browser sees a broken download, never a short
+     * file that looks whole. */
     audit_export_rows(r, entry, f.table, rows, rc == DALA_OK);
+    if (!rc && flush_chunk(r, &out, 1)) audit_export_rows(r, entry, f.table, rows, 0);
     dala_record_clear(&record);
     dala_buf_free(&cell);
     dala_buf_free(&out);
