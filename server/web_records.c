@@ -170,9 +170,10 @@ static int prepare_list(sqlite3_stmt **out, web_request *r, const list_filter *f
     sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":fts"), f->fts, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, sqlite3_bind_parameter_index(s, ":after_date"), f->after_date, -1, SQLITE_STATIC);
     if (f->after_id[0]) {
-        static _Thread_local uint8_t after_id[DALA_UUID_BYTES];
-        dala_uuid_parse(after_id, f->after_id);
-        sqlite3_bind_blob(s, sqlite3_bind_parameter_index(s, ":after_id"), after_id, DALA_UUID_BYTES, SQLITE_STATIC);
+        uint8_t after_id[DALA_UUID_BYTES];
+        dala_uuid_parse(after_id, f->after_id); /* checked by read_filter */
+        sqlite3_bind_blob(s, sqlite3_bind_parameter_index(s, ":after_id"), after_id, DALA_UUID_BYTES,
+                          SQLITE_TRANSIENT);
     }
     /* One row more than the page: whether another page follows. */
     sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":limit"), f->limit + 1);
