@@ -90,11 +90,7 @@ int web_route_revoke(web_request *r, const char *id_text)
     snprintf(detail, sizeof detail, "device %lld", (long long)device_id);
     if (!rc) rc = web_audit(r, "revoke", unit_id, NULL, detail);
     if (rc) return web_send_failure(r, rc);
-    json_out j = JSON_OUT_INIT;
-    json_object_begin(&j, NULL);
-    json_bool(&j, "revoked", 1);
-    json_object_end(&j);
-    return web_send_json(r, &j);
+    return web_send_done(r, "revoked");
 }
 
 int web_route_enrol_code(web_request *r)

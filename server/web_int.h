@@ -90,6 +90,8 @@ int web_csrf_matches(const web_request *r);
 void web_send(web_request *r, int status, const char *content_type, const void *body, size_t len);
 /* Sends `j` as the 200 answer and frees it. */
 int web_send_json(web_request *r, json_out *j);
+/* Sends the 200 answer {"<key>": true} of a change that has no more to say. */
+int web_send_done(web_request *r, const char *key);
 /* Sends an error answer ({"error", "code"}); returns `status`. */
 int web_send_error(web_request *r, int status, int code, const char *message);
 /* Sends the answer a dala_err deserves (its message from dala_errmsg). */

@@ -35,6 +35,15 @@ int web_send_json(web_request *r, json_out *j)
     return 200;
 }
 
+int web_send_done(web_request *r, const char *key)
+{
+    json_out j = JSON_OUT_INIT;
+    json_object_begin(&j, NULL);
+    json_bool(&j, key, 1);
+    json_object_end(&j);
+    return web_send_json(r, &j);
+}
+
 int web_send_error(web_request *r, int status, int code, const char *message)
 {
     json_out j = JSON_OUT_INIT;

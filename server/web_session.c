@@ -250,11 +250,7 @@ static int sign_out(web_request *r)
     web_audit(r, "sign_out", r->user.unit_id, NULL, NULL);
     snprintf(r->headers, sizeof r->headers,
              "Set-Cookie: " COOKIE "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0\r\n");
-    json_out j = JSON_OUT_INIT;
-    json_object_begin(&j, NULL);
-    json_bool(&j, "signed_out", 1);
-    json_object_end(&j);
-    return web_send_json(r, &j);
+    return web_send_done(r, "signed_out");
 }
 
 int web_route_session(web_request *r)
