@@ -20,11 +20,15 @@ typedef struct dala_server_options {
     uint32_t max_pull_changes;  /* the largest page a pull answers with */
     const char *access_log;     /* path of the one-line-per-request log; NULL: stderr */
     int quiet;                  /* no request log at all */
+    /* The wall clock of the report notes' deadlines and filing times, in
+     * unix seconds; NULL: the system's. Tests set it to a chosen day. */
+    int64_t (*clock)(void *context);
+    void *clock_context;
 } dala_server_options;
 
 #define DALA_SERVER_OPTIONS_VERSION 1
 #define DALA_SERVER_OPTIONS_INIT \
-    {DALA_SERVER_OPTIONS_VERSION, "dala-server.db", "127.0.0.1:8080", 16, (size_t)32 << 20, 30000, 2000, NULL, 0}
+    {DALA_SERVER_OPTIONS_VERSION, "dala-server.db", "127.0.0.1:8080", 16, (size_t)32 << 20, 30000, 2000, NULL, 0, NULL, NULL}
 
 /* Opens (creating and migrating) the database and starts serving. On
  * DALA_OK `*out` is running; stop it with dala_server_stop. */

@@ -272,6 +272,12 @@ uint64_t server_hlc_now(dala_server *server)
     return now;
 }
 
+int64_t server_now(const dala_server *server)
+{
+    if (server->options.clock) return server->options.clock(server->options.clock_context);
+    return (int64_t)time(NULL);
+}
+
 int server_hlc_receive(dala_server *server, uint64_t remote)
 {
     uint64_t now;

@@ -284,6 +284,8 @@ void server_note_sync(dala_server *server, int begins);
 
 /* Issues a server timestamp (for conflicts the server writes). */
 uint64_t server_hlc_now(dala_server *server);
+/* The wall clock in unix seconds: options.clock if set, else time(). */
+int64_t server_now(const dala_server *server);
 /* Checks a device's timestamp against the server clock (drift bound). */
 int server_hlc_receive(dala_server *server, uint64_t remote);
 

@@ -241,7 +241,7 @@ int web_route_dashboard(web_request *r)
     json_int(&j, "returned", returned);
     json_int(&j, "open_conflicts", open_conflicts(r));
     put_stale_devices(&j, r);
-    time_t now = time(NULL);
+    time_t now = (time_t)server_now(r->server);
     struct tm tm;
     localtime_r(&now, &tm);
     web_deadlines d;
