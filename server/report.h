@@ -52,6 +52,10 @@ typedef struct report_trace {
     void *context;
 } report_trace;
 
+/* Adds at zero the figures listed even when nothing counts: totals, and
+ * the values the Rules name. */
+int report_figures_seed(report_figures *out);
+
 /* Counts the figures of every block for the records of `unit_id`'s
  * subtree in `quarter` of `year` and the same quarter a year before.
  * With `trace`, also reports the records of one figure. */

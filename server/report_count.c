@@ -335,7 +335,7 @@ static int scan(counter *c, int64_t unit_id, const char *table, const char *firs
 
 /* The figures listed even when nothing counts: totals, and the values the
  * Rules name (the preventive measures, suicides, the partners). */
-static int seed(report_figures *out)
+int report_figures_seed(report_figures *out)
 {
     static const struct {
         int block;
@@ -373,7 +373,7 @@ int report_count(report_figures *out, sqlite3 *db, int64_t unit_id, int year, in
     counter c = {.out = out, .db = db, .trace = trace};
     report_quarter_days(c.first[REPORT_NOW], c.last[REPORT_NOW], year, quarter);
     report_quarter_days(c.first[REPORT_LAST], c.last[REPORT_LAST], year - 1, quarter);
-    int rc = seed(out);
+    int rc = report_figures_seed(out);
     if (!rc && sqlite3_prepare_v2(db, "SELECT tbl, data FROM record WHERE id = ?1", -1, &c.by_id, NULL))
         rc = server_db_error(db, "count a report note");
     for (size_t t = 0; !rc && t < sizeof types / sizeof types[0]; t++)

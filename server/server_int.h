@@ -175,6 +175,9 @@ void server_log_request(dala_server *server, const struct mg_connection *conn, i
 #define WEB_PBKDF2_ITERATIONS 100000
 /* Sets a user's password: PBKDF2-HMAC-SHA256 with a new salt. */
 int server_password_set(sqlite3 *db, int64_t user_id, const char *password);
+/* DALA_OK if `password` is user `user_id`'s, else DALA_EAUTH (in the same
+ * time either way). */
+int server_password_check(sqlite3 *db, int64_t user_id, const char *password);
 
 /* SHA-256 of an enrolment code with dashes, spaces and case removed. */
 int server_code_hash(uint8_t out[32], const char *code);

@@ -54,6 +54,29 @@ int server_password_set(sqlite3 *db, int64_t user_id, const char *password)
     return rc;
 }
 
+int server_password_check(sqlite3 *db, int64_t user_id, const char *password)
+{
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(db, "SELECT password_hash, password_salt, password_iterations FROM app_user WHERE id = ?1",
+                           -1, &stmt, NULL))
+        return server_db_error(db, "find the user");
+    sqlite3_bind_int64(stmt, 1, user_id);
+    int rc = DALA_EAUTH;
+    uint8_t hash[HASH_BYTES];
+    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) == HASH_BYTES &&
+        sqlite3_column_int(stmt, 2) > 0) {
+        rc = pbkdf2(hash, password, sqlite3_column_blob(stmt, 1), (size_t)sqlite3_column_bytes(stmt, 1),
+                    (unsigned)sqlite3_column_int(stmt, 2));
+        const uint8_t *stored = sqlite3_column_blob(stmt, 0);
+        unsigned diff = 0;
+        for (size_t i = 0; i < HASH_BYTES; i++) diff |= (unsigned)(hash[i] ^ stored[i]);
+        if (!rc && diff) rc = DALA_EAUTH;
+    }
+    sqlite3_finalize(stmt);
+    mbedtls_platform_zeroize(hash, sizeof hash);
+    return rc == DALA_EAUTH ? dala_error_set(rc, "the password is wrong") : rc;
+}
+
 static void hex(char *out, const uint8_t *bytes, size_t len)
 {
     static const char digits[] = "0123456789abcdef";
