@@ -65,6 +65,7 @@ static void usage(void)
             "       dala-server admin --db PATH review --record ID --decision approve|return [--comment TEXT]\n"
             "                                          --reviewer NAME\n"
             "       dala-server admin --db PATH records\n"
+            "       dala-server verify-report --db PATH --note ID\n"
             "kinds: ministry committee department body unit; roles: inspector unit_head deputy analyst admin\n"
             "the tree starts seeded: the Ministry (mvd), the Committee (kap), its departments (pd-astana,\n"
             "pd-almaty-city, pd-shymkent, pd-abai ... pd-east-kazakhstan, kpd); bodies and units go below\n");
@@ -78,6 +79,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "serve") == 0) return serve(argc - 1, argv + 1);
     if (strcmp(argv[1], "admin") == 0) return server_cli_admin(argc - 1, argv + 1);
+    if (strcmp(argv[1], "verify-report") == 0) return server_cli_verify_report(argc - 1, argv + 1);
     fprintf(stderr, "dala-server: unknown command '%s'\n", argv[1]);
     usage();
     return 2;

@@ -359,7 +359,8 @@ int report_figures_seed(report_figures *out)
     return rc;
 }
 
-int report_count(report_figures *out, sqlite3 *db, int64_t unit_id, int year, int quarter, const report_trace *trace)
+int report_count_days(report_figures *out, sqlite3 *db, int64_t unit_id, const char first[2][11],
+                      const char last[2][11], const report_trace *trace)
 {
     static const struct {
         const char *table;
@@ -368,24 +369,34 @@ int report_count(report_figures *out, sqlite3 *db, int64_t unit_id, int year, in
         {"offence", count_offence},   {"suicide_check", count_suicide}, {"interaction", count_interaction},
         {"legal_aid", count_aid},     {"field_visit", count_visit},     {"survey_response", count_survey},
     };
-    if (quarter < 1 || quarter > 4 || year < 2015 || year > 2100)
-        return dala_error_set(DALA_EINVAL, "report: no quarter %d of %d", quarter, year);
     counter c = {.out = out, .db = db, .trace = trace};
-    report_quarter_days(c.first[REPORT_NOW], c.last[REPORT_NOW], year, quarter);
-    report_quarter_days(c.first[REPORT_LAST], c.last[REPORT_LAST], year - 1, quarter);
+    memcpy(c.first, first, sizeof c.first);
+    memcpy(c.last, last, sizeof c.last);
     int rc = report_figures_seed(out);
     if (!rc && sqlite3_prepare_v2(db, "SELECT tbl, data FROM record WHERE id = ?1", -1, &c.by_id, NULL))
         rc = server_db_error(db, "count a report note");
     for (size_t t = 0; !rc && t < sizeof types / sizeof types[0]; t++)
         for (int p = REPORT_NOW; !rc && p <= REPORT_LAST; p++)
             rc = scan(&c, unit_id, types[t].table, c.first[p], c.last[p], p, types[t].fn);
-    /* Measures from a year before last year's quarter to the end of this
-     * one: those issued in a period, and those breached in it. */
-    char since[11], unused[11];
-    report_quarter_days(since, unused, year - 2, quarter);
-    if (!rc) rc = scan(&c, unit_id, "protective_measure", since, c.last[REPORT_NOW], REPORT_NOW, count_measure);
+    /* Measures from a year before the earlier period to the end of the
+     * later: those issued in a period, and those breached in it. */
+    int early = strcmp(first[REPORT_LAST], first[REPORT_NOW]) < 0 ? REPORT_LAST : REPORT_NOW;
+    char since[11];
+    int year = atoi(first[early]);
+    snprintf(since, sizeof since, "%04u%s", (unsigned)(year - 1) % 10000u, first[early] + 4);
+    if (!rc) rc = scan(&c, unit_id, "protective_measure", since, c.last[!early], REPORT_NOW, count_measure);
     for (size_t i = 0; i < c.form_count; i++) dala_form_free(c.forms[i].form);
     sqlite3_finalize(c.by_id);
     if (!rc) report_figures_sort(out);
     return rc;
+}
+
+int report_count(report_figures *out, sqlite3 *db, int64_t unit_id, int year, int quarter, const report_trace *trace)
+{
+    if (quarter < 1 || quarter > 4 || year < 2015 || year > 2100)
+        return dala_error_set(DALA_EINVAL, "report: no quarter %d of %d", quarter, year);
+    char first[2][11], last[2][11];
+    report_quarter_days(first[REPORT_NOW], last[REPORT_NOW], year, quarter);
+    report_quarter_days(first[REPORT_LAST], last[REPORT_LAST], year - 1, quarter);
+    return report_count_days(out, db, unit_id, first, last, trace);
 }

@@ -3,6 +3,7 @@
  * max_body_bytes, request_timeout_ms, max_pull_changes, log), and runs
  * the `admin` commands. Flags given after --config override the file. */
 #include "server_cli.h"
+#include "report_note.h"
 #include "dala_sync.h"
 #include "sync_int.h"
 
@@ -274,3 +275,30 @@ int server_cli_admin(int argc, char **argv)
     dala_admin_close(admin);
     return rc;
 }
+
+int server_cli_verify_report(int argc, char **argv)
+{
+    const char *db = flag_value(argc, argv, "--db"), *note_text = flag_value(argc, argv, "--note");
+    char *end = NULL;
+    long long note_id = note_text ? strtoll(note_text, &end, 10) : 0;
+    if (!db || !note_text || *end || note_id <= 0) {
+        fprintf(stderr, "dala-server verify-report: --db PATH --note ID\n");
+        return 2;
+    }
+    dala_admin *admin;
+    if (dala_admin_open(&admin, db)) return admin_failed("open");
+    report_note note;
+    int rc = report_note_verify(admin->db, note_id);
+    if (rc) {
+        fprintf(stderr, "dala-server verify-report: note %lld is NOT valid: %s\n", note_id, dala_errmsg());
+    } else if (report_note_load(&note, admin->db, note_id) == DALA_OK) {
+        char fingerprint[REPORT_FINGERPRINT_BYTES];
+        report_key_fingerprint(fingerprint, note.public_key);
+        printf("note %lld (%s, %d Q%d): signature valid, signed by %s at %lld, key %s\n", note_id, note.level,
+               note.year, note.quarter, note.signer_name, (long long)note.signed_at, fingerprint);
+        report_note_free(&note);
+    }
+    dala_admin_close(admin);
+    return rc == DALA_OK ? 0 : rc == DALA_EAUTH || rc == DALA_ENOTFOUND ? 1 : 3;
+}
+

@@ -11,5 +11,9 @@ int server_cli_parse_serve(dala_server_options *options, const char **port_file,
 
 /* Runs `admin ...`; returns the process exit code. */
 int server_cli_admin(int argc, char **argv);
+/* `dala-server verify-report --db PATH --note ID`: checks a signed report
+ * note's signature against the note as stored. Exit 0: valid; 1: not
+ * valid or no such note (the reason on stderr); 2: bad arguments. */
+int server_cli_verify_report(int argc, char **argv);
 
 #endif

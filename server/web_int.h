@@ -151,6 +151,11 @@ typedef struct web_deadlines {
 
 void web_report_deadlines(web_deadlines *out, int year, int month, int day);
 
+/* One CSV cell (web_records.c): quoted, quotes doubled, and a leading
+ * = + - @ made inert so a spreadsheet does not run it as a formula; ends
+ * the row when `is_last`. */
+int web_csv_cell(dala_buf *out, const char *text, size_t len, int is_last);
+
 /* --- audit (web_audit.c) ------------------------------------------------ */
 
 /* Adds one audit entry: `action` by the signed-in user (0 if none), about

@@ -266,9 +266,7 @@ int web_route_records(web_request *r)
 
 /* --- CSV ------------------------------------------------------------------ */
 
-/* One CSV cell: quoted, quotes doubled, and a leading = + - @ made inert so
- * a spreadsheet does not run it as a formula. */
-static int csv_cell(dala_buf *out, const char *text, size_t len, int is_last)
+int web_csv_cell(dala_buf *out, const char *text, size_t len, int is_last)
 {
     int rc = dala_buf_append(out, "\"", 1);
     if (!rc && len && strchr("=+-@", text[0])) rc = dala_buf_append(out, "'", 1);
@@ -284,10 +282,10 @@ static int csv_header(dala_buf *out, const dala_table_def *def, const char *lang
     const char *fixed[] = {"id", is_russian ? "Дата" : "Күні", is_russian ? "Подразделение" : "Бөлініс",
                            is_russian ? "Сотрудник" : "Қызметкер", is_russian ? "Состояние" : "Күйі"};
     int rc = DALA_OK;
-    for (size_t i = 0; !rc && i < 5; i++) rc = csv_cell(out, fixed[i], strlen(fixed[i]), 0);
+    for (size_t i = 0; !rc && i < 5; i++) rc = web_csv_cell(out, fixed[i], strlen(fixed[i]), 0);
     for (size_t i = 0; !rc && i < def->field_count; i++) {
         const char *label = dala_label(def->fields[i].kk, def->fields[i].ru, lang);
-        rc = csv_cell(out, label, strlen(label), i + 1 == def->field_count);
+        rc = web_csv_cell(out, label, strlen(label), i + 1 == def->field_count);
     }
     return rc;
 }
@@ -303,17 +301,17 @@ static int csv_row(dala_buf *out, web_request *r, const dala_table_def *def, sql
     web_unit_name(unit, sizeof unit, r, sqlite3_column_int64(stmt, COL_UNIT));
     dala_record_clear(record);
     int rc = dala_record_decode(record, sqlite3_column_blob(stmt, COL_DATA), (size_t)sqlite3_column_bytes(stmt, COL_DATA));
-    if (!rc) rc = csv_cell(out, id, strlen(id), 0);
-    if (!rc) rc = csv_cell(out, date, strlen(date), 0);
-    if (!rc) rc = csv_cell(out, unit, strlen(unit), 0);
-    if (!rc) rc = csv_cell(out, officer, strlen(officer), 0);
-    if (!rc) rc = csv_cell(out, label, strlen(label), 0);
+    if (!rc) rc = web_csv_cell(out, id, strlen(id), 0);
+    if (!rc) rc = web_csv_cell(out, date, strlen(date), 0);
+    if (!rc) rc = web_csv_cell(out, unit, strlen(unit), 0);
+    if (!rc) rc = web_csv_cell(out, officer, strlen(officer), 0);
+    if (!rc) rc = web_csv_cell(out, label, strlen(label), 0);
     for (size_t i = 0; !rc && i < def->field_count; i++) {
         const dala_record_field *field = dala_record_find(record, def->fields[i].name);
         dala_buf_reset(cell);
         if (field && field->value.type != DALA_VALUE_NULL)
             rc = dala_value_display(cell, &def->fields[i], &field->value, r->lang);
-        if (!rc) rc = csv_cell(out, (const char *)cell->data, cell->len, i + 1 == def->field_count);
+        if (!rc) rc = web_csv_cell(out, (const char *)cell->data, cell->len, i + 1 == def->field_count);
     }
     return rc;
 }

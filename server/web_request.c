@@ -3,7 +3,7 @@
  * checks the CSRF token of every change, reads a bounded JSON body, picks
  * the language, and hands the request to its route. Roles and scope are
  * checked by each route on the server, whatever the pages show. */
-#include "web_int.h"
+#include "web_report.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -158,6 +158,16 @@ static int dispatch(web_request *r)
     if (strcmp(path, "enrol-codes") == 0) return is_post ? web_route_enrol_code(r) : 405;
     if (strcmp(path, "users") == 0) return is_get || is_post ? web_route_users(r) : 405;
     if (strcmp(path, "audit") == 0) return is_get ? web_route_audit(r) : 405;
+    if (strcmp(path, "reports") == 0) return web_route_reports(r);
+    if (strncmp(path, "reports/", 8) == 0) {
+        /* reports/{id} and reports/{id}/{action} */
+        const char *rest = path + 8, *slash = strchr(rest, '/');
+        size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
+        if (len == 0 || len >= sizeof id || (slash && strchr(slash + 1, '/'))) return 0;
+        memcpy(id, rest, len);
+        id[len] = '\0';
+        return web_route_report(r, id, slash ? slash + 1 : "");
+    }
     return 0;
 }
 
