@@ -72,6 +72,19 @@ int report_count_days(report_figures *out, sqlite3 *db, int64_t unit_id, const c
 const char *report_block_title(int block, const char *lang);
 /* A figure's label: the group's, and the value's after a colon. */
 void report_figure_label(char *out, size_t size, const char *group, const char *value, const char *lang);
+/* Labels with the words of the questionnaires: a survey answer's figure
+ * is labelled with its question and option, read from the newest version
+ * of its questionnaire (kept while the figures are labelled in turn). */
+typedef struct report_labeler {
+    sqlite3 *db;
+    const char *lang;
+    char code[65];
+    struct dala_form *form;
+} report_labeler;
+
+void report_labeler_init(report_labeler *l, sqlite3 *db, const char *lang);
+void report_label(char *out, size_t size, report_labeler *l, const char *group, const char *value);
+void report_labeler_free(report_labeler *l);
 /* The place of a group in its block and of a value in its group, for
  * report_figures_sort; -1 when free text. */
 int report_group_rank(const char *group);

@@ -77,7 +77,7 @@ static int compare_figures(const void *pa, const void *pb)
     if (a->block != b->block) return a->block < b->block ? -1 : 1;
     int ga = report_group_rank(a->group), gb = report_group_rank(b->group);
     if (ga != gb) return ga < gb ? -1 : 1;
-    int c = strcmp(a->group, b->group);
+    int c = strverscmp(a->group, b->group); /* a survey's q2 before its q10 */
     if (c) return c;
     int va = report_value_rank(a->group, a->value), vb = report_value_rank(b->group, b->value);
     if (va != vb) return va < vb ? -1 : 1;

@@ -154,12 +154,84 @@ static const char *value_label(int i, const char *value, const char *lang)
     return choice ? dala_label(choice->kk, choice->ru, lang) : value;
 }
 
+/* The newest published questionnaire with `code`, parsed into `l`. */
+static void load_form(report_labeler *l, const char *code)
+{
+    dala_form_free(l->form);
+    l->form = NULL;
+    snprintf(l->code, sizeof l->code, "%s", code);
+    sqlite3_stmt *stmt;
+    if (!l->db || sqlite3_prepare_v2(l->db, "SELECT data FROM record WHERE tbl = 'survey_form'", -1, &stmt, NULL)) return;
+    int64_t best = 0;
+    dala_record record = DALA_RECORD_INIT;
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+        dala_record_clear(&record);
+        if (dala_record_decode(&record, sqlite3_column_blob(stmt, 0), (size_t)sqlite3_column_bytes(stmt, 0))) continue;
+        const dala_record_field *c = dala_record_find(&record, "code"), *v = dala_record_find(&record, "version");
+        const dala_record_field *d = dala_record_find(&record, "definition");
+        if (!c || !v || !d || c->value.type != DALA_VALUE_TEXT || d->value.type != DALA_VALUE_TEXT ||
+            c->value.len != strlen(code) || memcmp(c->value.bytes, code, c->value.len) != 0 || v->value.integer <= best)
+            continue;
+        dala_form *form = NULL;
+        char why[160];
+        if (dala_form_parse(&form, (const char *)d->value.bytes, d->value.len, why, sizeof why)) continue;
+        dala_form_free(l->form);
+        l->form = form;
+        best = v->value.integer;
+    }
+    dala_record_clear(&record);
+    sqlite3_finalize(stmt);
+}
+
+/* "surveys.answer.<form>.<question>": the question's words and the
+ * option's, from the questionnaire; its ids when it cannot be read. */
+static void answer_label(char *out, size_t size, report_labeler *l, const char *group, const char *value)
+{
+    const char *rest = group + strlen("surveys.answer."), *dot = strrchr(rest, '.');
+    char code[65];
+    snprintf(code, sizeof code, "%.*s", dot ? (int)(dot - rest) : 0, rest);
+    if (!dot || strcmp(code, l->code) != 0) load_form(l, dot ? code : "");
+    const char *question = NULL, *option = NULL;
+    for (size_t i = 0; dot && l->form && i < dala_form_question_count(l->form); i++) {
+        const dala_json *q = dala_form_question(l->form, i);
+        const char *id = dala_json_get_string(q, "id");
+        if (!id || strcmp(id, dot + 1) != 0) continue;
+        question = dala_label(dala_json_get_string(q, "kk"), dala_json_get_string(q, "ru"), l->lang);
+        const dala_json *options = dala_json_get(q, "options");
+        for (size_t k = 0; options && k < options->count; k++)
+            if (strcmp(dala_json_get_string(&options->items[k], "value") ? dala_json_get_string(&options->items[k], "value") : "", value) == 0)
+                option = dala_label(dala_json_get_string(&options->items[k], "kk"),
+                                    dala_json_get_string(&options->items[k], "ru"), l->lang);
+    }
+    snprintf(out, size, "%s (%s) %s: %s", dala_label(groups[group_index(group)].kk, groups[group_index(group)].ru, l->lang),
+             code, question ? question : dot ? dot + 1 : rest, option ? option : value);
+}
+
+void report_labeler_init(report_labeler *l, sqlite3 *db, const char *lang)
+{
+    memset(l, 0, sizeof *l);
+    l->db = db;
+    l->lang = lang;
+}
+
+void report_labeler_free(report_labeler *l)
+{
+    dala_form_free(l->form);
+    memset(l, 0, sizeof *l);
+}
+
+void report_label(char *out, size_t size, report_labeler *l, const char *group, const char *value)
+{
+    int i = group_index(group);
+    if (i >= 0 && strcmp(groups[i].group, "surveys.answer") == 0) answer_label(out, size, l, group, value);
+    else report_figure_label(out, size, group, value, l->lang);
+}
+
 void report_figure_label(char *out, size_t size, const char *group, const char *value, const char *lang)
 {
     int i = group_index(group);
     const char *name = i < 0 ? group : dala_label(groups[i].kk, groups[i].ru, lang);
     if (i >= 0 && strcmp(groups[i].group, "surveys.answer") == 0) {
-        /* "surveys.answer.<form>.<question>": name the form and question. */
         snprintf(out, size, "%s (%s): %s", name, group + strlen("surveys.answer."), value);
         return;
     }

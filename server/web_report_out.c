@@ -124,13 +124,15 @@ int web_route_report_csv(web_request *r, const report_note *note)
                             is_ru ? "Изменение" : "Өзгеріс"};
     report_figures figures = REPORT_FIGURES_INIT;
     dala_buf csv = DALA_BUF_INIT;
+    report_labeler labels;
+    report_labeler_init(&labels, r->conn->db, r->lang);
     int rc = report_note_figures(&figures, r->conn->db, note);
     if (!rc) rc = dala_buf_append(&csv, "\xEF\xBB\xBF", 3);
     for (size_t i = 0; !rc && i < 7; i++) rc = web_csv_cell(&csv, header[i], strlen(header[i]), i == 6);
     for (size_t i = 0; !rc && i < figures.count; i++) {
         const report_figure *f = &figures.items[i];
         char label[512];
-        report_figure_label(label, sizeof label, f->group, f->value, r->lang);
+        report_label(label, sizeof label, &labels, f->group, f->value);
         rc = csv_number(&csv, f->block, 0);
         if (!rc) rc = web_csv_cell(&csv, label, strlen(label), 0);
         if (!rc) rc = web_csv_cell(&csv, f->group, strlen(f->group), 0);
@@ -140,6 +142,7 @@ int web_route_report_csv(web_request *r, const report_note *note)
         if (!rc) rc = csv_number(&csv, f->count[REPORT_NOW] - f->count[REPORT_LAST], 1);
     }
     report_figures_free(&figures);
+    report_labeler_free(&labels);
     if (!rc) {
         char name[96];
         file_name(name, sizeof name, note, "csv");
@@ -206,8 +209,8 @@ static int print_units(dala_buf *out, web_request *r, const report_note *note, i
     return rc;
 }
 
-static int print_block(dala_buf *out, web_request *r, const report_note *note, const report_figures *figures,
-                       const report_figures *live, const monthly *m, int block, int is_ru)
+static int print_block(dala_buf *out, web_request *r, report_labeler *labels, const report_note *note,
+                       const report_figures *figures, const report_figures *live, const monthly *m, int block, int is_ru)
 {
     char heading[16], this_year[8], last_year[8];
     snprintf(heading, sizeof heading, "%d. ", block);
@@ -225,7 +228,7 @@ static int print_block(dala_buf *out, web_request *r, const report_note *note, c
         if (f->block != block) continue;
         char label[512], now[32], last[32], change[32], percent[32] = "";
         int64_t n = f->count[REPORT_NOW], l = f->count[REPORT_LAST];
-        report_figure_label(label, sizeof label, f->group, f->value, r->lang);
+        report_label(label, sizeof label, labels, f->group, f->value);
         snprintf(now, sizeof now, "%lld", (long long)n);
         snprintf(last, sizeof last, "%lld", (long long)l);
         snprintf(change, sizeof change, "%+lld", (long long)(n - l));
@@ -286,8 +289,11 @@ int web_route_report_print(web_request *r, const report_note *note)
     if (!rc && note->late) rc = page(&out, "</strong>", NULL);
     if (!rc) rc = page(&out, "</p></header>", NULL);
     if (!rc && strcmp(note->level, "department") == 0) rc = print_units(&out, r, note, is_ru);
+    report_labeler labels;
+    report_labeler_init(&labels, r->conn->db, r->lang);
     for (int block = 1; !rc && block <= REPORT_BLOCKS; block++)
-        rc = print_block(&out, r, note, &figures, frozen ? &live : NULL, &m, block, is_ru);
+        rc = print_block(&out, r, &labels, note, &figures, frozen ? &live : NULL, &m, block, is_ru);
+    report_labeler_free(&labels);
     if (!rc && note->signature_len) {
         char fingerprint[REPORT_FINGERPRINT_BYTES], signed_at[32];
         report_key_fingerprint(fingerprint, note->public_key);

@@ -58,11 +58,11 @@ static void put_time(json_out *j, const char *key, int64_t at)
     else json_null(j, key);
 }
 
-static void put_figure(json_out *j, web_request *r, const report_figure *f, const report_figures *live, int frozen)
+static void put_figure(json_out *j, report_labeler *l, const report_figure *f, const report_figures *live, int frozen)
 {
     char label[512], percent[32];
     int64_t now = f->count[REPORT_NOW], last = f->count[REPORT_LAST];
-    report_figure_label(label, sizeof label, f->group, f->value, r->lang);
+    report_label(label, sizeof label, l, f->group, f->value);
     json_object_begin(j, NULL);
     json_string(j, "group", f->group);
     json_string(j, "value", f->value);
@@ -78,8 +78,8 @@ static void put_figure(json_out *j, web_request *r, const report_figure *f, cons
     }
     int corrected = 0;
     if (frozen && live) {
-        const report_figure *l = report_figures_find(live, f->group, f->value);
-        int64_t live_now = l ? l->count[REPORT_NOW] : 0;
+        const report_figure *now_given = report_figures_find(live, f->group, f->value);
+        int64_t live_now = now_given ? now_given->count[REPORT_NOW] : 0;
         if (live_now != now) {
             json_int(j, "live_now", live_now);
             corrected = 1;
@@ -90,13 +90,14 @@ static void put_figure(json_out *j, web_request *r, const report_figure *f, cons
 }
 
 /* Figures the records give now that the filed note does not hold. */
-static void put_new_figures(json_out *j, web_request *r, const report_figures *figures, const report_figures *live, int block)
+static void put_new_figures(json_out *j, report_labeler *labels, const report_figures *figures,
+                            const report_figures *live, int block)
 {
     for (size_t i = 0; i < live->count; i++) {
         const report_figure *l = &live->items[i];
         if (l->block != block || !l->count[REPORT_NOW] || report_figures_find(figures, l->group, l->value)) continue;
         report_figure zero = {l->block, l->group, l->value, {0, 0}};
-        put_figure(j, r, &zero, live, 1);
+        put_figure(j, labels, &zero, live, 1);
     }
 }
 
@@ -136,6 +137,8 @@ int web_report_put(json_out *j, web_request *r, const report_note *note)
         return rc;
     }
     char unit[256];
+    report_labeler labels;
+    report_labeler_init(&labels, r->conn->db, r->lang);
     web_unit_name(unit, sizeof unit, r, note->unit_id);
     json_object_begin(j, NULL);
     json_int(j, "id", note->id);
@@ -161,8 +164,8 @@ int web_report_put(json_out *j, web_request *r, const report_note *note)
         json_string(j, "narrative", note->narrative[block - 1] ? note->narrative[block - 1] : "");
         json_array_begin(j, "figures");
         for (size_t i = 0; i < figures.count; i++)
-            if (figures.items[i].block == block) put_figure(j, r, &figures.items[i], &live, frozen);
-        if (frozen) put_new_figures(j, r, &figures, &live, block);
+            if (figures.items[i].block == block) put_figure(j, &labels, &figures.items[i], &live, frozen);
+        if (frozen) put_new_figures(j, &labels, &figures, &live, block);
         json_array_end(j);
         json_object_end(j);
     }
@@ -180,6 +183,7 @@ int web_report_put(json_out *j, web_request *r, const report_note *note)
         json_null(j, "signature");
     }
     json_object_end(j);
+    report_labeler_free(&labels);
     report_figures_free(&figures);
     report_figures_free(&live);
     return j->rc;
