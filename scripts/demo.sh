@@ -185,6 +185,10 @@ tablet esil-2 status
 say "What the server holds (ids only; the Saryarka record reached no Esil tablet and the reverse)"
 admin records
 
+say "The quarter's report note drafts itself: the Esil unit's figures this quarter against last year's (rows above zero)"
+admin report --unit "Esil district women-protection unit" --lang ru |
+    awk '/^[0-9]\./ { print; next } NR > 1 && ($1 != 0 || $2 != 0) { print }'
+
 stop_server
 # The request log must hold no record contents: look for the captured words.
 for phrase in "Жәбірленуші" "Профилактическая" "Абай" "Сейітова" "900514440018"; do

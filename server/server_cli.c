@@ -3,7 +3,6 @@
  * max_body_bytes, request_timeout_ms, max_pull_changes, log), and runs
  * the `admin` commands. Flags given after --config override the file. */
 #include "server_cli.h"
-#include "report_note.h"
 #include "dala_sync.h"
 #include "sync_int.h"
 
@@ -153,7 +152,7 @@ static int read_file(char **out, const char *path, size_t max_bytes)
 }
 
 /* The value of `--name` among the admin arguments, or NULL. */
-static const char *flag_value(int argc, char **argv, const char *name)
+const char *server_cli_flag(int argc, char **argv, const char *name)
 {
     for (int i = 0; i + 1 < argc; i++)
         if (strcmp(argv[i], name) == 0) return argv[i + 1];
@@ -177,25 +176,25 @@ static int print_record(void *context, const char *record_id, const char *table,
 static int admin_command(dala_admin *admin, const char *command, int argc, char **argv)
 {
     int64_t id = 0, parent = 0, unit = 0, user = 0;
-    const char *name = flag_value(argc, argv, "--name"), *parent_name = flag_value(argc, argv, "--parent");
+    const char *name = server_cli_flag(argc, argv, "--name"), *parent_name = server_cli_flag(argc, argv, "--parent");
     if (strcmp(command, "unit-add") == 0) {
         if (parent_name && dala_admin_unit_find(&parent, admin, parent_name)) return admin_failed(command);
-        if (dala_admin_unit_add(&id, admin, parent, flag_value(argc, argv, "--kind"), name))
+        if (dala_admin_unit_add(&id, admin, parent, server_cli_flag(argc, argv, "--kind"), name))
             return admin_failed(command);
         printf("%lld\n", (long long)id);
         return 0;
     }
     if (strcmp(command, "user-add") == 0) {
-        const char *unit_name = flag_value(argc, argv, "--unit"), *role = flag_value(argc, argv, "--role");
+        const char *unit_name = server_cli_flag(argc, argv, "--unit"), *role = server_cli_flag(argc, argv, "--role");
         if (!unit_name || !role) return fprintf(stderr, "dala-server admin user-add: --unit and --role are needed\n"), 2;
         if (dala_admin_unit_find(&unit, admin, unit_name) ||
-            dala_admin_user_add(&id, admin, flag_value(argc, argv, "--login"), name, role, unit))
+            dala_admin_user_add(&id, admin, server_cli_flag(argc, argv, "--login"), name, role, unit))
             return admin_failed(command);
         printf("%lld\n", (long long)id);
         return 0;
     }
     if (strcmp(command, "code") == 0) {
-        const char *login = flag_value(argc, argv, "--login"), *ttl = flag_value(argc, argv, "--ttl");
+        const char *login = server_cli_flag(argc, argv, "--login"), *ttl = server_cli_flag(argc, argv, "--ttl");
         char code[32];
         long long seconds = ttl ? parse_count(ttl, 24 * 3600) : 600;
         if (!login || seconds < 0) return fprintf(stderr, "dala-server admin code: --login LOGIN [--ttl SECONDS]\n"), 2;
@@ -207,7 +206,7 @@ static int admin_command(dala_admin *admin, const char *command, int argc, char 
     }
     if (strcmp(command, "password") == 0) {
         /* From the first line of stdin, never from the command line (ps would show it). */
-        const char *login = flag_value(argc, argv, "--login");
+        const char *login = server_cli_flag(argc, argv, "--login");
         char password[1100];
         if (!login) return fprintf(stderr, "dala-server admin password: --login LOGIN, the password on stdin\n"), 2;
         if (!fgets(password, sizeof password, stdin)) return fprintf(stderr, "dala-server admin password: no password on stdin\n"), 2;
@@ -220,7 +219,7 @@ static int admin_command(dala_admin *admin, const char *command, int argc, char 
         return 0;
     }
     if (strcmp(command, "revoke") == 0) {
-        const char *device = flag_value(argc, argv, "--device");
+        const char *device = server_cli_flag(argc, argv, "--device");
         long long device_id = device ? parse_count(device, INT64_MAX) : -1;
         if (device_id < 0) return fprintf(stderr, "dala-server admin revoke: --device ID\n"), 2;
         if (dala_admin_device_revoke(admin, device_id)) return admin_failed(command);
@@ -228,7 +227,7 @@ static int admin_command(dala_admin *admin, const char *command, int argc, char 
         return 0;
     }
     if (strcmp(command, "form-publish") == 0) {
-        const char *file = flag_value(argc, argv, "--file"), *unit_name = flag_value(argc, argv, "--unit");
+        const char *file = server_cli_flag(argc, argv, "--file"), *unit_name = server_cli_flag(argc, argv, "--unit");
         char form_id[DALA_UUID_TEXT_LEN + 1], *definition = NULL;
         if (!file) return fprintf(stderr, "dala-server admin form-publish: --file FORM.json [--unit CODE|NAME]\n"), 2;
         if (read_file(&definition, file, 1 << 20)) return admin_failed(command);
@@ -240,13 +239,13 @@ static int admin_command(dala_admin *admin, const char *command, int argc, char 
         return 0;
     }
     if (strcmp(command, "review") == 0) {
-        const char *record = flag_value(argc, argv, "--record"), *decision = flag_value(argc, argv, "--decision");
-        const char *reviewer = flag_value(argc, argv, "--reviewer");
+        const char *record = server_cli_flag(argc, argv, "--record"), *decision = server_cli_flag(argc, argv, "--decision");
+        const char *reviewer = server_cli_flag(argc, argv, "--reviewer");
         char review_id[DALA_UUID_TEXT_LEN + 1];
         if (!record || !decision || !reviewer)
             return fprintf(stderr, "dala-server admin review: --record ID --decision approve|return "
                                    "[--comment TEXT] --reviewer NAME\n"), 2;
-        if (dala_admin_review(review_id, admin, record, decision, flag_value(argc, argv, "--comment"), reviewer))
+        if (dala_admin_review(review_id, admin, record, decision, server_cli_flag(argc, argv, "--comment"), reviewer))
             return admin_failed(command);
         printf("%s\n", review_id);
         return 0;
@@ -256,13 +255,14 @@ static int admin_command(dala_admin *admin, const char *command, int argc, char 
         if (dala_admin_record_list(admin, print_record, NULL)) return admin_failed(command);
         return 0;
     }
+    if (strcmp(command, "report") == 0) return server_cli_report(admin, argc, argv);
     fprintf(stderr, "dala-server admin: unknown command '%s'\n", command);
     return 2;
 }
 
 int server_cli_admin(int argc, char **argv)
 {
-    const char *db = flag_value(argc, argv, "--db");
+    const char *db = server_cli_flag(argc, argv, "--db");
     int at = 1;
     while (at < argc && strncmp(argv[at], "--", 2) == 0) at += 2;
     if (!db || at >= argc) {
@@ -275,30 +275,3 @@ int server_cli_admin(int argc, char **argv)
     dala_admin_close(admin);
     return rc;
 }
-
-int server_cli_verify_report(int argc, char **argv)
-{
-    const char *db = flag_value(argc, argv, "--db"), *note_text = flag_value(argc, argv, "--note");
-    char *end = NULL;
-    long long note_id = note_text ? strtoll(note_text, &end, 10) : 0;
-    if (!db || !note_text || *end || note_id <= 0) {
-        fprintf(stderr, "dala-server verify-report: --db PATH --note ID\n");
-        return 2;
-    }
-    dala_admin *admin;
-    if (dala_admin_open(&admin, db)) return admin_failed("open");
-    report_note note;
-    int rc = report_note_verify(admin->db, note_id);
-    if (rc) {
-        fprintf(stderr, "dala-server verify-report: note %lld is NOT valid: %s\n", note_id, dala_errmsg());
-    } else if (report_note_load(&note, admin->db, note_id) == DALA_OK) {
-        char fingerprint[REPORT_FINGERPRINT_BYTES];
-        report_key_fingerprint(fingerprint, note.public_key);
-        printf("note %lld (%s, %d Q%d): signature valid, signed by %s at %lld, key %s\n", note_id, note.level,
-               note.year, note.quarter, note.signer_name, (long long)note.signed_at, fingerprint);
-        report_note_free(&note);
-    }
-    dala_admin_close(admin);
-    return rc == DALA_OK ? 0 : rc == DALA_EAUTH || rc == DALA_ENOTFOUND ? 1 : 3;
-}
-

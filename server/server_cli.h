@@ -11,6 +11,15 @@ int server_cli_parse_serve(dala_server_options *options, const char **port_file,
 
 /* Runs `admin ...`; returns the process exit code. */
 int server_cli_admin(int argc, char **argv);
+/* The value after flag `name` in argv, or NULL. */
+const char *server_cli_flag(int argc, char **argv, const char *name);
+
+/* --- report notes (report_cli.c) ---------------------------------------- */
+
+/* `dala-server admin report --unit CODE|NAME [--year Y --quarter Q]
+ * [--lang kk|ru]`: a unit's (or department's) figures for a quarter,
+ * counted from the records now, as a table on stdout. */
+int server_cli_report(dala_admin *admin, int argc, char **argv);
 /* `dala-server verify-report --db PATH --note ID`: checks a signed report
  * note's signature against the note as stored. Exit 0: valid; 1: not
  * valid or no such note (the reason on stderr); 2: bad arguments. */

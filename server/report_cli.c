@@ -1,0 +1,92 @@
+/* report_cli.c - the report notes on the command line: `dala-server admin
+ * report` prints a unit's figures for a quarter as the records give them
+ * now (what a draft would hold), and `dala-server verify-report` checks a
+ * signed note's signature against the note as stored, for whoever
+ * receives it. */
+#include "report_note.h"
+#include "server_cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* A whole number from a flag; `fallback` when absent, -1 when malformed. */
+static long long flag_number(int argc, char **argv, const char *name, long long fallback)
+{
+    const char *text = server_cli_flag(argc, argv, name);
+    if (!text) return fallback;
+    char *end;
+    long long n = strtoll(text, &end, 10);
+    return *end || end == text ? -1 : n;
+}
+
+int server_cli_report(dala_admin *admin, int argc, char **argv)
+{
+    time_t now = time(NULL);
+    struct tm today;
+    localtime_r(&now, &today);
+    const char *unit_name = server_cli_flag(argc, argv, "--unit"), *lang = server_cli_flag(argc, argv, "--lang");
+    long long year = flag_number(argc, argv, "--year", today.tm_year + 1900);
+    long long quarter = flag_number(argc, argv, "--quarter", today.tm_mon / 3 + 1);
+    if (!lang) lang = "kk";
+    if (!unit_name || year < 2015 || year > 2100 || quarter < 1 || quarter > 4 ||
+        (strcmp(lang, "kk") != 0 && strcmp(lang, "ru") != 0)) {
+        fprintf(stderr, "dala-server admin report: --unit CODE|NAME [--year YYYY --quarter 1-4] [--lang kk|ru]\n");
+        return 2;
+    }
+    int64_t unit = 0;
+    report_figures figures = REPORT_FIGURES_INIT;
+    int rc = dala_admin_unit_find(&unit, admin, unit_name);
+    if (!rc) rc = report_count(&figures, admin->db, unit, (int)year, (int)quarter, NULL);
+    if (rc) {
+        fprintf(stderr, "dala-server admin report: %s\n", dala_errmsg());
+        report_figures_free(&figures);
+        return 1;
+    }
+    report_labeler labels;
+    report_labeler_init(&labels, admin->db, lang);
+    printf("%s, %lld Q%lld (%lld Q%lld)\n", unit_name, year, quarter, year - 1, quarter);
+    for (int block = 1; block <= REPORT_BLOCKS; block++) {
+        printf("%d. %s\n", block, report_block_title(block, lang));
+        for (size_t i = 0; i < figures.count; i++) {
+            const report_figure *f = &figures.items[i];
+            if (f->block != block) continue;
+            char label[512];
+            report_label(label, sizeof label, &labels, f->group, f->value);
+            int64_t n = f->count[REPORT_NOW], l = f->count[REPORT_LAST];
+            printf("   %6lld %6lld %+6lld  %s\n", (long long)l, (long long)n, (long long)(n - l), label);
+        }
+    }
+    report_labeler_free(&labels);
+    report_figures_free(&figures);
+    return 0;
+}
+
+int server_cli_verify_report(int argc, char **argv)
+{
+    const char *db = server_cli_flag(argc, argv, "--db");
+    long long note_id = flag_number(argc, argv, "--note", 0);
+    if (!db || note_id <= 0) {
+        fprintf(stderr, "dala-server verify-report: --db PATH --note ID\n");
+        return 2;
+    }
+    dala_admin *admin;
+    if (dala_admin_open(&admin, db)) {
+        fprintf(stderr, "dala-server verify-report: %s\n", dala_errmsg());
+        return 3;
+    }
+    report_note note;
+    int rc = report_note_verify(admin->db, note_id);
+    if (rc) {
+        fprintf(stderr, "dala-server verify-report: note %lld is NOT valid: %s\n", note_id, dala_errmsg());
+    } else if (report_note_load(&note, admin->db, note_id) == DALA_OK) {
+        char fingerprint[REPORT_FINGERPRINT_BYTES];
+        report_key_fingerprint(fingerprint, note.public_key);
+        printf("note %lld (%s, %d Q%d): signature valid, signed by %s at %lld, key %s\n", note_id, note.level,
+               note.year, note.quarter, note.signer_name, (long long)note.signed_at, fingerprint);
+        report_note_free(&note);
+    }
+    dala_admin_close(admin);
+    return rc == DALA_OK ? 0 : rc == DALA_EAUTH || rc == DALA_ENOTFOUND ? 1 : 3;
+}
