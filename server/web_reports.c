@@ -252,6 +252,19 @@ static int list_notes(web_request *r)
     return web_send_json(r, &j);
 }
 
+static int is_department(web_request *r, int64_t unit_id)
+{
+    sqlite3_stmt *stmt;
+    int found = 0;
+    if (sqlite3_prepare_v2(r->conn->db, "SELECT 1 FROM org_unit WHERE id = ?1 AND kind = 'department'", -1, &stmt,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(stmt, 1, unit_id);
+        found = sqlite3_step(stmt) == SQLITE_ROW;
+        sqlite3_finalize(stmt);
+    }
+    return found;
+}
+
 static int draft(web_request *r)
 {
     const dala_json *unit = r->json ? dala_json_get(r->json, "unit_id") : NULL;
@@ -263,6 +276,8 @@ static int draft(web_request *r)
         return web_send_error(r, 403, DALA_EAUTH, "reports: only unit heads and deputies draft notes");
     int visible = 0, rc = web_unit_in_scope(&visible, r, unit->integer);
     if (!rc && !visible) rc = dala_error_set(DALA_ENOTFOUND, "no such unit in your scope");
+    if (!rc && r->user.role != ROLE_DEPUTY && is_department(r, unit->integer))
+        return web_send_error(r, 403, DALA_EAUTH, "reports: a department's note is drafted by its deputy head");
     int64_t id = 0;
     if (!rc)
         rc = report_note_draft(&id, r->conn->db, unit->integer, (int)year->integer, (int)quarter->integer, r->user.id,
@@ -270,10 +285,6 @@ static int draft(web_request *r)
     report_note note;
     if (!rc) rc = report_note_load(&note, r->conn->db, id);
     if (rc) return web_send_failure(r, rc);
-    if (!may_write(r, &note)) {
-        report_note_free(&note);
-        return web_send_error(r, 403, DALA_EAUTH, "reports: a department's note is drafted by its deputy head");
-    }
     json_out j = JSON_OUT_INIT;
     rc = web_report_put(&j, r, &note);
     if (!rc) rc = web_audit(r, "report_draft", note.unit_id, NULL, "a report note drafted");
