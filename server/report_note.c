@@ -322,6 +322,28 @@ int report_note_units(report_unit_filing **out, size_t *count, sqlite3 *db, cons
     return rc;
 }
 
+int report_note_unit_narratives(sqlite3 *db, const report_note *note, int block,
+                                int (*fn)(void *context, int64_t unit_id, const char *text), void *context)
+{
+    report_unit_filing *units = NULL;
+    size_t count = 0;
+    int rc = report_note_units(&units, &count, db, note);
+    sqlite3_stmt *stmt = NULL;
+    if (!rc && count && sqlite3_prepare_v2(db, "SELECT text FROM report_narrative WHERE note_id = ?1 AND block = ?2 "
+                                               "AND text != ''", -1, &stmt, NULL))
+        rc = server_db_error(db, "read the units' narratives");
+    for (size_t i = 0; !rc && i < count; i++) {
+        if (strcmp(units[i].state, "submitted") != 0 && strcmp(units[i].state, "consolidated") != 0) continue;
+        sqlite3_reset(stmt);
+        sqlite3_bind_int64(stmt, 1, units[i].note_id);
+        sqlite3_bind_int(stmt, 2, block);
+        if (sqlite3_step(stmt) == SQLITE_ROW) rc = fn(context, units[i].unit_id, (const char *)sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+    free(units);
+    return rc;
+}
+
 /* --- the moves -------------------------------------------------------------- */
 
 int report_note_set_narrative(sqlite3 *db, int64_t note_id, int block, const char *text)

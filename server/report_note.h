@@ -62,6 +62,12 @@ typedef struct report_unit_filing {
 
 int report_note_units(report_unit_filing **out, size_t *count, sqlite3 *db, const report_note *note);
 
+/* The narratives of a department's filed unit notes, block by block
+ * (`block` 1..9), for the department's page and its signature: each
+ * `fn(context, unit_id, text)` in unit order; empty texts are skipped. */
+int report_note_unit_narratives(sqlite3 *db, const report_note *note, int block,
+                                int (*fn)(void *context, int64_t unit_id, const char *text), void *context);
+
 /* The moves; each checks the state it starts from (DALA_ECONFLICT with
  * a message when the note is elsewhere) and runs in one transaction. */
 int report_note_set_narrative(sqlite3 *db, int64_t note_id, int block, const char *text);

@@ -13,6 +13,17 @@
 
 #define CANONICAL_FORMAT "dala-report-note/1"
 
+/* One unit's narrative of a block, in the canonical bytes. */
+static int put_unit_narrative(void *context, int64_t unit_id, const char *text)
+{
+    json_out *j = context;
+    json_object_begin(j, NULL);
+    json_int(j, "unit_id", unit_id);
+    json_string(j, "narrative", text);
+    json_object_end(j);
+    return j->rc;
+}
+
 /* The unit's id, code and names, as the canonical bytes hold them. */
 static void put_unit(json_out *j, sqlite3 *db, int64_t unit_id)
 {
@@ -89,6 +100,12 @@ int report_note_canonical(dala_buf *out, sqlite3 *db, const report_note *note)
             json_int(&j, "now", f->count[REPORT_NOW]);
             json_int(&j, "last", f->count[REPORT_LAST]);
             json_object_end(&j);
+        }
+        json_array_end(&j);
+        json_array_begin(&j, "units");
+        if (strcmp(note->level, "department") == 0) {
+            int failed = report_note_unit_narratives(db, note, block, put_unit_narrative, &j);
+            if (failed && !j.rc) j.rc = failed;
         }
         json_array_end(&j);
         json_object_end(&j);

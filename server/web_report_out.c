@@ -209,6 +209,24 @@ static int print_units(dala_buf *out, web_request *r, const report_note *note, i
     return rc;
 }
 
+/* The units' own words under a department's block. */
+typedef struct unit_texts {
+    dala_buf *out;
+    web_request *r;
+    int is_ru;
+} unit_texts;
+
+static int print_unit_narrative(void *context, int64_t unit_id, const char *text)
+{
+    unit_texts *t = context;
+    char unit[256];
+    web_unit_name(unit, sizeof unit, t->r, unit_id);
+    int rc = page(t->out, "<div class=\"unit-narrative\"><p class=\"from\">", unit);
+    if (!rc) rc = page(t->out, "</p><p>", text);
+    if (!rc) rc = page(t->out, "</p></div>", NULL);
+    return rc;
+}
+
 static int print_block(dala_buf *out, web_request *r, report_labeler *labels, const report_note *note,
                        const report_figures *figures, const report_figures *live, const monthly *m, int block, int is_ru)
 {
@@ -258,7 +276,12 @@ static int print_block(dala_buf *out, web_request *r, report_labeler *labels, co
         }
     const char *narrative = note->narrative[block - 1];
     if (!rc) rc = page(out, "<div class=\"narrative\">", narrative && narrative[0] ? narrative : "");
-    if (!rc) rc = page(out, "</div></section>", NULL);
+    if (!rc) rc = page(out, "</div>", NULL);
+    if (!rc && strcmp(note->level, "department") == 0) {
+        unit_texts texts = {out, r, is_ru};
+        rc = report_note_unit_narratives(r->conn->db, note, block, print_unit_narrative, &texts);
+    }
+    if (!rc) rc = page(out, "</section>", NULL);
     return rc;
 }
 

@@ -89,6 +89,25 @@ static void put_figure(json_out *j, report_labeler *l, const report_figure *f, c
     json_object_end(j);
 }
 
+/* A unit's narrative of a block, on a department's note. */
+typedef struct narrative_out {
+    json_out *j;
+    web_request *r;
+} narrative_out;
+
+static int put_unit_narrative(void *context, int64_t unit_id, const char *text)
+{
+    narrative_out *n = context;
+    char unit[256];
+    web_unit_name(unit, sizeof unit, n->r, unit_id);
+    json_object_begin(n->j, NULL);
+    json_int(n->j, "unit_id", unit_id);
+    json_string(n->j, "unit", unit);
+    json_string(n->j, "text", text);
+    json_object_end(n->j);
+    return n->j->rc;
+}
+
 /* Figures the records give now that the filed note does not hold. */
 static void put_new_figures(json_out *j, report_labeler *labels, const report_figures *figures,
                             const report_figures *live, int block)
@@ -167,6 +186,13 @@ int web_report_put(json_out *j, web_request *r, const report_note *note)
             if (figures.items[i].block == block) put_figure(j, &labels, &figures.items[i], &live, frozen);
         if (frozen) put_new_figures(j, &labels, &figures, &live, block);
         json_array_end(j);
+        if (strcmp(note->level, "department") == 0) {
+            narrative_out n = {j, r};
+            json_array_begin(j, "unit_narratives");
+            int failed = report_note_unit_narratives(r->conn->db, note, block, put_unit_narrative, &n);
+            if (failed && !j->rc) j->rc = failed;
+            json_array_end(j);
+        }
         json_object_end(j);
     }
     json_array_end(j);
