@@ -82,9 +82,10 @@ int report_note_consolidate(sqlite3 *db, int64_t note_id, int64_t user_id, int64
 int report_note_canonical(dala_buf *out, sqlite3 *db, const report_note *note);
 /* Signs a consolidated department note as `user_id` (`name`), after
  * checking `password`, which also unwraps the signer's key (made at the
- * first signature, or again after a password change). */
+ * first signature; made again, with `*key_replaced` set, when the current
+ * password does not open the kept one). */
 int report_note_sign(sqlite3 *db, int64_t note_id, int64_t user_id, const char *name, const char *password,
-                     int64_t now);
+                     int64_t now, int *key_replaced);
 /* DALA_OK if the note is signed and its signature verifies over its
  * canonical bytes under a key of its signer; DALA_EAUTH with the reason
  * otherwise. */

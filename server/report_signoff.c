@@ -169,7 +169,7 @@ static int key_create(signer_key *key, sqlite3 *db, int64_t user_id, const char 
 
 /* The signer's key, unwrapped with the password they just gave (checked
  * first); a key wrapped under an earlier password is replaced. */
-static int key_for(signer_key *key, sqlite3 *db, int64_t user_id, const char *password, int64_t now)
+static int key_for(signer_key *key, int *replaced, sqlite3 *db, int64_t user_id, const char *password, int64_t now)
 {
     int rc = server_password_check(db, user_id, password);
     if (rc) return rc;
@@ -178,21 +178,32 @@ static int key_for(signer_key *key, sqlite3 *db, int64_t user_id, const char *pa
                                "WHERE user_id = ?1 AND retired_at IS NULL", -1, &stmt, NULL))
         return server_db_error(db, "read a signing key");
     sqlite3_bind_int64(stmt, 1, user_id);
-    int found = 0;
-    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 1) == REPORT_PUBLIC_KEY_BYTES &&
-        sqlite3_column_bytes(stmt, 2) == REPORT_WRAPPED_KEY_BYTES && sqlite3_column_bytes(stmt, 3) == REPORT_SALT_BYTES) {
+    int has_key = 0;
+    if (sqlite3_step(stmt) == SQLITE_ROW) {
+        has_key = 1;
         key->id = sqlite3_column_int64(stmt, 0);
-        memcpy(key->public_key, sqlite3_column_blob(stmt, 1), REPORT_PUBLIC_KEY_BYTES);
-        found = report_key_unwrap(key->private_key, sqlite3_column_blob(stmt, 2), key->public_key, password,
-                                  sqlite3_column_blob(stmt, 3), (uint32_t)sqlite3_column_int(stmt, 4)) == DALA_OK;
+        if (sqlite3_column_bytes(stmt, 1) != REPORT_PUBLIC_KEY_BYTES ||
+            sqlite3_column_bytes(stmt, 2) != REPORT_WRAPPED_KEY_BYTES || sqlite3_column_bytes(stmt, 3) != REPORT_SALT_BYTES) {
+            rc = DALA_EAUTH;
+        } else {
+            memcpy(key->public_key, sqlite3_column_blob(stmt, 1), REPORT_PUBLIC_KEY_BYTES);
+            rc = report_key_unwrap(key->private_key, sqlite3_column_blob(stmt, 2), key->public_key, password,
+                                   sqlite3_column_blob(stmt, 3), (uint32_t)sqlite3_column_int(stmt, 4));
+        }
     }
     sqlite3_finalize(stmt);
-    return found ? DALA_OK : key_create(key, db, user_id, password, now);
+    if (has_key && rc != DALA_EAUTH) return rc; /* opened, or the crypto library failed: never a new key then */
+    /* No key yet, or one that the signer's current password does not open
+     * (set again since; or its bytes were changed): a new key, and the
+     * caller tells the audit trail that the old one was replaced. */
+    *replaced = has_key;
+    return key_create(key, db, user_id, password, now);
 }
 
 int report_note_sign(sqlite3 *db, int64_t note_id, int64_t user_id, const char *name, const char *password,
-                     int64_t now)
+                     int64_t now, int *key_replaced)
 {
+    *key_replaced = 0;
     if (!password || !password[0]) return dala_error_set(DALA_EINVAL, "sign: your password is needed to sign");
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) return server_db_error(db, "begin");
     report_note note;
@@ -205,7 +216,7 @@ int report_note_sign(sqlite3 *db, int64_t note_id, int64_t user_id, const char *
         rc = dala_error_set(DALA_EINVAL, "sign: only a department's consolidated note is signed");
     else if (!rc && strcmp(note.state, "consolidated") != 0)
         rc = dala_error_set(DALA_ECONFLICT, "sign: the note is %s; it is signed once consolidated", note.state);
-    if (!rc) rc = key_for(&key, db, user_id, password, now);
+    if (!rc) rc = key_for(&key, key_replaced, db, user_id, password, now);
     if (!rc) {
         note.signer_id = user_id;
         snprintf(note.signer_name, sizeof note.signer_name, "%s", name);

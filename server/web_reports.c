@@ -204,6 +204,7 @@ int web_report_put(json_out *j, web_request *r, const report_note *note)
         json_string(j, "signer", note->signer_name);
         json_int(j, "signed_at", note->signed_at);
         json_string(j, "fingerprint", fingerprint);
+        json_bool(j, "valid", report_note_verify(r->conn->db, note->id) == DALA_OK);
         json_object_end(j);
     } else {
         json_null(j, "signature");
@@ -445,11 +446,16 @@ static int change(web_request *r, const report_note *note, const char *action)
     if (strcmp(action, "consolidate") == 0)
         return moved(r, note, "report_consolidate", report_note_consolidate(db, note->id, r->user.id, now));
     if (strcmp(action, "sign") == 0) {
-        int rc = report_note_sign(db, note->id, r->user.id, r->user.full_name, web_body_string(r, "password"), now);
+        int replaced = 0;
+        int rc = report_note_sign(db, note->id, r->user.id, r->user.full_name, web_body_string(r, "password"), now,
+                                  &replaced);
         if (rc == DALA_EAUTH) {
             web_audit(r, "report_sign_failed", note->unit_id, NULL, "a wrong password at signing");
             return web_send_error(r, 403, rc, "sign: the password is wrong");
         }
+        if (!rc && replaced)
+            rc = web_audit(r, "signing_key_replaced", note->unit_id, NULL,
+                           "the kept signing key did not open with the current password; a new one signed");
         return moved(r, note, "report_sign", rc);
     }
     return 0;
