@@ -41,7 +41,7 @@ static int may_write(const web_request *r, const report_note *note)
 
 /* --- the note as JSON ----------------------------------------------------- */
 
-static void put_deadline(json_out *j, web_request *r, const char *level, int year, int quarter)
+static void put_deadline(json_out *j, web_request *r, const char *level, int year, int quarter, int late)
 {
     report_due due;
     report_note_due(&due, level, year, quarter, server_now(r->server));
@@ -49,6 +49,7 @@ static void put_deadline(json_out *j, web_request *r, const char *level, int yea
     json_string(j, "due", due.day);
     json_int(j, "days_left", due.days_left);
     json_bool(j, "overdue", due.overdue);
+    json_bool(j, "late", late);
     json_object_end(j);
 }
 
@@ -168,7 +169,7 @@ int web_report_put(json_out *j, web_request *r, const report_note *note)
     json_int(j, "quarter", note->quarter);
     json_string(j, "state", note->state);
     json_string(j, "state_label", report_state_label(note->state, r->lang));
-    put_deadline(j, r, note->level, note->year, note->quarter);
+    put_deadline(j, r, note->level, note->year, note->quarter, note->late);
     json_bool(j, "late", note->late);
     put_time(j, "submitted_at", note->submitted_at);
     put_time(j, "consolidated_at", note->consolidated_at);
@@ -268,7 +269,7 @@ static int list_notes(web_request *r)
         json_string(&j, "level", level);
         json_string(&j, "state", state);
         json_string(&j, "state_label", report_state_label(state, r->lang));
-        put_deadline(&j, r, level, year, quarter);
+        put_deadline(&j, r, level, year, quarter, sqlite3_column_int(stmt, 5));
         put_time(&j, "submitted_at", sqlite3_column_type(stmt, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(stmt, 4));
         json_bool(&j, "late", sqlite3_column_int(stmt, 5));
         json_object_end(&j);
