@@ -25,6 +25,7 @@ typedef struct counter {
     const report_trace *trace;
     const uint8_t *id;   /* the record being counted */
     char first[2][11], last[2][11];
+    char breach_since[2][11]; /* a year before each period: the oldest measure whose breach counts in it */
     cached_form forms[FORM_CACHE];
     size_t form_count;
 } counter;
@@ -189,6 +190,7 @@ static int count_measure(counter *c, const dala_record *measure, int unused)
     if (!rc && p >= 0 && strcmp(text_of(referral, sizeof referral, measure, "referral_to"), "crisis_centre") == 0)
         rc = tally(c, 6, "crisis.referrals", "protective_measure", p);
     int b = is_yes(measure, "breached") ? period_of(c, text_of(breached, sizeof breached, measure, "breached_on")) : -1;
+    if (b >= 0 && strcmp(issued, c->breach_since[b]) < 0) b = -1;
     if (!rc && b >= 0 && kind[0]) rc = tally(c, 2, "measures.breached", kind, b);
     return rc;
 }
@@ -380,11 +382,11 @@ int report_count_days(report_figures *out, sqlite3 *db, int64_t unit_id, const c
             rc = scan(&c, unit_id, types[t].table, c.first[p], c.last[p], p, types[t].fn);
     /* Measures from a year before the earlier period to the end of the
      * later: those issued in a period, and those breached in it. */
+    for (int p = REPORT_NOW; p <= REPORT_LAST; p++)
+        snprintf(c.breach_since[p], sizeof c.breach_since[p], "%04u%s", (unsigned)(atoi(first[p]) - 1) % 10000u,
+                 first[p] + 4);
     int early = strcmp(first[REPORT_LAST], first[REPORT_NOW]) < 0 ? REPORT_LAST : REPORT_NOW;
-    char since[11];
-    int year = atoi(first[early]);
-    snprintf(since, sizeof since, "%04u%s", (unsigned)(year - 1) % 10000u, first[early] + 4);
-    if (!rc) rc = scan(&c, unit_id, "protective_measure", since, c.last[!early], REPORT_NOW, count_measure);
+    if (!rc) rc = scan(&c, unit_id, "protective_measure", c.breach_since[early], c.last[!early], REPORT_NOW, count_measure);
     for (size_t i = 0; i < c.form_count; i++) dala_form_free(c.forms[i].form);
     sqlite3_finalize(c.by_id);
     if (!rc) report_figures_sort(out);
