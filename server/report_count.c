@@ -352,7 +352,7 @@ int report_figures_seed(report_figures *out)
         {4, "interactions", "public_association"}, {5, "prevention.visits", ""}, {5, "prevention.high_risk", ""},
         {5, "prevention", "cause_removal"}, {6, "crisis.interactions", ""}, {6, "crisis.referrals", "field_visit"},
         {6, "crisis.referrals", "protective_measure"}, {6, "crisis.referrals", "legal_aid"}, {7, "aid", ""},
-        {7, "aid.kind", "legal"}, {7, "aid.kind", "psychological"}, {7, "aid.kind", "both"}, {8, "surveys", ""},
+        {7, "aid.kind", "legal"}, {7, "aid.kind", "psychological"}, {7, "aid.kind", "both"}, {7, "aid.anonymous", ""}, {8, "surveys", ""},
         {9, "police.interactions", ""},
     };
     int rc = DALA_OK;
