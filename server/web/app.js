@@ -25,11 +25,11 @@ const STRINGS = {
     open_conflicts: 'Шешілмеген қайшылықтар', counts: 'Жазба түрлері бойынша',
     c_pending: 'Қаралмаған', c_corrected: 'Түзетілген', c_returned: 'Қайтарылған', c_approved: 'Бекітілген',
     stale_devices: 'Үш күннен астам синхрондалмаған құрылғылар', none: 'Жоқ.',
-    deadlines: 'Тоқсандық анықтамалардың мерзімдері',
+    deadlines: 'Тоқсандық баяндау жазбалардың мерзімдері',
     quarter: (y, q) => `${y} жылғы ${q}-тоқсан`,
-    report_note: 'Анықтама', due: 'Мерзімі', days: 'Қалған күн',
+    report_note: 'Баяндау жазба', due: 'Мерзімі', days: 'Қалған күн',
     col_field: 'Өріс', col_value: 'Мәні', col_changed: 'Өзгертілген',
-    unit_note: 'Бөліністің анықтамасы', dept_note: 'Департаменттің жиынтық анықтамасы',
+    unit_note: 'Бөліністің баяндау жазбасы', dept_note: 'Департаменттің жиынтық баяндау жазбасы',
     days_left: (n) => `${n} күн қалды`, overdue: (n) => `мерзімі ${n} күнге өтті`, due_today: 'бүгін',
     filters: 'Сүзгі', any: 'Барлығы', f_table: 'Жазба түрі', f_unit: 'Бөлініс', f_officer: 'Қызметкер',
     f_from: 'Күні, бастап', f_to: 'Күні, дейін', f_state: 'Қарау күйі', f_risk: 'Қауіп деңгейі',
@@ -65,6 +65,34 @@ const STRINGS = {
     act_read_sensitive: 'Дербес деректерді оқу', act_export: 'Экспорт', act_review: 'Қарау шешімі',
     act_settle: 'Қайшылықты шешу', act_revoke: 'Құрылғыны тоқтату', act_enrol_code: 'Тіркеу коды',
     act_user_add: 'Пайдаланушы қосу',
+    nav_reports: 'Баяндау жазбалар', reports: 'Тоқсандық баяндау жазбалар',
+    f_year: 'Жыл', f_quarter: 'Тоқсан', show: 'Көрсету', quarter_n: (q) => `${q}-тоқсан`,
+    col_level: 'Деңгейі', level_unit: 'Бөлініс', level_department: 'Департамент (жиынтық)',
+    col_note_state: 'Баяндау жазбаның күйі', col_due: 'Ұсыну мерзімі',
+    late: 'кешігіп ұсынылды', filed_at: (at) => `ұсынылды: ${at}`, no_notes: 'Бұл тоқсанда баяндау жазба жүргізетін бөліністер жоқ.',
+    open: 'Ашу', draft: 'Жобасын жасау',
+    note_title: (unit, y, q) => `${unit}: ${y} жылғы ${q}-тоқсан бойынша баяндау жазба`,
+    figures_live: 'Көрсеткіштер жазбалардан қазір есептеледі.',
+    figures_frozen: 'Көрсеткіштер баяндау жазба ұсынылған кездегідей бекітілген.',
+    returned_with: 'Пысықтауға қайтарылды, түсініктеме:', returned_before: 'Бұрын пысықтауға қайтарылған, түсініктеме:',
+    col_figure: 'Көрсеткіш', now_is: 'қазір:', corrected_hint: 'ұсынылғаннан кейін түзетілді',
+    narrative: 'Сипаттамалық бөлім', save: 'Сақтау', saved_ok: (n) => `${n}-блоктың мәтіні сақталды.`,
+    chart_alt: (n) => `${n}-блоктың айлар бойынша серпіні`,
+    units_filed: 'Бөліністер және олардың баяндау жазбалары', col_filed: 'Ұсынылды',
+    note_actions: 'Баяндау жазбамен әрекеттер', submit: 'Департаментке ұсыну',
+    submitted_ok: 'Баяндау жазба департаментке ұсынылды.',
+    return_note: 'Пысықтауға қайтару', note_returned_ok: 'Баяндау жазба пысықтауға қайтарылды.',
+    consolidate: 'Бөліністердің баяндау жазбаларын жинақтау',
+    consolidate_q: (missing, total) => `Жинақталғаннан кейін көрсеткіштер бекітіледі және өзгермейді. Баяндау жазбасын ұсынбаған бөліністер: ${total} ішінен ${missing}. Жалғастыру керек пе?`,
+    consolidated_ok: 'Жиынтық баяндау жазба жасалды.',
+    sign: 'Қол қою', sign_password: 'Қол қою үшін құпиясөзіңіз',
+    sign_hint: 'Қолтаңба кілті (ECDSA P-256) сіздің құпиясөзіңізбен қорғалған; сервер сізсіз қол қоя алмайды.',
+    password_required: 'Құпиясөзді енгізіңіз.', sign_wrong: 'Құпиясөз қате; баяндау жазбаға қол қойылмады.',
+    signed_ok: 'Баяндау жазбаға қол қойылды.', signed_by: (name, at) => `Қол қойған: ${name}, ${at}`,
+    fingerprint: 'Кілт ізі', verify: 'Қолтаңбаны тексеру', sig_valid: 'Қолтаңба дұрыс: баяндау жазба қол қойылғаннан бері өзгермеген.',
+    sig_invalid: (why) => `Қолтаңба сәйкес емес: ${why}`,
+    downloads: 'Жүктеп алу', print_page: 'Басып шығаруға арналған нұсқа',
+    trace_title: (label, year) => `${label} — ${year}: жазбалар`, trace_count: (n) => `Жазбалар: ${n}`, close: 'Жабу',
   },
   ru: {
     brand_sub: 'Записи подразделений по защите женщин от насилия',
@@ -78,11 +106,11 @@ const STRINGS = {
     open_conflicts: 'Неурегулированные конфликты', counts: 'По видам записей',
     c_pending: 'Не рассмотрены', c_corrected: 'Исправлены', c_returned: 'Возвращены', c_approved: 'Утверждены',
     stale_devices: 'Устройства без синхронизации более трёх дней', none: 'Нет.',
-    deadlines: 'Сроки квартальных справок',
+    deadlines: 'Сроки квартальных докладных записок',
     quarter: (y, q) => `${q}-й квартал ${y} года`,
-    report_note: 'Справка', due: 'Срок', days: 'Осталось',
+    report_note: 'Докладная записка', due: 'Срок', days: 'Осталось',
     col_field: 'Поле', col_value: 'Значение', col_changed: 'Изменено',
-    unit_note: 'Справка подразделения', dept_note: 'Сводная справка департамента',
+    unit_note: 'Записка подразделения', dept_note: 'Сводная записка департамента',
     days_left: (n) => `осталось ${n} дн.`, overdue: (n) => `просрочено на ${n} дн.`, due_today: 'сегодня',
     filters: 'Фильтр', any: 'Все', f_table: 'Вид записи', f_unit: 'Подразделение', f_officer: 'Сотрудник',
     f_from: 'Дата с', f_to: 'Дата по', f_state: 'Состояние', f_risk: 'Уровень риска',
@@ -118,6 +146,34 @@ const STRINGS = {
     act_read_sensitive: 'Чтение персональных данных', act_export: 'Экспорт', act_review: 'Решение по записи',
     act_settle: 'Урегулирование конфликта', act_revoke: 'Отзыв устройства', act_enrol_code: 'Код регистрации',
     act_user_add: 'Добавление пользователя',
+    nav_reports: 'Докладные записки', reports: 'Квартальные докладные записки',
+    f_year: 'Год', f_quarter: 'Квартал', show: 'Показать', quarter_n: (q) => `${q}-й квартал`,
+    col_level: 'Уровень', level_unit: 'Подразделение', level_department: 'Департамент (сводная)',
+    col_note_state: 'Состояние записки', col_due: 'Срок представления',
+    late: 'представлена с опозданием', filed_at: (at) => `представлена: ${at}`, no_notes: 'В этом квартале нет подразделений, ведущих докладные записки.',
+    open: 'Открыть', draft: 'Создать проект',
+    note_title: (unit, y, q) => `${unit}: докладная записка за ${q}-й квартал ${y} года`,
+    figures_live: 'Показатели считаются по записям сейчас.',
+    figures_frozen: 'Показатели зафиксированы на момент представления.',
+    returned_with: 'Возвращена на доработку с комментарием:', returned_before: 'Ранее возвращалась на доработку с комментарием:',
+    col_figure: 'Показатель', now_is: 'сейчас:', corrected_hint: 'исправлено после представления',
+    narrative: 'Описательная часть', save: 'Сохранить', saved_ok: (n) => `Текст блока ${n} сохранён.`,
+    chart_alt: (n) => `Динамика блока ${n} по месяцам`,
+    units_filed: 'Подразделения и их записки', col_filed: 'Представлена',
+    note_actions: 'Действия с запиской', submit: 'Представить в департамент',
+    submitted_ok: 'Докладная записка представлена в департамент.',
+    return_note: 'Вернуть на доработку', note_returned_ok: 'Докладная записка возвращена на доработку.',
+    consolidate: 'Свести записки подразделений',
+    consolidate_q: (missing, total) => `После сведения показатели фиксируются и больше не меняются. Не представили записку: ${missing} из ${total} подразделений. Продолжить?`,
+    consolidated_ok: 'Сводная докладная записка составлена.',
+    sign: 'Подписать', sign_password: 'Ваш пароль для подписи',
+    sign_hint: 'Ключ подписи (ECDSA P-256) защищён вашим паролем; сервер не может подписать без вас.',
+    password_required: 'Введите пароль.', sign_wrong: 'Неверный пароль; записка не подписана.',
+    signed_ok: 'Докладная записка подписана.', signed_by: (name, at) => `Подписал: ${name}, ${at}`,
+    fingerprint: 'Отпечаток ключа', verify: 'Проверить подпись', sig_valid: 'Подпись верна: записка не менялась после подписания.',
+    sig_invalid: (why) => `Подпись не сходится: ${why}`,
+    downloads: 'Скачать', print_page: 'Версия для печати',
+    trace_title: (label, year) => `${label} — ${year}: записи`, trace_count: (n) => `Записей: ${n}`, close: 'Закрыть',
   },
 };
 
@@ -131,6 +187,9 @@ const CAN = {
   codes: (r) => r === 'admin',
   users: (r) => r === 'admin',
   audit: (r) => r !== 'inspector',
+  reports: (r) => ['unit_head', 'deputy', 'analyst'].includes(r),
+  // Drafting a note: unit heads and deputies a unit's, only deputies a department's.
+  draft: (r, level) => (level === 'department' ? r === 'deputy' : r === 'unit_head' || r === 'deputy'),
 };
 
 /* ---- State kept between views. */
@@ -299,11 +358,13 @@ function drawChrome() {
   const items = [
     ['dashboard', '#/', CAN.records(role)],
     ['records', '#/records', CAN.records(role)],
+    ['reports', '#/reports', CAN.reports(role)],
     ['devices', '#/devices', CAN.devices(role)],
     ['users', '#/users', CAN.users(role)],
     ['audit', '#/audit', CAN.audit(role)],
   ];
-  const current = parseHash().view;
+  const view = parseHash().view;
+  const current = view === 'report' ? 'reports' : view;
   for (const [name, href, allowed] of items) {
     if (!allowed) continue;
     nav.append(h('a', { href, test: 'nav-' + name, id: 'nav-' + name,
@@ -359,9 +420,10 @@ async function signOut() {
   drawSignIn();
 }
 
-/* ---- Routing. #/, #/records?filters, #/record/<id>, #/devices, #/users,
- * #/audit. Each view draws into <main>, which carries data-view and
- * data-state (loading|ready) for the browser tests to wait on. */
+/* ---- Routing. #/, #/records?filters, #/record/<id>, #/reports?year&quarter,
+ * #/report/<id>, #/devices, #/users, #/audit. Each view draws into <main>,
+ * which carries data-view and data-state (loading|ready) for the browser
+ * tests to wait on. */
 function parseHash() {
   const raw = location.hash.replace(/^#/, '') || '/';
   const qi = raw.indexOf('?');
@@ -371,6 +433,8 @@ function parseHash() {
   let view = parts[0] || 'dashboard';
   if (view === 'record' && parts[1]) return { view, id: decodeURIComponent(parts[1]), params };
   if (view === 'record') view = 'records';
+  if (view === 'report' && parts[1]) return { view, id: decodeURIComponent(parts[1]), params };
+  if (view === 'report') view = 'reports';
   return { view, params };
 }
 
@@ -395,6 +459,8 @@ const VIEWS = {
   devices: { allowed: CAN.devices, draw: viewDevices },
   users: { allowed: CAN.users, draw: viewUsers },
   audit: { allowed: CAN.audit, draw: viewAudit },
+  reports: { allowed: CAN.reports, draw: viewReports },
+  report: { allowed: CAN.reports, draw: viewReport },
 };
 
 async function route(keepMessage) {
@@ -405,7 +471,7 @@ async function route(keepMessage) {
   let view = VIEWS[where.view] ? where.view : 'dashboard';
   if (!VIEWS[view].allowed(role)) {
     // A role's home: the first view it may use (an admin has no records).
-    view = Object.keys(VIEWS).find((v) => v !== 'record' && VIEWS[v].allowed(role)) || 'audit';
+    view = Object.keys(VIEWS).find((v) => v !== 'record' && v !== 'report' && VIEWS[v].allowed(role)) || 'audit';
   }
   drawChrome();
   const seq = ++state.seq;
@@ -453,7 +519,10 @@ async function viewDashboard() {
     section(t('counts'), 'dash-counts-panel',
       table('dash-counts', [t('col_table'), ...states.map((s) => t('c_' + s))], countRows, 'data counts')),
     section(t('deadlines'), 'dash-deadlines',
-      dl ? [h('p', null, t('quarter', dl.year, dl.quarter)),
+      dl ? [h('p', null, CAN.reports(state.session.user.role)
+        ? h('a', { href: '#/reports?' + new URLSearchParams({ year: dl.year, quarter: dl.quarter }), test: 'deadline-link' },
+          t('quarter', dl.year, dl.quarter))
+        : t('quarter', dl.year, dl.quarter)),
         table('dash-deadlines-table', [t('report_note'), t('due'), t('days')], [
           deadlineRow(t('unit_note'), dl.unit_due, dl.unit_days_left, 'deadline-unit'),
           deadlineRow(t('dept_note'), dl.department_due, dl.department_days_left, 'deadline-department')],
@@ -687,6 +756,375 @@ async function settle(conflictId, keep) {
     showMessage(t('settled_ok'), 'ok');
     await redraw();
   } catch (err) { failed(err); }
+}
+
+/* ---- Report notes (docs/reports.md): the notes of a quarter with their
+ * deadlines, and one note with its nine blocks, its figures traced back to
+ * records, its narrative, charts and the moves of its workflow. The server
+ * decides every move; the pages show the buttons a role and state allow. */
+const CHART_BLOCKS = [1, 2, 3, 7];
+const FILED = ['submitted', 'consolidated', 'signed'];
+
+function reportPath(id, rest) {
+  return `/v1/reports/${encodeURIComponent(id)}${rest || ''}`;
+}
+
+/* "N days left", "due today" or "overdue N days", from an API deadline. */
+function daysText(deadline) {
+  const n = deadline ? deadline.days_left : null;
+  if (n == null) return '';
+  if (deadline.overdue || n < 0) return t('overdue', Math.max(1, -n));
+  return n === 0 ? t('due_today') : t('days_left', n);
+}
+
+function reportBadge(noteState, label, test) {
+  return h('span', { class: 'badge rstate-' + noteState, test: test || 'report-state', 'data-state': noteState },
+    label || noteState);
+}
+
+function lateMark(late) {
+  return late ? h('span', { class: 'badge late', test: 'late-mark' }, t('late')) : null;
+}
+
+/* The due day, and for a note not filed yet the days left or overdue. */
+function dueCell(n) {
+  const filed = FILED.includes(n.state);
+  const overdue = !filed && n.deadline && n.deadline.overdue;
+  return h('span', { class: 'due' + (overdue ? ' overdue' : ''), test: 'report-due' },
+    n.deadline ? n.deadline.due : '—', ' ',
+    h('span', { class: 'days', test: 'report-days' }, filed
+      ? (n.submitted_at ? t('filed_at', fmtTime(n.submitted_at)) : '')
+      : daysText(n.deadline)));
+}
+
+const signedNumber = (n) => (n > 0 ? '+' + n : n < 0 ? '−' + -n : '0');
+/* The change in percent (null when last year counted nothing: no base). */
+const fmtPercent = (p) => (p == null ? '—' : `${p > 0 ? '+' : p < 0 ? '−' : ''}${Math.abs(p).toFixed(1)}%`);
+
+async function viewReports(where) {
+  const role = state.session.user.role;
+  const q = new URLSearchParams();
+  for (const k of ['year', 'quarter']) if (/^\d+$/.test(where.params.get(k) || '')) q.set(k, where.params.get(k));
+  const data = await api('GET', '/v1/reports' + (String(q) ? '?' + q : ''));
+  const thisYear = new Date().getFullYear();
+  const years = [];
+  for (let y = Math.max(2015, Math.min(thisYear, data.year) - 4); y <= Math.max(thisYear, data.year); y++) years.push(y);
+  const form = h('form', { class: 'inline-form quarter-form', id: 'report-quarter', test: 'report-quarter' },
+    h('label', { for: 'report-year' }, t('f_year')),
+    h('select', { id: 'report-year', test: 'report-year', name: 'year' },
+      years.map((y) => h('option', { value: y, selected: y === data.year }, String(y)))),
+    h('label', { for: 'report-quarter-n' }, t('f_quarter')),
+    h('select', { id: 'report-quarter-n', test: 'report-quarter-n', name: 'quarter' },
+      [1, 2, 3, 4].map((n) => h('option', { value: n, selected: n === data.quarter }, t('quarter_n', n)))),
+    h('button', { type: 'submit', class: 'primary', test: 'report-show' }, t('show')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const target = '#/reports?' + new URLSearchParams(new FormData(form));
+    if (location.hash === target) route(); else location.hash = target;
+  });
+
+  const draft = async (n, button) => {
+    button.disabled = true;
+    try {
+      const note = await api('POST', '/v1/reports', { unit_id: n.unit_id, year: data.year, quarter: data.quarter });
+      location.hash = '#/report/' + encodeURIComponent(note.id);
+    } catch (err) { failed(err); button.disabled = false; }
+  };
+  const rows = (data.notes || []).map((n) => {
+    let action = null;
+    if (n.id != null) {
+      action = h('a', { class: 'button', href: '#/report/' + encodeURIComponent(n.id), test: 'report-open' }, t('open'));
+    } else if (CAN.draft(role, n.level)) {
+      action = h('button', { type: 'button', test: 'report-draft' }, t('draft'));
+      action.addEventListener('click', () => draft(n, action));
+    }
+    return h('tr', { test: 'report-row', 'data-id': n.id ?? '', 'data-unit-id': n.unit_id, 'data-level': n.level,
+      'data-state': n.state, class: n.level === 'department' ? 'level-department' : null },
+      h('td', null, n.id != null ? h('a', { href: '#/report/' + encodeURIComponent(n.id) }, n.unit) : n.unit),
+      h('td', null, t('level_' + n.level)),
+      h('td', null, reportBadge(n.state, n.state_label), ' ', lateMark(n.late)),
+      h('td', null, dueCell(n)),
+      h('td', { class: 'actions-cell' }, action));
+  });
+  return h('div', { class: 'view reports', test: 'reports', 'data-year': data.year, 'data-quarter': data.quarter },
+    h('div', { class: 'view-head' }, h('h1', null, t('reports')),
+      h('span', { class: 'meta', test: 'reports-quarter' }, t('quarter', data.year, data.quarter))),
+    h('div', { class: 'panel noprint' }, form),
+    rows.length
+      ? table('reports-table', [t('col_unit'), t('col_level'), t('col_note_state'), t('col_due'), ''], rows)
+      : h('p', { class: 'empty' }, t('no_notes')));
+}
+
+async function viewReport(where) {
+  let n;
+  try {
+    n = await api('GET', reportPath(where.id));
+  } catch (err) {
+    if (err.status === 404) {
+      return h('div', { class: 'view report' },
+        h('p', { class: 'not-found', test: 'not-found' }, err.message),
+        h('p', null, h('a', { href: '#/reports' }, t('back'))));
+    }
+    throw err;
+  }
+  const role = state.session.user.role;
+  const editable = n.may_write && (n.state === 'draft' || n.state === 'returned');
+  const listHref = '#/reports?' + new URLSearchParams({ year: n.year, quarter: n.quarter });
+
+  // One panel lists a figure's records, under the block whose number was chosen.
+  const trace = h('section', { class: 'trace-panel noprint', test: 'trace-panel', 'aria-live': 'polite', hidden: true });
+  let traceSeq = 0;
+  const showTrace = async (block, f, period, label) => {
+    const seq = ++traceSeq;
+    const year = period === 'last' ? n.year - 1 : n.year;
+    const close = h('button', { type: 'button', class: 'link-button', test: 'trace-close' }, t('close'));
+    close.addEventListener('click', () => { trace.hidden = true; trace.replaceChildren(); });
+    trace.dataset.group = f.group;
+    trace.dataset.value = f.value;
+    trace.dataset.period = period;
+    trace.dataset.state = 'loading';
+    trace.replaceChildren(h('h3', null, t('trace_title', label, year)), h('p', { class: 'loading' }, t('loading')));
+    trace.hidden = false;
+    (block.querySelector('.table-wrap') || block).after(trace);
+    try {
+      const p = new URLSearchParams({ group: f.group, value: f.value, period });
+      const { records } = await api('GET', reportPath(n.id, '/records?' + p));
+      if (seq !== traceSeq) return;
+      const list = records || [];
+      trace.replaceChildren(h('div', { class: 'trace-head' }, h('h3', null, t('trace_title', label, year)), close),
+        h('p', { class: 'meta', test: 'trace-count' }, t('trace_count', list.length)),
+        list.length ? table('trace-table', [t('col_date'), t('col_table'), t('col_unit')],
+          list.map((r) => h('tr', { test: 'trace-row', 'data-id': r.id },
+            h('td', { class: 'nowrap' }, recordLink(r.id, r.date || '—')),
+            h('td', null, recordLink(r.id, r.table_label || r.table)), h('td', null, r.unit || ''))))
+          : h('p', null, t('none')));
+      trace.dataset.state = 'ready';
+    } catch (err) {
+      if (seq !== traceSeq) return;
+      trace.hidden = true;
+      failed(err);
+    }
+  };
+  const traceLink = (block, f, period, count, label) => {
+    if (!count) return String(count);
+    const a = h('a', { href: '#', class: 'trace', test: 'trace', 'data-period': period, role: 'button' }, String(count));
+    a.addEventListener('click', (ev) => { ev.preventDefault(); showTrace(block, f, period, label); });
+    return a;
+  };
+
+  // Narratives being edited: saved one by one, and those not saved yet
+  // before the note is submitted or consolidated (after which they are read-only).
+  const editors = [];
+  const saveNarrative = async (ed) => {
+    const text = ed.area.value;
+    await api('POST', reportPath(n.id, '/narrative'), { block: ed.block, text });
+    ed.saved = text;
+  };
+  const saveUnsaved = async () => {
+    for (const ed of editors) if (ed.area.value !== ed.saved) await saveNarrative(ed);
+  };
+
+  const blocks = (n.blocks || []).map((b) => {
+    const sec = h('section', { class: 'panel report-block', test: 'report-block', 'data-block': b.block });
+    const rows = (b.figures || []).map((f) => {
+      const label = f.label || (f.value ? `${f.group}: ${f.value}` : f.group);
+      // A frozen figure the records now give otherwise: the filed number, and
+      // beside it today's, which is what its records list.
+      const nowCell = f.corrected
+        ? [String(f.now), ' ', h('span', { class: 'corrected', test: 'corrected', title: t('corrected_hint') },
+          '(', t('now_is'), ' ', traceLink(sec, f, 'now', f.live_now, label), ' — ', t('corrected_hint'), ')')]
+        : traceLink(sec, f, 'now', f.now, label);
+      return h('tr', { test: 'figure', 'data-group': f.group, 'data-value': f.value,
+        'data-corrected': f.corrected ? 'yes' : 'no', class: f.value ? 'sub' : null },
+        h('th', { scope: 'row' }, label),
+        h('td', { class: 'num last' }, traceLink(sec, f, 'last', f.last, label)),
+        h('td', { class: 'num now' }, nowCell),
+        h('td', { class: 'num change' }, signedNumber(f.change)),
+        h('td', { class: 'num percent' }, fmtPercent(f.percent)));
+    });
+    let narrative;
+    if (editable) {
+      const id = 'narrative-' + b.block;
+      const area = h('textarea', { id, test: 'narrative', 'data-block': b.block, rows: 5, maxlength: 20000 });
+      area.value = b.narrative || '';
+      const ed = { block: b.block, area, saved: area.value };
+      editors.push(ed);
+      const save = h('button', { type: 'button', test: 'narrative-save', 'data-block': b.block }, t('save'));
+      save.addEventListener('click', async () => {
+        save.disabled = true;
+        try {
+          await saveNarrative(ed);
+          showMessage(t('saved_ok', b.block), 'ok');
+        } catch (err) { failed(err); }
+        save.disabled = false;
+      });
+      narrative = h('div', { class: 'narrative-edit' }, h('label', { for: id }, t('narrative')), area,
+        h('div', { class: 'actions' }, save));
+    } else {
+      narrative = h('div', { class: 'narrative-view' }, h('h3', null, t('narrative')),
+        h('p', { class: 'narrative', test: 'narrative-text', 'data-block': b.block }, b.narrative || '—'));
+    }
+    // A block without a chart has none: append() would write a null as text.
+    sec.append(...[h('h2', null, `${b.block}. ${b.title}`),
+      table('figures-' + b.block, [t('col_figure'), String(n.year - 1), String(n.year), '+/−', '%'], rows, 'data figures-table'),
+      CHART_BLOCKS.includes(b.block)
+        ? h('figure', { class: 'chart' }, h('img', { test: 'chart', 'data-block': b.block, alt: t('chart_alt', b.block),
+          src: reportPath(n.id, '/chart.svg?' + new URLSearchParams({ block: b.block, lang: state.lang })) }))
+        : null,
+      narrative].filter(Boolean));
+    return sec;
+  });
+
+  const units = n.level === 'department' ? (n.units || []) : null;
+  const unitRows = (units || []).map((u) => h('tr', { test: 'unit-row', 'data-unit-id': u.unit_id, 'data-state': u.state },
+    h('td', null, u.note_id ? h('a', { href: '#/report/' + encodeURIComponent(u.note_id) }, u.unit) : u.unit),
+    h('td', null, reportBadge(u.state, u.state_label, 'unit-state')),
+    h('td', { class: 'nowrap' }, fmtTime(u.submitted_at)),
+    h('td', null, lateMark(u.late))));
+
+  const sig = n.signature;
+  return h('div', { class: 'view report', test: 'report', 'data-id': n.id, 'data-state': n.state, 'data-level': n.level },
+    h('p', { class: 'crumbs noprint' }, h('a', { href: listHref, test: 'back' }, '← ' + t('back'))),
+    h('div', { class: 'view-head' },
+      h('h1', { test: 'report-title' }, t('note_title', n.unit, n.year, n.quarter)),
+      reportBadge(n.state, n.state_label), lateMark(n.late)),
+    h('dl', { class: 'record-meta' },
+      h('dt', null, t('col_level')), h('dd', null, t('level_' + n.level)),
+      h('dt', null, t('col_due')), h('dd', { test: 'report-deadline' }, dueCell(n)),
+      sig ? [h('dt', null, t('sign')), h('dd', { test: 'report-signature' }, t('signed_by', sig.signer, fmtTime(sig.signed_at))),
+        h('dt', null, t('fingerprint')), h('dd', { class: 'mono' }, sig.fingerprint)] : null),
+    // The comment stays after the note is filed again: shown as history then.
+    n.return_comment ? h('div', { class: 'returned-note' + (n.state === 'returned' ? '' : ' earlier'),
+      test: 'report-return-comment' },
+      h('strong', null, t(n.state === 'returned' ? 'returned_with' : 'returned_before')), ' ', n.return_comment) : null,
+    noteActions(n, role, saveUnsaved),
+    units ? section(t('units_filed'), 'report-units-panel',
+      table('report-units', [t('col_unit'), t('col_note_state'), t('col_filed'), ''], unitRows)) : null,
+    h('p', { class: 'hint', test: 'report-frozen' }, n.frozen ? t('figures_frozen') : t('figures_live')),
+    blocks);
+}
+
+/* The moves a role may make on the note in its state, the signature
+ * check, and the downloads. */
+function noteActions(n, role, saveUnsaved) {
+  const box = h('div', { class: 'note-actions' });
+  const move = async (action, body, okText, buttons) => {
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      await api('POST', reportPath(n.id, '/' + action), body);
+      showMessage(okText, 'ok');
+      await redraw();
+      return true;
+    } catch (err) {
+      buttons.forEach((b) => { b.disabled = false; });
+      throw err;
+    }
+  };
+  const isUnit = n.level === 'unit';
+
+  if (isUnit && n.may_write && (n.state === 'draft' || n.state === 'returned')) {
+    const submit = h('button', { type: 'button', class: 'primary', test: 'report-submit' }, t('submit'));
+    submit.addEventListener('click', async () => {
+      try {
+        submit.disabled = true;
+        await saveUnsaved();
+        await move('submit', undefined, t('submitted_ok'), [submit]);
+      } catch (err) { submit.disabled = false; failed(err); }
+    });
+    box.append(submit);
+  }
+
+  if (isUnit && role === 'deputy' && n.state === 'submitted') {
+    const comment = h('textarea', { id: 'report-return-comment', test: 'report-return-comment', rows: 3,
+      maxlength: 2000, required: true });
+    const send = h('button', { type: 'submit', test: 'report-return' }, t('return_note'));
+    const form = h('form', { class: 'return-form', test: 'report-return-form' },
+      h('label', { for: 'report-return-comment' }, t('return_comment')), comment, send);
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const text = comment.value.trim();
+      if (!text) { showMessage(t('comment_required'), 'error'); comment.focus(); return; }
+      try { await move('return', { comment: text }, t('note_returned_ok'), [send]); } catch (err) { failed(err); }
+    });
+    box.append(form);
+  }
+
+  if (!isUnit && role === 'deputy' && n.state === 'draft') {
+    const start = h('button', { type: 'button', class: 'primary', test: 'report-consolidate' }, t('consolidate'));
+    start.addEventListener('click', () => {
+      const all = n.units || [];
+      const missing = all.filter((u) => u.state !== 'submitted').length;
+      const yes = h('button', { type: 'button', class: 'primary', test: 'consolidate-confirm' }, t('confirm'));
+      const no = h('button', { type: 'button', test: 'consolidate-cancel' }, t('cancel'));
+      const confirmBox = h('div', { class: 'confirm', role: 'alertdialog' },
+        h('p', null, t('consolidate_q', missing, all.length)), yes, ' ', no);
+      no.addEventListener('click', () => confirmBox.replaceWith(start));
+      yes.addEventListener('click', async () => {
+        try {
+          yes.disabled = true;
+          await saveUnsaved();
+          await move('consolidate', undefined, t('consolidated_ok'), [yes, no]);
+        } catch (err) { yes.disabled = false; failed(err); }
+      });
+      start.replaceWith(confirmBox);
+      yes.focus();
+    });
+    box.append(start);
+  }
+
+  if (!isUnit && role === 'deputy' && n.state === 'consolidated') {
+    const password = h('input', { id: 'sign-password', test: 'sign-password', type: 'password',
+      autocomplete: 'current-password', required: true });
+    const sign = h('button', { type: 'submit', class: 'primary', test: 'report-sign' }, t('sign'));
+    const form = h('form', { class: 'sign-form', test: 'sign-form' },
+      h('label', { for: 'sign-password' }, t('sign_password')),
+      h('div', { class: 'inline-form' }, password, sign),
+      h('p', { class: 'hint' }, t('sign_hint')));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      clearMessage();
+      if (!password.value) { showMessage(t('password_required'), 'error'); password.focus(); return; }
+      const body = { password: password.value };
+      password.value = '';   // never kept on the page longer than the request
+      try {
+        await move('sign', body, t('signed_ok'), [sign]);
+      } catch (err) {
+        // 403 here is the password refused; anything else says what went wrong.
+        if (err.status === 403) showMessage(t('sign_wrong'), 'error');
+        else failed(err);
+        password.focus();
+      }
+    });
+    box.append(form);
+  }
+
+  if (n.state === 'signed') {
+    const out = h('p', { class: 'verify-result', test: 'verify-result', 'aria-live': 'polite', hidden: true });
+    const verify = h('button', { type: 'button', test: 'report-verify' }, t('verify'));
+    verify.addEventListener('click', async () => {
+      verify.disabled = true;
+      out.hidden = true;
+      try {
+        const v = await api('GET', reportPath(n.id, '/verify'));
+        out.textContent = v.valid ? t('sig_valid') : t('sig_invalid', v.reason || '');
+        out.className = 'verify-result ' + (v.valid ? 'valid' : 'invalid');
+        out.dataset.valid = v.valid ? 'yes' : 'no';
+        out.hidden = false;
+      } catch (err) { failed(err); }
+      verify.disabled = false;
+    });
+    box.append(h('div', { class: 'verify' }, verify, out));
+  }
+
+  const lang = new URLSearchParams({ lang: state.lang });
+  box.append(h('p', { class: 'downloads' }, h('span', { class: 'meta' }, t('downloads') + ': '),
+    h('a', { class: 'button', href: reportPath(n.id, '/note.csv?' + lang), download: '', test: 'report-csv' }, 'CSV'), ' ',
+    h('a', { class: 'button', href: reportPath(n.id, '/note.json?' + lang), download: '', test: 'report-json' }, 'JSON'), ' ',
+    h('a', { class: 'button', href: reportPath(n.id, '/print?' + lang), target: '_blank', rel: 'noopener',
+      test: 'report-print' }, t('print_page'))));
+  const panel = section(t('note_actions'), 'report-actions', box);
+  panel.classList.add('noprint');
+  return panel;
 }
 
 /* ---- Devices: last sync per tablet, revoking with an in-page

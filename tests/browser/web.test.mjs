@@ -71,7 +71,7 @@ test('the unit head signs in (back in Kazakh) and sees the dashboard of her unit
   assert.equal((await head.textContent('[data-test=user-name]')).trim(), 'Zhanar Omarova');
   // Navigation by role: a unit head has no users page.
   const nav = await head.$$eval('[data-test=nav] a', (as) => as.map((a) => a.dataset.test));
-  assert.deepEqual(nav, ['nav-dashboard', 'nav-records', 'nav-devices', 'nav-audit']);
+  assert.deepEqual(nav, ['nav-dashboard', 'nav-records', 'nav-reports', 'nav-devices', 'nav-audit']);
   assert.equal((await head.textContent('[data-test=dash-returned] .figure-n')).trim(), '1');
   assert.equal((await head.textContent('[data-test=dash-conflicts] .figure-n')).trim(), '1');
   assert.ok(Number(await head.textContent('[data-test=dash-waiting] .figure-n')) >= 3);
@@ -416,6 +416,267 @@ test('signing out returns to the sign-in page and the session is gone', T, async
   await waitView(head, 'signin');
   assert.equal((await pageFetch(head, 'GET', '/v1/session')).status, 401);
   assert.equal((await pageFetch(head, 'GET', '/v1/records')).status, 401);
+  await head.context().close();
+});
+
+/* ---- Quarterly report notes (docs/reports.md): the unit head drafts,
+ * writes and submits her unit's note; the deputy returns it once, then
+ * consolidates the department's note, signs it and checks the signature.
+ * The notes are of the calendar quarter holding today, the day the
+ * records below (and the visits the script seeded) are dated. */
+const pad2 = (n) => String(n).padStart(2, '0');
+const NOW = new Date();
+const TODAY = `${NOW.getFullYear()}-${pad2(NOW.getMonth() + 1)}-${pad2(NOW.getDate())}`;
+const QUARTER = { year: NOW.getFullYear(), quarter: Math.floor(NOW.getMonth() / 3) + 1 };
+const QUARTER_HASH = `#/reports?year=${QUARTER.year}&quarter=${QUARTER.quarter}`;
+const NARRATIVE_1 = 'Тоқсанда отбасылық-тұрмыстық салада бір қылмыс тіркелді; <b>жұбайы</b> ұсталды.';
+const NARRATIVE_2 = 'Әкімшілік құқық бұзушылықтар тіркелмеді.';
+const NARRATIVE_DEPT = 'Департамент бойынша: бір бөлініс жазбасын уақытында ұсынды.';
+const RETURN_NOTE = 'Бару мақсаттары бойынша түсіндірме қосыңыз';
+const REPORT = {};   // ids the report tests pass on: offence, unitNote, deptNote
+let deputy;          // the Astana deputy's page, for the report tests
+
+// A criminal offence against the seeded victim, dated today, captured on
+// an Esil tablet and synced: block 1 then counts it.
+function captureOffence(article) {
+  const made = dala('esil-1', 'capture', '--table', 'offence', '--set', 'kind=criminal', '--set', 'sphere=family_domestic',
+    '--set', `article=${article}`, '--set', `committed_on=${TODAY}`, '--set', `victim_id=${REC.person}`,
+    '--set', 'relationship=spouse');
+  assert.equal(made.status, 0, made.stderr);
+  const sync = dala('esil-1', 'sync');
+  assert.equal(sync.status, 0, sync.stderr);
+  return made.stdout.trim();
+}
+
+const reportRow = (page, level, state) => page.locator(`[data-test=report-row][data-level=${level}]` +
+  (state ? `[data-state=${state}]` : ''));
+const figureNow = (group, value = '') => `[data-test=figure][data-group="${group}"][data-value="${value}"] td.now`;
+
+// Runs a move whose answer redraws the note, and waits for the new drawing.
+async function redrawn(page, action) {
+  const before = await mainSeq(page);
+  await action();
+  await waitView(page, 'report', before);
+}
+
+test('an inspector has no report notes entry, and the reports API refuses her', T, async () => {
+  const inspector = await openPage(browser, problems);
+  await signIn(inspector, 'a.nurlanova', PASSWORD, 'dashboard');
+  assert.equal(await inspector.$('[data-test=nav-reports]'), null);
+  await go(inspector, QUARTER_HASH, 'dashboard');   // not hers: back to her home
+  assert.equal((await pageFetch(inspector, 'GET', '/v1/reports')).status, 403);
+  await inspector.context().close();
+});
+
+test("the unit head drafts her unit's note for the quarter, traces a figure to its records, writes and submits", T, async () => {
+  REPORT.offence = captureOffence('120 ч.1');
+  head = await openPage(browser, problems);
+  await signIn(head, 'z.omarova', PASSWORD, 'dashboard');
+  assert.ok(await head.isVisible('[data-test=deadline-link]'), "the dashboard's deadlines lead to the notes");
+  const before = await mainSeq(head);
+  await head.click('[data-test=nav-reports]');
+  await waitView(head, 'reports', before);
+  // The picker starts at the quarter the server chose; it moves to today's.
+  const shown = await head.$eval('[data-test=reports]', (v) => [Number(v.dataset.year), Number(v.dataset.quarter)]);
+  assert.equal(await head.inputValue('[data-test=report-year]'), String(shown[0]));
+  assert.equal(await head.inputValue('[data-test=report-quarter-n]'), String(shown[1]));
+  await head.selectOption('[data-test=report-year]', String(QUARTER.year));
+  await head.selectOption('[data-test=report-quarter-n]', String(QUARTER.quarter));
+  const picked = await mainSeq(head);
+  await head.click('[data-test=report-show]');
+  await waitView(head, 'reports', picked);
+  assert.equal(await head.evaluate(() => location.hash), QUARTER_HASH);
+  // Her scope holds one unit and no department; its note is not begun.
+  assert.equal(await reportRow(head, 'department').count(), 0);
+  const row = reportRow(head, 'unit', 'none');
+  assert.equal(await row.count(), 1);
+  assert.match(await row.locator('[data-test=report-days]').textContent(), /күн қалды|бүгін|мерзімі \d+ күнге өтті/);
+  assert.match(await row.locator('[data-test=report-due]').textContent(), /\d{4}-\d{2}-05/);
+  const drafting = await mainSeq(head);
+  await row.locator('[data-test=report-draft]').click();
+  await waitView(head, 'report', drafting);
+  REPORT.unitNote = await head.getAttribute('[data-test=report]', 'data-id');
+  assert.equal(await head.getAttribute('[data-test=report]', 'data-state'), 'draft');
+  assert.match(await head.textContent('[data-test=report-title]'), /Esil women-protection unit/);
+  assert.match(await head.textContent('[data-test=report-title]'), new RegExp(`${QUARTER.year} жылғы ${QUARTER.quarter}-тоқсан`));
+  assert.equal(await head.$$eval('[data-test=report-block]', (b) => b.length), 9);
+  assert.deepEqual(await head.$$eval('[data-test=chart]', (i) => i.map((x) => Number(x.dataset.block))), [1, 2, 3, 7]);
+  await head.waitForFunction(() => [...document.querySelectorAll('[data-test=chart]')]
+    .every((i) => i.complete && i.naturalWidth > 0), null, { timeout: 10_000 });
+  assert.equal((await head.textContent(figureNow('crimes'))).trim(), '1');
+  assert.ok(!/null|undefined/.test(await head.textContent('main')), 'no stray null on the page');
+
+  // A figure's number lists the records it counts; each opens.
+  await head.click(`${figureNow('crimes')} a[data-test=trace]`);
+  await head.waitForSelector('[data-test=trace-panel][data-state=ready][data-group=crimes]');
+  assert.deepEqual(await rowIds(head, 'trace-row'), [REPORT.offence]);
+  await head.click(`[data-test=trace-row][data-id="${REPORT.offence}"] td:first-child a`);
+  await waitView(head, 'record');
+  assert.equal(await head.getAttribute('[data-test=record]', 'data-id'), REPORT.offence);
+  await go(head, '#/report/' + REPORT.unitNote, 'report');
+  await head.click(`${figureNow('prevention.visits')} a[data-test=trace]`);
+  await head.waitForSelector('[data-test=trace-panel][data-state=ready][data-group="prevention.visits"]');
+  const visits = await rowIds(head, 'trace-row');
+  assert.ok(visits.includes(REC.visitApprove) && !visits.includes(REC.talk) && !visits.includes(REC.saryarka),
+    `visits traced: ${visits}`);
+  assert.equal(String(visits.length), (await head.textContent(`${figureNow('prevention.visits')} a`)).trim());
+  await screenshot(head, 'report-note');
+
+  // Block 1's narrative is saved by its button; block 2's, left unsaved, by the submission.
+  await head.fill('[data-test=narrative][data-block="1"]', NARRATIVE_1);
+  await head.click('[data-test=narrative-save][data-block="1"]');
+  assert.equal(await message(head, 'ok'), '1-блоктың мәтіні сақталды.');
+  await head.fill('[data-test=narrative][data-block="2"]', NARRATIVE_2);
+  await redrawn(head, () => head.click('[data-test=report-submit]'));
+  assert.equal(await message(head, 'ok'), 'Баяндау жазба департаментке ұсынылды.');
+  assert.equal(await head.getAttribute('[data-test=report]', 'data-state'), 'submitted');
+  assert.equal(await head.$('[data-test=narrative]'), null, 'a filed note is read, not edited');
+  assert.equal(await head.$('[data-test=report-submit]'), null);
+  assert.equal((await head.textContent('[data-test=narrative-text][data-block="1"]')).trim(), NARRATIVE_1);
+  assert.equal((await head.textContent('[data-test=narrative-text][data-block="2"]')).trim(), NARRATIVE_2);
+  assert.equal(await head.$$eval('main b', (b) => b.length), 0, 'a narrative is text, never markup');
+});
+
+test('the deputy sees the note submitted, returns it with a required comment, and the unit head submits it again', T, async () => {
+  deputy = await openPage(browser, problems);
+  await signIn(deputy, 'b.akhmetov', PASSWORD, 'dashboard');
+  await go(deputy, QUARTER_HASH, 'reports');
+  assert.equal(await reportRow(deputy, 'department', 'none').count(), 1, 'the department note is not begun');
+  assert.equal(await reportRow(deputy, 'unit').count(), 2, 'the two Astana units, not Almaty');
+  const esil = deputy.locator(`[data-test=report-row][data-id="${REPORT.unitNote}"]`);
+  assert.equal(await esil.getAttribute('data-state'), 'submitted');
+  assert.match(await esil.textContent(), /ұсынылды/);
+  assert.equal(await esil.locator('[data-test=late-mark]').count(), 0, 'filed in time');
+  await screenshot(deputy, 'reports-list');
+  const opening = await mainSeq(deputy);
+  await esil.locator('[data-test=report-open]').click();
+  await waitView(deputy, 'report', opening);
+  assert.equal(await deputy.getAttribute('[data-test=report]', 'data-state'), 'submitted');
+  assert.equal((await deputy.textContent('[data-test=narrative-text][data-block="1"]')).trim(), NARRATIVE_1);
+  // The comment is required: an empty return is not sent.
+  await deputy.$eval('[data-test=report-return-comment]', (c) => c.removeAttribute('required'));
+  await deputy.click('[data-test=report-return]');
+  assert.equal(await message(deputy, 'error'), 'Қайтару үшін түсініктеме жазыңыз.');
+  assert.equal(await deputy.getAttribute('[data-test=report]', 'data-state'), 'submitted');
+  await deputy.fill('[data-test=report-return-comment]', RETURN_NOTE);
+  await redrawn(deputy, () => deputy.click('[data-test=report-return]'));
+  assert.equal(await message(deputy, 'ok'), 'Баяндау жазба пысықтауға қайтарылды.');
+  assert.equal(await deputy.getAttribute('[data-test=report]', 'data-state'), 'returned');
+
+  await go(head, '#/report/' + REPORT.unitNote, 'report');
+  assert.equal(await head.getAttribute('[data-test=report]', 'data-state'), 'returned');
+  assert.match(await head.textContent('[data-test=report-return-comment]'), new RegExp(RETURN_NOTE));
+  assert.equal(await head.inputValue('[data-test=narrative][data-block="1"]'), NARRATIVE_1, 'the narrative kept');
+  await redrawn(head, () => head.click('[data-test=report-submit]'));
+  assert.equal(await head.getAttribute('[data-test=report]', 'data-state'), 'submitted');
+  assert.match(await head.getAttribute('[data-test=report-return-comment]', 'class'), /earlier/, 'kept as history');
+});
+
+test("the deputy consolidates the department's note, is refused a wrong password, signs and verifies it", T, async () => {
+  await go(deputy, QUARTER_HASH, 'reports');
+  const drafting = await mainSeq(deputy);
+  await reportRow(deputy, 'department', 'none').locator('[data-test=report-draft]').click();
+  await waitView(deputy, 'report', drafting);
+  REPORT.deptNote = await deputy.getAttribute('[data-test=report]', 'data-id');
+  assert.equal(await deputy.getAttribute('[data-test=report]', 'data-level'), 'department');
+  assert.equal(await deputy.getAttribute('[data-test=report]', 'data-state'), 'draft');
+  const units = await deputy.$$eval('[data-test=unit-row]', (rs) => rs.map((r) => r.dataset.state).sort());
+  assert.deepEqual(units, ['none', 'submitted'], 'Esil filed, Saryarka not');
+  assert.equal((await deputy.textContent(figureNow('crimes'))).trim(), '1', "the filed unit's figures added up");
+  // The department's own narrative, left unsaved, is saved by the consolidation.
+  await deputy.fill('[data-test=narrative][data-block="1"]', NARRATIVE_DEPT);
+
+  // Consolidating asks first, saying how many units have not filed.
+  await deputy.click('[data-test=report-consolidate]');
+  assert.match(await deputy.textContent('.confirm'), /2 ішінен 1/);
+  await deputy.click('[data-test=consolidate-cancel]');
+  await deputy.click('[data-test=report-consolidate]');
+  await redrawn(deputy, () => deputy.click('[data-test=consolidate-confirm]'));
+  assert.equal(await message(deputy, 'ok'), 'Жиынтық баяндау жазба жасалды.');
+  assert.equal(await deputy.getAttribute('[data-test=report]', 'data-state'), 'consolidated');
+  const after = await deputy.$$eval('[data-test=unit-row]', (rs) => rs.map((r) => r.dataset.state).sort());
+  assert.deepEqual(after, ['consolidated', 'none']);
+  assert.equal((await deputy.textContent('[data-test=narrative-text][data-block="1"]')).trim(), NARRATIVE_DEPT);
+
+  // A wrong password signs nothing and says so; the field is emptied.
+  await deputy.fill('[data-test=sign-password]', 'not-my-password');
+  await deputy.click('[data-test=report-sign]');
+  assert.equal(await message(deputy, 'error'), 'Құпиясөз қате; баяндау жазбаға қол қойылмады.');
+  assert.equal(await deputy.inputValue('[data-test=sign-password]'), '');
+  assert.equal(await deputy.getAttribute('[data-test=report]', 'data-state'), 'consolidated');
+  await deputy.fill('[data-test=sign-password]', PASSWORD);
+  await redrawn(deputy, () => deputy.click('[data-test=report-sign]'));
+  assert.equal(await message(deputy, 'ok'), 'Баяндау жазбаға қол қойылды.');
+  assert.equal(await deputy.getAttribute('[data-test=report]', 'data-state'), 'signed');
+  assert.match(await deputy.textContent('[data-test=report-signature]'), /Bolat Akhmetov/);
+  assert.equal(await deputy.$('[data-test=sign-password]'), null);
+  await deputy.click('[data-test=report-verify]');
+  await deputy.waitForSelector('[data-test=verify-result]:not([hidden])');
+  assert.equal(await deputy.getAttribute('[data-test=verify-result]', 'data-valid'), 'yes');
+  await screenshot(deputy, 'report-signed');
+
+  // The downloads, in the page's language.
+  const csv = await pageFetch(deputy, 'GET', await deputy.getAttribute('[data-test=report-csv]', 'href'));
+  assert.equal(csv.status, 200);
+  assert.match(csv.text, /^\uFEFF?"Блок","Көрсеткіш","group","value"/);   // fetch's text() drops the BOM
+  assert.ok(csv.text.includes('1,"Қылмыстар барлығы","crimes","",0,1,1\r\n'), 'the crimes total, last year and now');
+  const json = await pageFetch(deputy, 'GET', await deputy.getAttribute('[data-test=report-json]', 'href'));
+  assert.equal(json.status, 200);
+  assert.equal(JSON.parse(json.text).state, 'signed');
+});
+
+test('the printable page opens in a new tab with the nine blocks and their charts', T, async () => {
+  await go(deputy, '#/report/' + REPORT.deptNote, 'report');
+  const titles = await deputy.$$eval('[data-test=report-block] h2', (hs) => hs.map((x) => x.textContent.trim()));
+  assert.equal(titles.length, 9);
+  assert.equal(await deputy.getAttribute('[data-test=report-print]', 'target'), '_blank');
+  const [popup] = await Promise.all([deputy.waitForEvent('popup'), deputy.click('[data-test=report-print]')]);
+  popup.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) problems.push(`CSP (print): ${m.text()}`);
+  });
+  await popup.waitForLoadState('load');
+  assert.match(popup.url(), new RegExp(`/v1/reports/${REPORT.deptNote}/print\\?lang=kk$`));
+  const text = await popup.textContent('body');
+  for (const title of titles) assert.ok(text.includes(title), `the printable page lacks "${title}"`);
+  assert.ok(text.includes(NARRATIVE_DEPT), 'the narrative printed');
+  assert.equal(await popup.$$eval('figure.chart svg', (s) => s.length), 4);
+  assert.ok((await popup.content()).includes('<svg'));
+  assert.match(text, /қолтаңба дұрыс/);
+  await popup.close();
+  // In Russian the page, its charts and the printable page follow.
+  const before = await mainSeq(deputy);
+  await deputy.click('[data-test=lang-ru]');
+  await waitView(deputy, 'report', before);
+  assert.match(await deputy.textContent('[data-test=report-title]'),
+    new RegExp(`докладная записка за ${QUARTER.quarter}-й квартал ${QUARTER.year} года`));
+  assert.match(await deputy.getAttribute('[data-test=report-print]', 'href'), /\/print\?lang=ru$/);
+  assert.match(await deputy.getAttribute('[data-test=chart][data-block="1"]', 'src'), /block=1&lang=ru$/);
+  const again = await mainSeq(deputy);
+  await deputy.click('[data-test=lang-kk]');
+  await waitView(deputy, 'report', again);
+});
+
+test('a record corrected after signing shows beside the signed figure, and the signature still verifies', T, async () => {
+  captureOffence('120 ч.2');
+  await go(deputy, '#/report/' + REPORT.deptNote, 'report');
+  const crimes = '[data-test=figure][data-group=crimes][data-value=""]';
+  assert.equal(await deputy.getAttribute(crimes, 'data-corrected'), 'yes');
+  const cell = (await deputy.textContent(figureNow('crimes'))).replace(/\s+/g, ' ').trim();
+  assert.match(cell, /^1 \(қазір: 2 — ұсынылғаннан кейін түзетілді\)$/);
+  // The records behind today's number are both offences.
+  await deputy.click(`${figureNow('crimes')} [data-test=corrected] a[data-test=trace]`);
+  await deputy.waitForSelector('[data-test=trace-panel][data-state=ready]');
+  const traced = await rowIds(deputy, 'trace-row');
+  assert.equal(traced.length, 2);
+  assert.ok(traced.includes(REPORT.offence));
+  await deputy.click('[data-test=report-verify]');
+  await deputy.waitForSelector('[data-test=verify-result]:not([hidden])');
+  assert.equal(await deputy.getAttribute('[data-test=verify-result]', 'data-valid'), 'yes');
+  // The unit head's filed note is frozen too, and shows the same correction.
+  await go(head, '#/report/' + REPORT.unitNote, 'report');
+  assert.equal(await head.getAttribute('[data-test=report]', 'data-state'), 'consolidated');
+  assert.equal(await head.getAttribute(crimes, 'data-corrected'), 'yes');
+  await deputy.context().close();
   await head.context().close();
 });
 
