@@ -349,8 +349,11 @@ int report_note_unit_narratives(sqlite3 *db, const report_note *note, int block,
 int report_note_set_narrative(sqlite3 *db, int64_t note_id, int block, const char *text)
 {
     if (block < 1 || block > REPORT_BLOCKS) return dala_error_set(DALA_EINVAL, "narrative: no block %d (1 to 9)", block);
-    if (!text || strlen(text) > 20000)
-        return dala_error_set(DALA_EINVAL, "narrative: a text of at most 20000 bytes is needed");
+    size_t letters = 0;
+    for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++) letters += (*p & 0xc0) != 0x80;
+    if (!text || letters > REPORT_NARRATIVE_MAX_LETTERS)
+        return dala_error_set(DALA_EINVAL, "narrative: a text of at most %d letters is needed",
+                              REPORT_NARRATIVE_MAX_LETTERS);
     int rc = begin(db);
     if (rc) return rc;
     rc = expect_state(db, note_id, NULL, (const char *const[]){"draft", "returned", NULL}, "edited");

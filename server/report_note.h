@@ -70,6 +70,7 @@ int report_note_unit_narratives(sqlite3 *db, const report_note *note, int block,
 
 /* The moves; each checks the state it starts from (DALA_ECONFLICT with
  * a message when the note is elsewhere) and runs in one transaction. */
+#define REPORT_NARRATIVE_MAX_LETTERS 20000 /* characters, as a textarea counts them */
 int report_note_set_narrative(sqlite3 *db, int64_t note_id, int block, const char *text);
 int report_note_submit(sqlite3 *db, int64_t note_id, int64_t user_id, int64_t now);
 int report_note_return(sqlite3 *db, int64_t note_id, const char *comment, int64_t now);

@@ -118,30 +118,47 @@ static int csv_number(dala_buf *out, int64_t n, int is_last)
 
 int web_route_report_csv(web_request *r, const report_note *note)
 {
-    int is_ru = strcmp(r->lang, "ru") == 0;
-    const char *header[] = {is_ru ? "Блок" : "Блок", is_ru ? "Показатель" : "Көрсеткіш", "group", "value",
+    int is_ru = strcmp(r->lang, "ru") == 0, frozen = report_note_is_frozen(note);
+    const char *header[] = {is_ru ? "Подразделение" : "Бөлініс", is_ru ? "Год" : "Жыл", is_ru ? "Квартал" : "Тоқсан",
+                            is_ru ? "Статус" : "Мәртебесі", is_ru ? "С опозданием" : "Кешігіп",
+                            is_ru ? "Блок" : "Блок", is_ru ? "Показатель" : "Көрсеткіш", "group", "value",
                             is_ru ? "АППГ" : "Өткен жылы", is_ru ? "Текущий период" : "Осы кезең",
-                            is_ru ? "Изменение" : "Өзгеріс"};
-    report_figures figures = REPORT_FIGURES_INIT;
+                            is_ru ? "Изменение" : "Өзгеріс",
+                            is_ru ? "По записям сейчас" : "Қазір жазбалар бойынша"};
+    const size_t columns = sizeof header / sizeof header[0];
+    char unit[256], year[8], quarter[4];
+    web_unit_name(unit, sizeof unit, r, note->unit_id);
+    snprintf(year, sizeof year, "%d", note->year % 10000);
+    snprintf(quarter, sizeof quarter, "%d", note->quarter % 10);
+    const char *state = report_state_label(note->state, r->lang);
+    const char *late = note->late ? (is_ru ? "да" : "иә") : (is_ru ? "нет" : "жоқ");
+    report_figures figures = REPORT_FIGURES_INIT, live = REPORT_FIGURES_INIT;
     dala_buf csv = DALA_BUF_INIT;
     report_labeler labels;
     report_labeler_init(&labels, r->conn->db, r->lang);
     int rc = report_note_figures(&figures, r->conn->db, note);
+    if (!rc && frozen) rc = report_note_live(&live, r->conn->db, note);
     if (!rc) rc = dala_buf_append(&csv, "\xEF\xBB\xBF", 3);
-    for (size_t i = 0; !rc && i < 7; i++) rc = web_csv_cell(&csv, header[i], strlen(header[i]), i == 6);
+    for (size_t i = 0; !rc && i < columns; i++) rc = web_csv_cell(&csv, header[i], strlen(header[i]), i + 1 == columns);
     for (size_t i = 0; !rc && i < figures.count; i++) {
         const report_figure *f = &figures.items[i];
         char label[512];
         report_label(label, sizeof label, &labels, f->group, f->value);
-        rc = csv_number(&csv, f->block, 0);
+        const char *cells[] = {unit, year, quarter, state, late};
+        for (size_t c = 0; !rc && c < 5; c++) rc = web_csv_cell(&csv, cells[c], strlen(cells[c]), 0);
+        if (!rc) rc = csv_number(&csv, f->block, 0);
         if (!rc) rc = web_csv_cell(&csv, label, strlen(label), 0);
         if (!rc) rc = web_csv_cell(&csv, f->group, strlen(f->group), 0);
         if (!rc) rc = web_csv_cell(&csv, f->value, strlen(f->value), 0);
         if (!rc) rc = csv_number(&csv, f->count[REPORT_LAST], 0);
         if (!rc) rc = csv_number(&csv, f->count[REPORT_NOW], 0);
-        if (!rc) rc = csv_number(&csv, f->count[REPORT_NOW] - f->count[REPORT_LAST], 1);
+        if (!rc) rc = csv_number(&csv, f->count[REPORT_NOW] - f->count[REPORT_LAST], 0);
+        /* A filed note: what the records give now, so corrections show. */
+        const report_figure *l = frozen ? report_figures_find(&live, f->group, f->value) : NULL;
+        if (!rc) rc = csv_number(&csv, frozen ? (l ? l->count[REPORT_NOW] : 0) : f->count[REPORT_NOW], 1);
     }
     report_figures_free(&figures);
+    report_figures_free(&live);
     report_labeler_free(&labels);
     if (!rc) {
         char name[96];

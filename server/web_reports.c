@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* --- who may do what ---------------------------------------------------- */
 
@@ -371,9 +372,13 @@ static int figure_records(web_request *r, const report_note *note)
     }
     report_figures_free(&scratch);
     sqlite3_stmt *stmt = NULL;
-    if (!rc && sqlite3_prepare_v2(r->conn->db, "SELECT tbl, occurred_on, unit_id FROM record WHERE id = ?1", -1, &stmt,
-                                  NULL))
+    if (!rc && sqlite3_prepare_v2(r->conn->db,
+                                  "SELECT r.tbl, r.occurred_on, r.unit_id, r.data, u.full_name FROM record r "
+                                  "LEFT JOIN app_user u ON u.id = r.officer_id WHERE r.id = ?1",
+                                  -1, &stmt, NULL))
         rc = server_db_error(r->conn->db, "list a figure's records");
+    dala_record record = DALA_RECORD_INIT;
+    int64_t rows = 0, sensitive = 0;
     json_out j = JSON_OUT_INIT;
     json_object_begin(&j, NULL);
     json_array_begin(&j, "records");
@@ -386,18 +391,35 @@ static int figure_records(web_request *r, const report_note *note)
         const char *table = (const char *)sqlite3_column_text(stmt, 0);
         const dala_table_def *def = dala_domain_table(dala_domain_get(), table);
         web_unit_name(unit, sizeof unit, r, sqlite3_column_int64(stmt, 2));
+        char summary[160] = "";
+        int shows_sensitive = 0;
+        dala_record_clear(&record);
+        if (dala_record_decode(&record, sqlite3_column_blob(stmt, 3), (size_t)sqlite3_column_bytes(stmt, 3)) == DALA_OK)
+            dala_record_summarise(summary, sizeof summary, def, &record, r->lang, &shows_sensitive);
+        sensitive += shows_sensitive;
+        rows++;
         json_object_begin(&j, NULL);
         json_string(&j, "id", id);
         json_string(&j, "table", table);
         json_string(&j, "table_label", def ? dala_label(def->kk, def->ru, r->lang) : table);
         json_string(&j, "date", (const char *)sqlite3_column_text(stmt, 1));
         json_string(&j, "unit", unit);
+        json_string(&j, "officer", (const char *)sqlite3_column_text(stmt, 4));
+        json_string(&j, "summary", summary);
         json_object_end(&j);
     }
     sqlite3_finalize(stmt);
+    dala_record_clear(&record);
     dala_buf_free(&t.ids);
     json_array_end(&j);
     json_object_end(&j);
+    /* Names in the rows are reads of sensitive fields, as in the lists. */
+    if (!rc && sensitive) {
+        char detail[128];
+        snprintf(detail, sizeof detail, "a report figure's records: %lld rows, %lld showing names", (long long)rows,
+                 (long long)sensitive);
+        rc = web_audit(r, "read_sensitive", note->unit_id, NULL, detail);
+    }
     if (rc) {
         json_out_free(&j);
         return web_send_failure(r, rc);
@@ -447,10 +469,18 @@ static int change(web_request *r, const report_note *note, const char *action)
     if (strcmp(action, "consolidate") == 0)
         return moved(r, note, "report_consolidate", report_note_consolidate(db, note->id, r->user.id, now));
     if (strcmp(action, "sign") == 0) {
-        int replaced = 0;
+        /* A wrong password here counts toward the sign-in throttle of the
+         * login: a stolen session cannot guess the deputy's password. */
+        time_t wall = time(NULL);
+        int wait = throttle_blocked(&r->server->sign_in_failures, r->user.login, wall), replaced = 0;
+        if (wait) {
+            snprintf(r->headers, sizeof r->headers, "Retry-After: %d\r\n", wait);
+            return web_send_error(r, 429, DALA_EAUTH, "sign: too many wrong passwords; try again later");
+        }
         int rc = report_note_sign(db, note->id, r->user.id, r->user.full_name, web_body_string(r, "password"), now,
                                   &replaced);
         if (rc == DALA_EAUTH) {
+            throttle_fail(&r->server->sign_in_failures, r->user.login, wall);
             web_audit(r, "report_sign_failed", note->unit_id, NULL, "a wrong password at signing");
             return web_send_error(r, 403, rc, "sign: the password is wrong");
         }
