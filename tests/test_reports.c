@@ -1986,6 +1986,50 @@ static void test_reports_downloads_carry_every_figure_with_its_labels_and_the_bl
     world_stop(&w);
 }
 
+/* Wrong passwords at signing count toward the login's sign-in throttle:
+ * after five, even the right one waits (429), and nothing is signed. */
+static void test_reports_wrong_signing_passwords_are_throttled_like_sign_ins(void)
+{
+    world w;
+    if (world_start(&w, 1)) return;
+    long long a_id, b_id;
+    long long d = consolidate_department(&w, &a_id, &b_id, "2026-10-02 10:00", "2026-10-03 11:30", "2026-10-08 09:00");
+    for (int i = 0; i < 5; i++) CHECK_REFUSED(&w, &w.deputy, d, "sign", "{\"password\": \"Not-the-one-1\"}", 403);
+    CHECK_REFUSED(&w, &w.deputy, d, "sign", "{\"password\": \"" PASSWORD "\"}", 429);
+    CHECK_NOTE_JSON(&w, &w.deputy, d, "$.state", "consolidated");
+    CHECK_EQ_INT(central_int(&w.h, "SELECT count(*) FROM report_note WHERE id = ?1 AND signature IS NULL", d, 0), 1);
+    CHECK_EQ_INT(central_int(&w.h, "SELECT count(*) FROM audit WHERE action = 'report_sign_failed'", 0, 0), 5);
+    world_stop(&w);
+}
+
+/* A narrative holds 20,000 letters (Kazakh letters are two bytes each),
+ * not one more; the refused text leaves the kept one as it was. */
+static void test_reports_narrative_holds_twenty_thousand_letters_and_no_more(void)
+{
+    world w;
+    if (world_start(&w, 0)) return;
+    set_clock(&w, "2026-10-02 10:00");
+    long long a = NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 3);
+    size_t letters = 20000, size = 64 + 2 * (letters + 1);
+    char *body = malloc(size);
+    CHECK(body != NULL);
+    if (body) {
+        size_t n = (size_t)snprintf(body, size, "{\"block\": 2, \"text\": \"");
+        for (size_t i = 0; i < letters; i++, n += 2) memcpy(body + n, "ә", 2);
+        snprintf(body + n, size - n, "\"}");
+        NOTE_DO(&w, &w.head_a, a, "narrative", body);
+        CHECK_EQ_INT(central_int(&w.h, "SELECT length(text) FROM report_narrative WHERE note_id = ?1 AND block = 2", a, 0),
+                     20000);
+        memcpy(body + n, "ә\"}", 5); /* one letter more */
+        body[n + 5] = '\0';
+        CHECK_REFUSED(&w, &w.head_a, a, "narrative", body, 400);
+        CHECK_EQ_INT(central_int(&w.h, "SELECT length(text) FROM report_narrative WHERE note_id = ?1 AND block = 2", a, 0),
+                     20000);
+    }
+    free(body);
+    world_stop(&w);
+}
+
 const dala_test reports_tests[] = {
     {"unit_note_gives_every_hand_counted_figure_of_the_quarter_and_a_year_before",
      test_reports_unit_note_gives_every_hand_counted_figure_of_the_quarter_and_a_year_before},
@@ -2007,5 +2051,9 @@ const dala_test reports_tests[] = {
      test_reports_record_corrected_after_signing_shows_beside_the_signed_figure},
     {"downloads_carry_every_figure_with_its_labels_and_the_block_titles",
      test_reports_downloads_carry_every_figure_with_its_labels_and_the_block_titles},
+    {"wrong_signing_passwords_are_throttled_like_sign_ins",
+     test_reports_wrong_signing_passwords_are_throttled_like_sign_ins},
+    {"narrative_holds_twenty_thousand_letters_and_no_more",
+     test_reports_narrative_holds_twenty_thousand_letters_and_no_more},
     {NULL, NULL},
 };
