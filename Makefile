@@ -46,7 +46,7 @@ deps:
 	@sh scripts/install-deps.sh
 
 .PHONY: build-all
-build-all: $(BUILD)/libdala_sync.a $(BUILD)/dala-server $(BUILD)/libdala.a $(BUILD)/dala $(BUILD)/run_tests $(BUILD)/bench_sync $(BUILD)/bench_server $(REPLAY_BIN) $(GENERATORS) headers
+build-all: $(BUILD)/libdala_sync.a $(BUILD)/dala-server $(BUILD)/libdala.a $(BUILD)/dala $(BUILD)/run_tests $(BUILD)/bench_sync $(BUILD)/bench_server $(BUILD)/bench_report $(REPLAY_BIN) $(GENERATORS) headers
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -119,6 +119,11 @@ $(BUILD)/bench_server: $(BUILD)/tests/bench/bench_server.o $(BUILD)/tests/bench/
                        $(BUILD)/libdala_server.a $(BUILD)/libdala.a $(BUILD)/libdala_sync.a
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $^ $(SERVER_LIBS) -lm
 
+# The report notes' benchmark: a department's quarter over 100,000 records.
+$(BUILD)/bench_report: $(BUILD)/tests/bench/bench_report.o $(BUILD)/tests/bench/bench_common.o $(BUILD)/tests/records_gen.o \
+                       $(BUILD)/tests/web_client.o $(BUILD)/libdala_server.a $(BUILD)/libdala_sync.a
+	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $^ $(SERVER_LIBS) -lm
+
 # Each fuzz target also links with a plain main that replays its corpus.
 $(BUILD)/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(BUILD)/libdala_sync.a
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $^ $(SYNC_LIBS)
@@ -168,6 +173,7 @@ corpus: all
 bench: all
 	$(BUILD)/bench_sync
 	$(BUILD)/bench_server
+	$(BUILD)/bench_report
 
 demo: all
 	@sh scripts/demo.sh
