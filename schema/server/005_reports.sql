@@ -3,6 +3,11 @@
 -- department's consolidated note to the Committee by the 10th, signed by
 -- its deputy head with an ECDSA P-256 key.
 
+-- A note counts its unit's records of a few types between two days: read
+-- straight from this index, a unit's quarter does not fetch the rows of
+-- the other units of its department (bench_report: 0.12 s to 0.02 s).
+CREATE INDEX record_by_unit_table_date ON record(unit_id, tbl, occurred_on);
+
 -- One note per unit (or department) and quarter. A draft's figures are
 -- computed from the records when read; a filed note's are frozen in
 -- report_figure. `late` is set once, when the note is filed after its day,
