@@ -61,10 +61,14 @@ int report_figures_seed(report_figures *out);
  * With `trace`, also reports the records of one figure. */
 int report_count(report_figures *out, sqlite3 *db, int64_t unit_id, int year, int quarter, const report_trace *trace);
 
+/* Which record types a count reads: all, or only those the charts show
+ * (offences, suicide checks, legal aid). */
+typedef enum report_types { REPORT_ALL_TYPES, REPORT_CHARTED_TYPES } report_types;
+
 /* The same over any two periods (`first` and `last` days, inclusive,
  * of [REPORT_NOW] and [REPORT_LAST]): the charts count months. */
 int report_count_days(report_figures *out, sqlite3 *db, int64_t unit_id, const char first[2][11],
-                      const char last[2][11], const report_trace *trace);
+                      const char last[2][11], report_types types, const report_trace *trace);
 
 /* --- labels (report_labels.c) ------------------------------------------ */
 

@@ -362,14 +362,15 @@ int report_figures_seed(report_figures *out)
 }
 
 int report_count_days(report_figures *out, sqlite3 *db, int64_t unit_id, const char first[2][11],
-                      const char last[2][11], const report_trace *trace)
+                      const char last[2][11], report_types which, const report_trace *trace)
 {
     static const struct {
         const char *table;
         count_fn fn;
+        int is_charted;
     } types[] = {
-        {"offence", count_offence},   {"suicide_check", count_suicide}, {"interaction", count_interaction},
-        {"legal_aid", count_aid},     {"field_visit", count_visit},     {"survey_response", count_survey},
+        {"offence", count_offence, 1},  {"suicide_check", count_suicide, 1}, {"interaction", count_interaction, 0},
+        {"legal_aid", count_aid, 1},    {"field_visit", count_visit, 0},     {"survey_response", count_survey, 0},
     };
     counter c = {.out = out, .db = db, .trace = trace};
     memcpy(c.first, first, sizeof c.first);
@@ -378,7 +379,7 @@ int report_count_days(report_figures *out, sqlite3 *db, int64_t unit_id, const c
     if (!rc && sqlite3_prepare_v2(db, "SELECT tbl, data FROM record WHERE id = ?1", -1, &c.by_id, NULL))
         rc = server_db_error(db, "count a report note");
     for (size_t t = 0; !rc && t < sizeof types / sizeof types[0]; t++)
-        for (int p = REPORT_NOW; !rc && p <= REPORT_LAST; p++)
+        for (int p = REPORT_NOW; !rc && p <= REPORT_LAST && (which == REPORT_ALL_TYPES || types[t].is_charted); p++)
             rc = scan(&c, unit_id, types[t].table, c.first[p], c.last[p], p, types[t].fn);
     /* Measures from a year before the earlier period to the end of the
      * later: those issued in a period, and those breached in it. */
@@ -386,7 +387,8 @@ int report_count_days(report_figures *out, sqlite3 *db, int64_t unit_id, const c
         snprintf(c.breach_since[p], sizeof c.breach_since[p], "%04u%s", (unsigned)(atoi(first[p]) - 1) % 10000u,
                  first[p] + 4);
     int early = strcmp(first[REPORT_LAST], first[REPORT_NOW]) < 0 ? REPORT_LAST : REPORT_NOW;
-    if (!rc) rc = scan(&c, unit_id, "protective_measure", c.breach_since[early], c.last[!early], REPORT_NOW, count_measure);
+    if (!rc && which == REPORT_ALL_TYPES)
+        rc = scan(&c, unit_id, "protective_measure", c.breach_since[early], c.last[!early], REPORT_NOW, count_measure);
     for (size_t i = 0; i < c.form_count; i++) dala_form_free(c.forms[i].form);
     sqlite3_finalize(c.by_id);
     if (!rc) report_figures_sort(out);
@@ -400,5 +402,5 @@ int report_count(report_figures *out, sqlite3 *db, int64_t unit_id, int year, in
     char first[2][11], last[2][11];
     report_quarter_days(first[REPORT_NOW], last[REPORT_NOW], year, quarter);
     report_quarter_days(first[REPORT_LAST], last[REPORT_LAST], year - 1, quarter);
-    return report_count_days(out, db, unit_id, first, last, trace);
+    return report_count_days(out, db, unit_id, first, last, REPORT_ALL_TYPES, trace);
 }

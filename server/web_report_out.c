@@ -43,7 +43,7 @@ static int count_months(monthly *out, web_request *r, const report_note *note)
             snprintf(last[p], 11, "%04u-%02u-31", year, (unsigned)m % 100u); /* dates compare as text */
         }
         report_figures figures = REPORT_FIGURES_INIT;
-        rc = report_count_days(&figures, r->conn->db, note->unit_id, first, last, NULL);
+        rc = report_count_days(&figures, r->conn->db, note->unit_id, first, last, REPORT_CHARTED_TYPES, NULL);
         for (size_t i = 0; !rc && i < figures.count; i++)
             for (size_t c = 0; c < CHART_COUNT; c++)
                 if (strcmp(figures.items[i].group, charts[c].group) == 0) {
