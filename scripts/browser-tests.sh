@@ -7,7 +7,9 @@
 # unit head, two deputies, an administrator, five tablets), captures and
 # syncs records (one of them edited on two tablets at once to make a
 # conflict), starts the server, runs tests/browser/*.test.mjs with the
-# scenario in environment variables, and stops the server by its PID.
+# scenario in environment variables, and stops the server by its PID. The
+# report notes' tests capture and sync two offences on esil-1 themselves,
+# dated today, so the current quarter's note has crimes to count.
 # Screenshots of the main pages go to build/browser/screenshots/.
 set -eu
 
