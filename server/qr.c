@@ -5,6 +5,7 @@
  * eight masks scored by the penalty rules, the format and version
  * information, and an SVG drawing. Level M and versions 1 to 10 only. */
 #include "qr.h"
+#include "markup.h"
 #include "sync_int.h"
 
 #include <assert.h>
@@ -429,32 +430,6 @@ int qr_encode_mask(qr_code *out, const uint8_t *data, size_t len, int mask)
 
 /* --- SVG ------------------------------------------------------------------ */
 
-static int append_format(dala_buf *out, const char *fmt, ...) DALA_PRINTF(2, 3);
-static int append_format(dala_buf *out, const char *fmt, ...)
-{
-    char text[160];
-    va_list args;
-    va_start(args, fmt);
-    int n = vsnprintf(text, sizeof text, fmt, args);
-    va_end(args);
-    assert(n >= 0 && (size_t)n < sizeof text);
-    return dala_buf_append(out, text, (size_t)n);
-}
-
-/* `text` as XML character data: the five markup characters as entities,
- * and control characters XML forbids as '?'. */
-static int append_escaped(dala_buf *out, const char *text)
-{
-    int rc = DALA_OK;
-    for (const char *p = text; *p && !rc; p++) {
-        const char *entity = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;"
-                           : *p == '"' ? "&quot;" : *p == '\'' ? "&#39;" : NULL;
-        if (!entity && (unsigned char)*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') entity = "?";
-        rc = entity ? dala_buf_append(out, entity, strlen(entity)) : dala_buf_append(out, p, 1);
-    }
-    return rc;
-}
-
 /* One subpath per horizontal run of dark modules, offset by the quiet zone. */
 static int append_dark_runs(dala_buf *out, const qr_code *code)
 {
@@ -463,7 +438,7 @@ static int append_dark_runs(dala_buf *out, const qr_code *code)
         for (int x = 0; x < code->size && !rc;) {
             int run = 0;
             while (x + run < code->size && code->modules[y * code->size + x + run]) run++;
-            if (run) rc = append_format(out, "M%d %dh%dv1h-%dz", x + QUIET_ZONE, y + QUIET_ZONE, run, run);
+            if (run) rc = markup_format(out, "M%d %dh%dv1h-%dz", x + QUIET_ZONE, y + QUIET_ZONE, run, run);
             x += run ? run : 1;
         }
     return rc;
@@ -477,14 +452,14 @@ int qr_svg(dala_buf *out, const char *text)
     if (rc) return rc;
     size_t start = out->len;
     int side = code.size + 2 * QUIET_ZONE;
-    rc = append_format(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" role=\"img\"><title>",
+    rc = markup_format(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" role=\"img\"><title>",
                        side, side);
-    if (!rc) rc = append_escaped(out, text);
+    if (!rc) rc = markup_text(out, text);
     if (!rc)
-        rc = append_format(out, "</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
+        rc = markup_format(out, "</title><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
                                 "<path fill=\"#000\" shape-rendering=\"crispEdges\" d=\"", side, side);
     if (!rc) rc = append_dark_runs(out, &code);
-    if (!rc) rc = append_format(out, "\"/></svg>");
+    if (!rc) rc = markup_format(out, "\"/></svg>");
     if (rc) out->len = start;
     return rc;
 }

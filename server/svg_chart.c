@@ -6,10 +6,10 @@
  * printed without printf's %f, so no locale can turn a decimal point into
  * a comma. */
 #include "svg_chart.h"
+#include "markup.h"
 #include "sync_int.h"
 
 #include <assert.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -134,47 +134,15 @@ static void format_tenths(char *out, int64_t tenths)
     else snprintf(out, 32, "%s%llu", sign, (unsigned long long)(magnitude / 10));
 }
 
-static int append_format(dala_buf *out, const char *fmt, ...) DALA_PRINTF(2, 3);
-static int append_format(dala_buf *out, const char *fmt, ...)
-{
-    char text[320];
-    va_list args;
-    va_start(args, fmt);
-    int n = vsnprintf(text, sizeof text, fmt, args);
-    va_end(args);
-    assert(n >= 0 && (size_t)n < sizeof text);
-    return dala_buf_append(out, text, (size_t)n);
-}
-
-/* `len` bytes of `text` as XML character data or an attribute value: the
- * five markup characters as entities, and control characters XML forbids
- * as '?'. */
-static int append_escaped_n(dala_buf *out, const char *text, size_t len)
-{
-    int rc = DALA_OK;
-    for (const char *p = text; p < text + len && !rc; p++) {
-        const char *entity = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;"
-                           : *p == '"' ? "&quot;" : *p == '\'' ? "&#39;" : NULL;
-        if (!entity && (unsigned char)*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') entity = "?";
-        rc = entity ? dala_buf_append(out, entity, strlen(entity)) : dala_buf_append(out, p, 1);
-    }
-    return rc;
-}
-
-static int append_escaped(dala_buf *out, const char *text)
-{
-    return append_escaped_n(out, text, strlen(text));
-}
-
 /* <text x y attributes>escaped text</text>, at a position in tenths. */
 static int append_text(dala_buf *out, int64_t x, int64_t y, const char *attributes, const char *text)
 {
     char xs[32], ys[32];
     format_tenths(xs, x);
     format_tenths(ys, y);
-    int rc = append_format(out, "<text x=\"%s\" y=\"%s\" %s>", xs, ys, attributes);
-    if (!rc) rc = append_escaped(out, text);
-    if (!rc) rc = append_format(out, "</text>");
+    int rc = markup_format(out, "<text x=\"%s\" y=\"%s\" %s>", xs, ys, attributes);
+    if (!rc) rc = markup_text(out, text);
+    if (!rc) rc = markup_format(out, "</text>");
     return rc;
 }
 
@@ -186,7 +154,7 @@ static int append_rect(dala_buf *out, int64_t x, int64_t y, int64_t width, int64
     format_tenths(ys, y);
     format_tenths(ws, width);
     format_tenths(hs, height);
-    return append_format(out, "<rect x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" fill=\"%s\"/>", xs, ys, ws, hs, fill);
+    return markup_format(out, "<rect x=\"%s\" y=\"%s\" width=\"%s\" height=\"%s\" fill=\"%s\"/>", xs, ys, ws, hs, fill);
 }
 
 /* A horizontal or vertical line, in tenths. */
@@ -197,7 +165,7 @@ static int append_line(dala_buf *out, int64_t x1, int64_t y1, int64_t x2, int64_
     format_tenths(b, y1);
     format_tenths(c, x2);
     format_tenths(d, y2);
-    return append_format(out, "<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"%s\" stroke-width=\"1\"/>",
+    return markup_format(out, "<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"%s\" stroke-width=\"1\"/>",
                          a, b, c, d, stroke);
 }
 
@@ -309,24 +277,24 @@ static void plan_layout(layout *l, const svg_chart *chart)
 /* The root element, <title> and the <desc> of every month's figures. */
 static int put_head(dala_buf *out, const svg_chart *chart, const layout *l)
 {
-    int rc = append_format(out,
+    int rc = markup_format(out,
                            "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %lld\" width=\"%dmm\" height=\"%lldmm\""
                            " font-family=\"sans-serif\" role=\"img\" aria-label=\"",
                            VIEW_WIDTH, (long long)(l->height / 10), VIEW_WIDTH / UNITS_PER_MM,
                            (long long)(l->height / 10 / UNITS_PER_MM));
-    if (!rc) rc = append_escaped(out, chart->title);
-    if (!rc) rc = append_format(out, "\"><title>");
-    if (!rc) rc = append_escaped(out, chart->title);
-    if (!rc) rc = append_format(out, "</title><desc>");
+    if (!rc) rc = markup_text(out, chart->title);
+    if (!rc) rc = markup_format(out, "\"><title>");
+    if (!rc) rc = markup_text(out, chart->title);
+    if (!rc) rc = markup_format(out, "</title><desc>");
     for (int i = 0; i < chart->months && !rc; i++) {
-        rc = append_escaped(out, chart->month_labels[i]);
-        if (!rc) rc = append_format(out, ": ");
-        if (!rc) rc = append_escaped(out, chart->legend_last);
-        if (!rc) rc = append_format(out, " — %lld, ", (long long)chart->last_year[i]);
-        if (!rc) rc = append_escaped(out, chart->legend_this);
-        if (!rc) rc = append_format(out, " — %lld%s", (long long)chart->this_year[i], i + 1 < chart->months ? "; " : ".");
+        rc = markup_text(out, chart->month_labels[i]);
+        if (!rc) rc = markup_format(out, ": ");
+        if (!rc) rc = markup_text(out, chart->legend_last);
+        if (!rc) rc = markup_format(out, " — %lld, ", (long long)chart->last_year[i]);
+        if (!rc) rc = markup_text(out, chart->legend_this);
+        if (!rc) rc = markup_format(out, " — %lld%s", (long long)chart->this_year[i], i + 1 < chart->months ? "; " : ".");
     }
-    if (!rc) rc = append_format(out, "</desc>");
+    if (!rc) rc = markup_format(out, "</desc>");
     return rc;
 }
 
@@ -339,10 +307,10 @@ static int put_title_line(dala_buf *out, int64_t baseline, const char *text, siz
     format_tenths(y, baseline);
     if (title_width(text, len) > TITLE_WIDTH)
         snprintf(fit, sizeof fit, " textLength=\"%d\" lengthAdjust=\"spacingAndGlyphs\"", TITLE_WIDTH / 10);
-    int rc = append_format(out, "<text x=\"%s\" y=\"%s\" " FONT_SIZE(TITLE_SIZE) " font-weight=\"bold\" " TEXT_FILL "%s>",
+    int rc = markup_format(out, "<text x=\"%s\" y=\"%s\" " FONT_SIZE(TITLE_SIZE) " font-weight=\"bold\" " TEXT_FILL "%s>",
                            x, y, fit);
-    if (!rc) rc = append_escaped_n(out, text, len);
-    if (!rc) rc = append_format(out, "</text>");
+    if (!rc) rc = markup_text_n(out, text, len);
+    if (!rc) rc = markup_format(out, "</text>");
     return rc;
 }
 
@@ -424,7 +392,7 @@ int svg_month_chart(dala_buf *out, const svg_chart *chart)
     if (!rc) rc = put_title_and_legend(out, chart, &l);
     if (!rc) rc = put_axis(out, &l);
     for (int i = 0; i < chart->months && !rc; i++) rc = put_month(out, chart, &l, i);
-    if (!rc) rc = append_format(out, "</svg>");
+    if (!rc) rc = markup_format(out, "</svg>");
     if (rc) out->len = start;
     return rc;
 }

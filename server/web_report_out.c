@@ -3,6 +3,7 @@
  * or Russian, drawn on the server, charts inline), and the SVG charts of
  * monthly dynamics, this year against last (server/svg_chart.c). Charts
  * count the records as they are now; the figures are the note's. */
+#include "markup.h"
 #include "svg_chart.h"
 #include "web_report.h"
 
@@ -172,23 +173,12 @@ int web_route_report_csv(web_request *r, const report_note *note)
 
 /* --- the printable page ----------------------------------------------------- */
 
-/* Appends `text` with & < > " escaped. */
-static int html(dala_buf *out, const char *text)
-{
-    int rc = DALA_OK;
-    for (const char *p = text; !rc && p && *p; p++) {
-        const char *entity = *p == '&' ? "&amp;" : *p == '<' ? "&lt;" : *p == '>' ? "&gt;" : *p == '"' ? "&quot;" : NULL;
-        rc = entity ? dala_buf_append(out, entity, strlen(entity)) : dala_buf_append(out, p, 1);
-    }
-    return rc;
-}
-
 /* Appends literal markup and escaped text in turn: NULL ends the list;
  * odd arguments are markup, even ones text. */
 static int page(dala_buf *out, const char *markup, const char *text)
 {
     int rc = dala_buf_append(out, markup, strlen(markup));
-    if (!rc && text) rc = html(out, text);
+    if (!rc && text) rc = markup_text(out, text);
     return rc;
 }
 

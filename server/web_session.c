@@ -54,6 +54,24 @@ int server_password_set(sqlite3 *db, int64_t user_id, const char *password)
     return rc;
 }
 
+/* Whether `password` gives the hash kept in column `column` of the row,
+ * with its salt and iteration count in the two columns after it, compared
+ * in constant time: DALA_OK, DALA_EAUTH, or the crypto library's failure.
+ * A row without a password (none was ever set) matches nothing. */
+static int password_matches(sqlite3_stmt *stmt, int column, const char *password)
+{
+    if (sqlite3_column_bytes(stmt, column) != HASH_BYTES || sqlite3_column_int(stmt, column + 2) <= 0)
+        return DALA_EAUTH;
+    uint8_t hash[HASH_BYTES];
+    int rc = pbkdf2(hash, password, sqlite3_column_blob(stmt, column + 1), (size_t)sqlite3_column_bytes(stmt, column + 1),
+                    (unsigned)sqlite3_column_int(stmt, column + 2));
+    const uint8_t *stored = sqlite3_column_blob(stmt, column);
+    unsigned diff = 0;
+    for (size_t i = 0; i < HASH_BYTES; i++) diff |= (unsigned)(hash[i] ^ stored[i]);
+    mbedtls_platform_zeroize(hash, sizeof hash);
+    return rc ? rc : diff ? DALA_EAUTH : DALA_OK;
+}
+
 int server_password_check(sqlite3 *db, int64_t user_id, const char *password)
 {
     sqlite3_stmt *stmt;
@@ -61,19 +79,8 @@ int server_password_check(sqlite3 *db, int64_t user_id, const char *password)
                            -1, &stmt, NULL))
         return server_db_error(db, "find the user");
     sqlite3_bind_int64(stmt, 1, user_id);
-    int rc = DALA_EAUTH;
-    uint8_t hash[HASH_BYTES];
-    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) == HASH_BYTES &&
-        sqlite3_column_int(stmt, 2) > 0) {
-        rc = pbkdf2(hash, password, sqlite3_column_blob(stmt, 1), (size_t)sqlite3_column_bytes(stmt, 1),
-                    (unsigned)sqlite3_column_int(stmt, 2));
-        const uint8_t *stored = sqlite3_column_blob(stmt, 0);
-        unsigned diff = 0;
-        for (size_t i = 0; i < HASH_BYTES; i++) diff |= (unsigned)(hash[i] ^ stored[i]);
-        if (!rc && diff) rc = DALA_EAUTH;
-    }
+    int rc = sqlite3_step(stmt) == SQLITE_ROW ? password_matches(stmt, 0, password) : DALA_EAUTH;
     sqlite3_finalize(stmt);
-    mbedtls_platform_zeroize(hash, sizeof hash);
     return rc == DALA_EAUTH ? dala_error_set(rc, "the password is wrong") : rc;
 }
 
@@ -170,23 +177,17 @@ static int check_password(web_request *r, const char *login, const char *passwor
         return server_db_error(r->conn->db, "find the user");
     sqlite3_bind_text(stmt, 1, login, -1, SQLITE_STATIC);
     int rc = DALA_EAUTH;
-    uint8_t hash[HASH_BYTES];
-    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 5) == HASH_BYTES &&
-        sqlite3_column_int(stmt, 7) > 0) {
-        rc = pbkdf2(hash, password, sqlite3_column_blob(stmt, 6), (size_t)sqlite3_column_bytes(stmt, 6),
-                    (unsigned)sqlite3_column_int(stmt, 7));
-        const uint8_t *stored = sqlite3_column_blob(stmt, 5);
-        unsigned diff = 0;
-        for (size_t i = 0; i < HASH_BYTES; i++) diff |= (unsigned)(hash[i] ^ stored[i]);
-        if (!rc && diff == 0) read_user(&r->user, stmt, 0);
-        else if (!rc) rc = DALA_EAUTH;
+    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 5) == HASH_BYTES) {
+        rc = password_matches(stmt, 5, password);
+        if (!rc) read_user(&r->user, stmt, 0);
     } else {
         /* An unknown login costs the same time as a wrong password. */
         static const uint8_t salt[SALT_BYTES];
+        uint8_t hash[HASH_BYTES];
         pbkdf2(hash, password, salt, sizeof salt, WEB_PBKDF2_ITERATIONS);
+        mbedtls_platform_zeroize(hash, sizeof hash);
     }
     sqlite3_finalize(stmt);
-    mbedtls_platform_zeroize(hash, sizeof hash);
     return rc;
 }
 
