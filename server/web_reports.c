@@ -517,7 +517,12 @@ int web_route_report(web_request *r, const char *id, const char *action)
             status = web_send_json(r, &j);
         }
     } else if (is_get) {
-        if (strcmp(action, "records") == 0) status = figure_records(r, &note);
+        int is_export = strcmp(action, "note.csv") == 0 || strcmp(action, "note.json") == 0 ||
+                        strcmp(action, "print") == 0;
+        /* A note leaving the pages is an export, audited before it goes. */
+        if (is_export && (rc = web_audit(r, "report_export", note.unit_id, NULL, action))) {
+            status = web_send_failure(r, rc);
+        } else if (strcmp(action, "records") == 0) status = figure_records(r, &note);
         else if (strcmp(action, "note.csv") == 0) status = web_route_report_csv(r, &note);
         else if (strcmp(action, "note.json") == 0) status = web_route_report_json(r, &note);
         else if (strcmp(action, "print") == 0) status = web_route_report_print(r, &note);
