@@ -618,8 +618,10 @@ test("the deputy consolidates the department's note, is refused a wrong password
   // The downloads, in the page's language.
   const csv = await pageFetch(deputy, 'GET', await deputy.getAttribute('[data-test=report-csv]', 'href'));
   assert.equal(csv.status, 200);
-  assert.match(csv.text, /^\uFEFF?"Блок","Көрсеткіш","group","value"/);   // fetch's text() drops the BOM
-  assert.ok(csv.text.includes('1,"Қылмыстар барлығы","crimes","",0,1,1\r\n'), 'the crimes total, last year and now');
+  // fetch's text() drops the BOM. Every row names the unit, the quarter, the state and the late mark.
+  assert.match(csv.text, /^\uFEFF?"Бөлініс","Жыл","Тоқсан","Мәртебесі","Кешігіп","Блок","Көрсеткіш","group","value"/);
+  assert.ok(csv.text.includes('"қол қойылды","жоқ",1,"Қылмыстар барлығы","crimes","",0,1,1,1\r\n'),
+            'the crimes total: last year, now, the change, and what the records give now');
   const json = await pageFetch(deputy, 'GET', await deputy.getAttribute('[data-test=report-json]', 'href'));
   assert.equal(json.status, 200);
   assert.equal(JSON.parse(json.text).state, 'signed');
