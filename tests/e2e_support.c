@@ -4,10 +4,14 @@
 #include "raw_client.h"
 #include "testhelp.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 uint64_t monotonic_ms(void)
 {
@@ -93,6 +97,67 @@ char *json_get(const char *json, const char *path)
     }
     sqlite3_close(mem);
     return out;
+}
+
+char *sql_text(const char *sql, const char *const *args, size_t count)
+{
+    sqlite3 *mem = NULL;
+    sqlite3_stmt *stmt;
+    char *out = NULL;
+    if (sqlite3_open(":memory:", &mem) == SQLITE_OK && sqlite3_prepare_v2(mem, sql, -1, &stmt, NULL) == SQLITE_OK) {
+        for (size_t i = 0; i < count; i++) sqlite3_bind_text(stmt, (int)i + 1, args[i], -1, SQLITE_STATIC);
+        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+            out = strdup((const char *)sqlite3_column_text(stmt, 0));
+        sqlite3_finalize(stmt);
+    } else {
+        test_fail(__FILE__, __LINE__, "%s: %s", sql, mem ? sqlite3_errmsg(mem) : "no memory");
+    }
+    sqlite3_close(mem);
+    return out;
+}
+
+long long int_of_text(char *text)
+{
+    long long value = text ? strtoll(text, NULL, 10) : -1;
+    free(text);
+    return value;
+}
+
+long long count_of(const char *json, const char *path)
+{
+    return int_of_text(SQL_TEXT("SELECT json_array_length(?1, ?2)", json, path));
+}
+
+long long count_where(const char *json, const char *path, const char *key, const char *value)
+{
+    return int_of_text(SQL_TEXT("SELECT count(*) FROM json_each(?1, ?2) WHERE CAST(json_extract(value, '$.' || ?3) AS TEXT) = ?4",
+                                json, path, key, value));
+}
+
+char *member_where(const char *json, const char *path, const char *key, const char *value, const char *member)
+{
+    return SQL_TEXT("SELECT json_extract(value, '$.' || ?5) FROM json_each(?1, ?2) "
+                    "WHERE CAST(json_extract(value, '$.' || ?3) AS TEXT) = ?4 ORDER BY key LIMIT 1",
+                    json, path, key, value, member);
+}
+
+void check_text(const char *file, int line, char *got, const char *want, const char *what)
+{
+    if (want ? !got || strcmp(got, want) : got != NULL)
+        test_fail(file, line, "%s is \"%s\", expected \"%s\"", what, got ? got : "(absent)", want ? want : "(absent)");
+    free(got);
+}
+
+void url_encode(char *out, size_t size, const char *text)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && n + 4 < size; p++) {
+        if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || strchr("-_.~", *p))
+            out[n++] = (char)*p;
+        else
+            n += (size_t)snprintf(out + n, size - n, "%%%02X", *p);
+    }
+    out[n] = '\0';
 }
 
 /* Whether the objects at `a_path` of `a` and `b_path` of `b` have the same
@@ -352,6 +417,34 @@ long long central_int(const harness *h, const char *sql, int64_t a, int64_t b)
     return value;
 }
 
+char *central_text(const harness *h, const char *sql, int64_t a)
+{
+    sqlite3 *db = central_open(h);
+    sqlite3_stmt *stmt;
+    char *out = NULL;
+    if (db && sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK) {
+        if (sqlite3_bind_parameter_count(stmt) >= 1) sqlite3_bind_int64(stmt, 1, a);
+        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+            out = strdup((const char *)sqlite3_column_text(stmt, 0));
+        sqlite3_finalize(stmt);
+    } else if (db) {
+        test_fail(__FILE__, __LINE__, "%s: %s", sql, sqlite3_errmsg(db));
+    }
+    sqlite3_close(db);
+    return out;
+}
+
+int64_t central_user_add(const harness *h, const char *login, const char *role, int64_t unit)
+{
+    dala_admin *admin = NULL;
+    int64_t id = 0;
+    int rc = dala_admin_open(&admin, h->db_path);
+    if (!rc) rc = dala_admin_user_add(&id, admin, login, login, role, unit);
+    dala_admin_close(admin);
+    CHECK_OK(rc);
+    return id;
+}
+
 /* Adds the ids of the server's records of `unit` in `table` to `out`. */
 void central_records(record_set *out, const harness *h, int64_t unit, const char *table)
 {
@@ -510,4 +603,36 @@ void publish_form(harness *h, int version, const char *code, const char *unit_co
     CHECK_OK(dala_admin_form_publish(id, admin, text, unit));
     dala_admin_close(admin);
     free(text);
+}
+
+/* -------------------------------------------------------------- programs */
+
+int run_with_timeout(int *wait_status, const char *const *argv, const char *stdin_path, const char *stdout_path,
+                     const char *stderr_path, uint64_t timeout_ms)
+{
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        int in_fd = stdin_path ? open(stdin_path, O_RDONLY) : 0;
+        int out_fd = open(stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err_fd = stderr_path ? open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0600) : out_fd;
+        if (in_fd < 0 || out_fd < 0 || err_fd < 0) _exit(127);
+        dup2(in_fd, 0);
+        dup2(out_fd, 1);
+        dup2(err_fd, 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    uint64_t deadline = monotonic_ms() + timeout_ms;
+    *wait_status = 0;
+    while (waitpid(pid, wait_status, WNOHANG) == 0) {
+        if (monotonic_ms() > deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, wait_status, 0);
+            return -1;
+        }
+        struct timespec pause = {0, 5 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    return 0;
 }

@@ -1,7 +1,9 @@
-/* e2e_support.h - what the end-to-end suite (test_e2e.c) builds its tests
- * from: record sets, enrolled devices and captures, a transport that spoils
- * one round trip, reads of the central database, and the convergence
- * checks. */
+/* e2e_support.h - what the end-to-end suites (test_e2e.c, and the API
+ * suites test_web_api.c, test_reports.c, test_cli_capture.c) build their
+ * tests from: record sets, enrolled devices and captures, a transport that
+ * spoils one round trip, reads of the central database, the convergence
+ * checks, reads and checks of JSON answers through SQLite's JSON
+ * functions, and a program run with a timeout. */
 #ifndef DALA_E2E_SUPPORT_H
 #define DALA_E2E_SUPPORT_H
 
@@ -63,6 +65,47 @@ void check_same_ids(const record_set *got, const record_set *want, const char *w
 /* The value at `path` of a JSON text, as text (strings unquoted, objects as
  * JSON), malloc'd; NULL if absent. Uses SQLite's JSON functions. */
 char *json_get(const char *json, const char *path);
+
+/* The first column of the first row of `sql` on an in-memory SQLite, with
+ * ?1, ?2, ... bound to the `count` texts of `args` (borrowed; a NULL one
+ * binds SQL NULL), as text; malloc'd, NULL if there is no row or the value
+ * is NULL. A statement that does not prepare fails the running test. */
+char *sql_text(const char *sql, const char *const *args, size_t count);
+/* The arguments after the first as a const char * array and its length,
+ * e.g. sql_text(sql, STRINGS(a, b)). */
+#define STRINGS(...) (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
+/* sql_text with ?1, ?2, ... bound to the texts after `sql`. */
+#define SQL_TEXT(sql, ...) sql_text((sql), STRINGS(__VA_ARGS__))
+/* `text` (malloc'd, freed here) as an integer; -1 when NULL. Reads what
+ * sql_text and json_get return: int_of_text(json_get(json, "$.count")). */
+long long int_of_text(char *text);
+/* How many items the array at `path` of `json` has; -1 if it is not an
+ * array, or `json` is NULL or not JSON. */
+long long count_of(const char *json, const char *path);
+/* How many items of the array at `path` of `json` have member `key` equal
+ * to `value`, compared as text (exact case); 0 when there is no such
+ * array. */
+long long count_where(const char *json, const char *path, const char *key, const char *value);
+/* Member `member` (a JSON path after "$.") of the first item of the array
+ * at `path` whose `key` is `value`; malloc'd text, or NULL when there is no
+ * such item or the member is absent or JSON null. */
+char *member_where(const char *json, const char *path, const char *key, const char *value, const char *member);
+/* Checks `got` (malloc'd, freed here) against `want`, failing the running
+ * test at `file`:`line` with both and `what` when they differ; a NULL
+ * `want` means `got` must be absent (NULL). */
+void check_text(const char *file, int line, char *got, const char *want, const char *what);
+/* The value at `path` of `json` is `want` (json_get: strings unquoted, true
+ * as "1"; NULL: absent or JSON null). */
+#define CHECK_JSON(json, path, want) check_text(__FILE__, __LINE__, json_get((json), (path)), (want), (path))
+/* In the array at `path`, the item whose `key` is `value` has `member` ==
+ * `want` (member_where; NULL: absent). */
+#define CHECK_MEMBER(json, path, key, value, member, want) \
+    check_text(__FILE__, __LINE__, member_where((json), (path), (key), (value), (member)), (want), (member))
+/* Percent-encodes `text` for a URL's query into `out` of `size` bytes
+ * (ASCII letters, digits and -_.~ stay as they are); cuts it short rather
+ * than overflow. */
+void url_encode(char *out, size_t size, const char *text);
+
 /* Whether the objects at `a_path` of `a` and `b_path` of `b` have the same
  * members with equal values (numbers compared as numbers). 1 equal, 0 not,
  * -1 when either is not JSON. `mem` is any SQLite connection. */
@@ -96,6 +139,14 @@ sqlite3 *central_open(const harness *h);
 /* The first column of the first row of `sql` with ?1 = a, ?2 = b; -1 on
  * failure. */
 long long central_int(const harness *h, const char *sql, int64_t a, int64_t b);
+/* The first column of the first row of `sql` on the server's database,
+ * with ?1 = a (when `sql` has a parameter), as text; malloc'd, NULL if
+ * there is no row or the value is NULL. */
+char *central_text(const harness *h, const char *sql, int64_t a);
+/* Adds a user named `login` (also their full name) with `role` at `unit`
+ * to the server's database, through dala_admin; returns their id, 0 after
+ * a failed check. The user has no password yet. */
+int64_t central_user_add(const harness *h, const char *login, const char *role, int64_t unit);
 /* Adds the ids of the server's records of `unit` in `table` to `out`. */
 void central_records(record_set *out, const harness *h, int64_t unit, const char *table);
 /* The field values the server holds for record `id`, as the JSON object
@@ -119,5 +170,16 @@ char *form_text(int version, const char *code);
 /* Publishes a shipped questionnaire at the unit of `unit_code` (NULL: the
  * top of the tree); its record id in `id`. */
 void publish_form(harness *h, int version, const char *code, const char *unit_code, char id[DALA_ID_TEXT_BYTES]);
+
+/* Runs the program at argv[0] (a path) with `argv` (NULL-terminated;
+ * borrowed), its standard input read from `stdin_path` (NULL: this
+ * process's), its standard output written to `stdout_path` and its
+ * standard error to `stderr_path` (NULL: into `stdout_path` too), and waits
+ * at most `timeout_ms` for it to exit. Returns 0 with its wait status in
+ * *wait_status (WIFEXITED, WEXITSTATUS), or -1 if it could not be started
+ * or outlived `timeout_ms` (then it was killed by its PID and reaped).
+ * A file it cannot open makes the child exit 127. */
+int run_with_timeout(int *wait_status, const char *const *argv, const char *stdin_path, const char *stdout_path,
+                     const char *stderr_path, uint64_t timeout_ms);
 
 #endif

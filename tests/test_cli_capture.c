@@ -8,14 +8,10 @@
 #include "e2e_support.h"
 #include "testhelp.h"
 
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #define CLI_TIMEOUT_MS 20000
 
@@ -42,28 +38,8 @@ static int run_dala(char **out, const char *dir, const char *input, const char *
     argv[argc++] = store;
     for (size_t i = 0; args[i] && argc < 31; i++) argv[argc++] = args[i];
     argv[argc] = NULL;
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        int in_fd = open(in_path, O_RDONLY), out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (in_fd < 0 || out_fd < 0) _exit(127);
-        dup2(in_fd, 0);
-        dup2(out_fd, 1);
-        dup2(out_fd, 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int status = 0;
-    uint64_t deadline = monotonic_ms() + CLI_TIMEOUT_MS;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (monotonic_ms() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            return -1;
-        }
-        struct timespec pause = {0, 5 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-    }
+    int status;
+    if (run_with_timeout(&status, argv, in_path, out_path, NULL, CLI_TIMEOUT_MS)) return -1;
     FILE *result = fopen(out_path, "r");
     if (result) {
         static char text[256 * 1024];

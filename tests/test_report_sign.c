@@ -421,12 +421,20 @@ static void test_report_verify_refuses_a_public_key_that_is_not_a_p256_point(voi
 
 /* --- openssl, independently ------------------------------------------------------ */
 
-/* Whether openssl can be run; a failed check saying what to install if not. */
-static int have_openssl(void)
+/* Whether an openssl test can start: openssl can be run and the folder
+ * named by the template `dir` ("...XXXXXX", rewritten in place) was made.
+ * If not, a failed check saying why (for openssl, what to install). */
+static int openssl_ready(char *dir)
 {
-    if (system("command -v openssl >/dev/null 2>&1") == 0) return 1;
-    test_fail(__FILE__, __LINE__, "openssl not found: install openssl (apt-get install openssl)");
-    return 0;
+    if (system("command -v openssl >/dev/null 2>&1") != 0) {
+        test_fail(__FILE__, __LINE__, "openssl not found: install openssl (apt-get install openssl)");
+        return 0;
+    }
+    if (mkdtemp(dir) == NULL) {
+        test_fail(__FILE__, __LINE__, "mkdtemp %s failed", dir);
+        return 0;
+    }
+    return 1;
 }
 
 /* Writes `len` bytes to dir/name. */
@@ -481,16 +489,13 @@ static void remove_dir(const char *dir)
 
 static void test_report_openssl_verifies_our_signatures_and_refuses_a_tampered_note(void)
 {
+    static const char verify[] = "openssl dgst -sha256 -verify pub.pem -signature sig.der msg.bin";
     uint8_t pub[65], priv[32], message[300], sig[REPORT_SIGNATURE_MAX_BYTES];
     unsigned char pem[1024];
     char dir[] = "/tmp/dala-report-sign-XXXXXX", output[1024];
     size_t sig_len;
     mbedtls_pk_context pk;
-    if (!have_openssl()) return;
-    if (mkdtemp(dir) == NULL) {
-        test_fail(__FILE__, __LINE__, "mkdtemp %s failed", dir);
-        return;
-    }
+    if (!openssl_ready(dir)) return;
     mbedtls_pk_init(&pk);
     make_message(message, sizeof message, 4);
     /* A fresh key, then the RFC's (whose "sample" signature is 72 bytes). */
@@ -512,15 +517,13 @@ static void test_report_openssl_verifies_our_signatures_and_refuses_a_tampered_n
         write_file(dir, "pub.pem", pem, strlen((const char *)pem));
         write_file(dir, "sig.der", sig, sig_len);
         write_file(dir, "msg.bin", message, len);
-        int status = run_in(dir, "openssl dgst -sha256 -verify pub.pem -signature sig.der msg.bin",
-                            output, sizeof output);
+        int status = run_in(dir, verify, output, sizeof output);
         CHECK_EQ_INT(status, 0);
         CHECK_CONTAINS(output, "Verified OK");
         /* One flipped bit in the note: openssl refuses it too. */
         message[len / 2] ^= 0x10;
         write_file(dir, "msg.bin", message, len);
-        status = run_in(dir, "openssl dgst -sha256 -verify pub.pem -signature sig.der msg.bin",
-                        output, sizeof output);
+        status = run_in(dir, verify, output, sizeof output);
         CHECK(status != 0);
         CHECK_CONTAINS(output, "Verification failure");
         CHECK(strstr(output, "Verified OK") == NULL);
@@ -536,11 +539,7 @@ static void test_report_verify_accepts_signatures_made_by_openssl(void)
     unsigned char pem[2048];
     char dir[] = "/tmp/dala-report-sign-XXXXXX", output[1024], path[512];
     mbedtls_pk_context pk;
-    if (!have_openssl()) return;
-    if (mkdtemp(dir) == NULL) {
-        test_fail(__FILE__, __LINE__, "mkdtemp %s failed", dir);
-        return;
-    }
+    if (!openssl_ready(dir)) return;
     mbedtls_pk_init(&pk);
     make_message(message, sizeof message, 5);
     CHECK_OK(report_key_new(pub, priv));
@@ -605,11 +604,7 @@ static void test_report_key_wrap_is_pbkdf2_then_aes_gcm_as_openssl_derives_it(vo
      * the header says, not only what report_key_unwrap() happens to read. */
     uint8_t pub[65], priv[32], wrapped[60], key[32], want_key[32], plain[32];
     char dir[] = "/tmp/dala-report-sign-XXXXXX", output[1024], command[512];
-    if (!have_openssl()) return;
-    if (mkdtemp(dir) == NULL) {
-        test_fail(__FILE__, __LINE__, "mkdtemp %s failed", dir);
-        return;
-    }
+    if (!openssl_ready(dir)) return;
     from_hex(pub, sizeof pub, rfc_public_hex);
     from_hex(priv, sizeof priv, rfc_private_hex);
     CHECK_OK(report_key_wrap(wrapped, priv, pub, vector_password, vector_salt, TEST_ITERATIONS));

@@ -16,9 +16,7 @@
 #include "testhelp.h"
 #include "web_client.h"
 
-#include <fcntl.h>
 #include <math.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,7 +25,6 @@
 #include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 #define PASSWORD "Dala-test-2026"
 #define ID_BYTES DALA_ID_TEXT_BYTES
@@ -37,75 +34,8 @@
 
 /* ------------------------------------------------------------ JSON reads */
 
-/* The first column of the first row of `sql` on an in-memory SQLite, with
- * ?1, ?2, ... bound to `args`, as text; malloc'd, NULL if none or NULL. */
-static char *sql_text(const char *sql, const char *const *args, size_t count)
-{
-    sqlite3 *mem = NULL;
-    sqlite3_stmt *stmt;
-    char *out = NULL;
-    if (sqlite3_open(":memory:", &mem) == SQLITE_OK && sqlite3_prepare_v2(mem, sql, -1, &stmt, NULL) == SQLITE_OK) {
-        for (size_t i = 0; i < count; i++) sqlite3_bind_text(stmt, (int)i + 1, args[i], -1, SQLITE_STATIC);
-        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
-            out = strdup((const char *)sqlite3_column_text(stmt, 0));
-        sqlite3_finalize(stmt);
-    } else {
-        test_fail(__FILE__, __LINE__, "%s: %s", sql, mem ? sqlite3_errmsg(mem) : "no memory");
-    }
-    sqlite3_close(mem);
-    return out;
-}
-
-#define STRINGS(...) (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
-#define SQL_TEXT(sql, ...) sql_text((sql), STRINGS(__VA_ARGS__))
-
-/* `text` (freed here) as an integer; -1 when NULL. */
-static long long int_of(char *text)
-{
-    long long value = text ? strtoll(text, NULL, 10) : -1;
-    free(text);
-    return value;
-}
-
-/* Items of the array at `path`; -1 if it is not one. */
-static long long count_of(const char *json, const char *path)
-{
-    return int_of(SQL_TEXT("SELECT json_array_length(?1, ?2)", json ? json : "", path));
-}
-
-/* How many items of the array at `path` have member `key` equal to
- * `value` (compared as text, in any case). */
-static long long count_where(const char *json, const char *path, const char *key, const char *value)
-{
-    return int_of(SQL_TEXT("SELECT count(*) FROM json_each(?1, ?2) "
-                           "WHERE lower(CAST(json_extract(value, '$.' || ?3) AS TEXT)) = lower(?4)",
-                           json ? json : "{}", path, key, value));
-}
-
-/* Member `member` of the first item of the array at `path` whose `key` is
- * `value`; malloc'd text or NULL (absent or JSON null). */
-static char *member_where(const char *json, const char *path, const char *key, const char *value, const char *member)
-{
-    return SQL_TEXT("SELECT json_extract(value, '$.' || ?5) FROM json_each(?1, ?2) "
-                    "WHERE CAST(json_extract(value, '$.' || ?3) AS TEXT) = ?4 ORDER BY key LIMIT 1",
-                    json ? json : "{}", path, key, value, member);
-}
-
-/* Checks `got` (freed here) against `want`; NULL `want` means absent or
- * JSON null. */
-static void check_text(const char *file, int line, char *got, const char *want, const char *what)
-{
-    if (want ? !got || strcmp(got, want) : got != NULL)
-        test_fail(file, line, "%s is \"%s\", expected \"%s\"", what, got ? got : "(absent)", want ? want : "(absent)");
-    free(got);
-}
-
-/* The value at `path` of `json` is `want` (json_get: strings unquoted,
- * true as "1"). */
-#define CHECK_JSON(json, path, want) check_text(__FILE__, __LINE__, json_get((json), (path)), (want), (path))
-/* In the array at `path`, the item whose `key` is `value` has `member` == `want`. */
-#define CHECK_MEMBER(json, path, key, value, member, want) \
-    check_text(__FILE__, __LINE__, member_where((json), (path), (key), (value), (member)), (want), (member))
+/* The shared reads (sql_text, count_of, count_where, member_where,
+ * CHECK_JSON, CHECK_MEMBER, url_encode) are in e2e_support.h. */
 
 /* The text at `path` is present and not empty. */
 static void check_nonempty(const char *file, int line, const char *json, const char *path)
@@ -116,39 +46,7 @@ static void check_nonempty(const char *file, int line, const char *json, const c
 }
 #define CHECK_NONEMPTY(json, path) check_nonempty(__FILE__, __LINE__, (json), (path))
 
-/* Percent-encodes `text` for a query. */
-static void url_encode(char *out, size_t size, const char *text)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)text; *p && n + 4 < size; p++) {
-        if ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || strchr("-_.~", *p))
-            out[n++] = (char)*p;
-        else
-            n += (size_t)snprintf(out + n, size - n, "%%%02X", *p);
-    }
-    out[n] = '\0';
-}
-
 /* --------------------------------------------------- the central database */
-
-/* The first column of `sql` (?1 bound to `id`) on the server's database, as
- * text; malloc'd or NULL. */
-static char *central_text(const harness *h, const char *sql, long long id)
-{
-    sqlite3 *db = central_open(h);
-    sqlite3_stmt *stmt;
-    char *out = NULL;
-    if (db && sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(stmt, 1, id);
-        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
-            out = strdup((const char *)sqlite3_column_text(stmt, 0));
-        sqlite3_finalize(stmt);
-    } else if (db) {
-        test_fail(__FILE__, __LINE__, "%s: %s", sql, sqlite3_errmsg(db));
-    }
-    sqlite3_close(db);
-    return out;
-}
 
 /* Runs `sql` (?1 bound to `id`) on the server's database; returns the rows
  * it changed, -1 on failure. */
@@ -944,7 +842,7 @@ static void check_blocks(const char *file, int line, const char *note, int is_dr
     for (int i = 0; i < 9; i++) {
         char path[64];
         snprintf(path, sizeof path, "$.blocks[%d].block", i);
-        long long block = int_of(json_get(note, path));
+        long long block = int_of_text(json_get(note, path));
         if (block != i + 1) test_fail(file, line, "%s is %lld, expected %d", path, block, i + 1);
         snprintf(path, sizeof path, "$.blocks[%d].title", i);
         check_nonempty(file, line, note, path);
@@ -1010,7 +908,7 @@ static long long note_create_at(const char *file, int line, world *w, user *u, i
     int status = api(&a, w, u, "POST", body, "/v1/reports");
     long long id = -1;
     if (status != 200 && status != 201) test_fail(file, line, "%s drafts %s: %d %.300s", u->login, body, status, a.body ? a.body : "");
-    else id = int_of(json_get(a.body, "$.id"));
+    else id = int_of_text(json_get(a.body, "$.id"));
     if ((status == 200 || status == 201) && id <= 0) test_fail(file, line, "no id in %.300s", a.body ? a.body : "");
     web_answer_free(&a);
     return id;
@@ -1095,7 +993,7 @@ static void check_refused(const char *file, int line, const web_answer *a, int s
 /* Whether a note is marked late (its deadline.late); -1 if absent. */
 static long long late_of(const char *note)
 {
-    return int_of(json_get(note, "$.deadline.late"));
+    return int_of_text(json_get(note, "$.deadline.late"));
 }
 
 /* A note's deadline: due day, days left, overdue; and late. */
@@ -1103,8 +1001,8 @@ static void check_deadline(const char *file, int line, const char *note, const c
                            int late)
 {
     char *got_due = json_get(note, "$.deadline.due");
-    long long left = int_of(json_get(note, "$.deadline.days_left"));
-    long long got_overdue = int_of(json_get(note, "$.deadline.overdue"));
+    long long left = int_of_text(json_get(note, "$.deadline.days_left"));
+    long long got_overdue = int_of_text(json_get(note, "$.deadline.overdue"));
     long long got_late = late_of(note);
     if (!got_due || strcmp(got_due, due) || left != days_left || got_overdue != overdue)
         test_fail(file, line, "deadline is %s, %lld days left, overdue %lld; expected %s, %d, %d", got_due ? got_due : "?",
@@ -1118,14 +1016,10 @@ static void check_deadline(const char *file, int line, const char *note, const c
 
 /* ------------------------------------------------------------ the world */
 
+/* Adds `login` with `role` at `unit` (central_user_add), as `u`. */
 static void user_add(world *w, user *u, const char *login, const char *role, int64_t unit)
 {
-    dala_admin *admin = NULL;
-    int64_t id = 0;
-    int rc = dala_admin_open(&admin, w->h.db_path);
-    if (!rc) rc = dala_admin_user_add(&id, admin, login, login, role, unit);
-    dala_admin_close(admin);
-    CHECK_OK(rc);
+    central_user_add(&w->h, login, role, unit);
     u->login = login;
 }
 
@@ -1724,28 +1618,8 @@ static int run_verify(const world *w, long long id, char **out, char **err)
     snprintf(note, sizeof note, "%lld", id);
     const char *argv[] = {test_binary_path("dala-server"), "verify-report", "--db", w->h.db_path, "--note", note, NULL};
     *out = *err = NULL;
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        int out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        int err_fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (out_fd < 0 || err_fd < 0) _exit(127);
-        dup2(out_fd, 1);
-        dup2(err_fd, 2);
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    int status = 0;
-    uint64_t deadline = monotonic_ms() + CLI_TIMEOUT_MS;
-    while (waitpid(pid, &status, WNOHANG) == 0) {
-        if (monotonic_ms() > deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            return -1;
-        }
-        struct timespec pause = {0, 5 * 1000 * 1000};
-        nanosleep(&pause, NULL);
-    }
+    int status;
+    if (run_with_timeout(&status, argv, NULL, out_path, err_path, CLI_TIMEOUT_MS)) return -1;
     *out = test_read_file(out_path);
     *err = test_read_file(err_path);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -1955,7 +1829,7 @@ static void test_reports_downloads_carry_every_figure_with_its_labels_and_the_bl
     /* JSON: the note itself. */
     CHECK_EQ_INT(api(&a, &w, &w.analyst, "GET", NULL, "/v1/reports/%lld/note.json", id), 200);
     CHECK(web_header(type, sizeof type, &a, "Content-Type") && strstr(type, "application/json"));
-    CHECK_EQ_INT(int_of(SQL_TEXT("SELECT json_valid(?1)", a.body ? a.body : "")), 1);
+    CHECK_EQ_INT(int_of_text(SQL_TEXT("SELECT json_valid(?1)", a.body ? a.body : "")), 1);
     char want_id[32];
     snprintf(want_id, sizeof want_id, "%lld", id);
     CHECK_JSON(a.body, "$.id", want_id);

@@ -35,6 +35,16 @@ static svg_chart make_chart(int months)
     return chart;
 }
 
+/* make_chart(months) with the counts of its months: last_year[i] and
+ * this_year[i] from `last` and `now`, `months` items each. */
+static svg_chart make_chart_with_counts(int months, const int64_t *last, const int64_t *now)
+{
+    svg_chart chart = make_chart(months);
+    memcpy(chart.last_year, last, (size_t)months * sizeof *last);
+    memcpy(chart.this_year, now, (size_t)months * sizeof *now);
+    return chart;
+}
+
 /* The chart's SVG as a NUL-terminated string in `svg` (reset first). */
 static const char *draw(dala_buf *svg, const svg_chart *chart)
 {
@@ -298,12 +308,10 @@ static void check_bars(const svg_chart *chart, const char *svg)
 static void test_svg_chart_bar_heights_are_proportional_to_the_counts(void)
 {
     dala_buf svg = DALA_BUF_INIT;
-    svg_chart chart = make_chart(12);
     /* Twice, four times, nothing; the largest, 47, under a top tick of 50. */
     static const int64_t last[12] = {5, 10, 20, 0, 47, 1, 2, 3, 4, 6, 8, 9};
     static const int64_t now[12] = {10, 20, 40, 0, 0, 23, 46, 11, 13, 17, 19, 29};
-    memcpy(chart.last_year, last, sizeof last);
-    memcpy(chart.this_year, now, sizeof now);
+    svg_chart chart = make_chart_with_counts(12, last, now);
     const char *text = draw(&svg, &chart);
     check_bars(&chart, text);
     rect rects[26];
@@ -355,11 +363,9 @@ static void test_svg_chart_all_zero_counts_give_a_scale_of_0_to_1(void)
 static void test_svg_chart_huge_counts_are_drawn_without_overflow(void)
 {
     dala_buf svg = DALA_BUF_INIT;
-    svg_chart chart = make_chart(4);
     static const int64_t last[4] = {1000000000, 500000000, 250000000, 0};
     static const int64_t now[4] = {999999999, 1, 750000000, 100000000};
-    memcpy(chart.last_year, last, sizeof last);
-    memcpy(chart.this_year, now, sizeof now);
+    svg_chart chart = make_chart_with_counts(4, last, now);
     const char *text = draw(&svg, &chart);
     check_bars(&chart, text);
     char ticks[256];
@@ -434,11 +440,9 @@ static void test_svg_chart_keeps_cyrillic_labels_byte_for_byte(void)
 static void test_svg_chart_desc_lists_every_months_figures(void)
 {
     dala_buf svg = DALA_BUF_INIT;
-    svg_chart chart = make_chart(6);
     static const int64_t last[6] = {3, 4, 0, 12, 1000000000, 7};
     static const int64_t now[6] = {5, 6, 9, 0, 15000, 7};
-    memcpy(chart.last_year, last, sizeof last);
-    memcpy(chart.this_year, now, sizeof now);
+    svg_chart chart = make_chart_with_counts(6, last, now);
     const char *text = draw(&svg, &chart);
     CHECK_CONTAINS(text, "<desc>қаң: 2025 — 3, 2026 — 5; ақп: 2025 — 4, 2026 — 6; нау: 2025 — 0, 2026 — 9; "
                          "сәу: 2025 — 12, 2026 — 0; мам: 2025 — 1000000000, 2026 — 15000; мау: 2025 — 7, 2026 — 7.</desc>");

@@ -26,71 +26,8 @@
 
 /* ------------------------------------------------------------ JSON reads */
 
-/* The first column of the first row of `sql` on an in-memory SQLite, with
- * ?1, ?2, ... bound to `args`, as text; malloc'd, NULL if none or NULL. */
-static char *sql_text(const char *sql, const char *const *args, size_t count)
-{
-    sqlite3 *mem = NULL;
-    sqlite3_stmt *stmt;
-    char *out = NULL;
-    if (sqlite3_open(":memory:", &mem) == SQLITE_OK && sqlite3_prepare_v2(mem, sql, -1, &stmt, NULL) == SQLITE_OK) {
-        for (size_t i = 0; i < count; i++) sqlite3_bind_text(stmt, (int)i + 1, args[i], -1, SQLITE_STATIC);
-        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
-            out = strdup((const char *)sqlite3_column_text(stmt, 0));
-        sqlite3_finalize(stmt);
-    } else {
-        test_fail(__FILE__, __LINE__, "%s: %s", sql, mem ? sqlite3_errmsg(mem) : "no memory");
-    }
-    sqlite3_close(mem);
-    return out;
-}
-
-#define STRINGS(...) (const char *const[]){__VA_ARGS__}, sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *)
-#define SQL_TEXT(sql, ...) sql_text((sql), STRINGS(__VA_ARGS__))
-
-static long long sql_int(char *text)
-{
-    long long value = text ? strtoll(text, NULL, 10) : -1;
-    free(text);
-    return value;
-}
-
-/* Items of the array at `path`; -1 if it is not one. */
-static long long count_of(const char *json, const char *path)
-{
-    return sql_int(SQL_TEXT("SELECT json_array_length(?1, ?2)", json, path));
-}
-
-/* How many items of the array at `path` have member `key` equal to
- * `value` (compared as text). */
-static long long count_where(const char *json, const char *path, const char *key, const char *value)
-{
-    return sql_int(SQL_TEXT("SELECT count(*) FROM json_each(?1, ?2) WHERE CAST(json_extract(value, '$.' || ?3) AS TEXT) = ?4",
-                            json, path, key, value));
-}
-
-/* Member `member` (a JSON path after "$.") of the first item of the array
- * at `path` whose `key` is `value`; malloc'd text or NULL. */
-static char *member_where(const char *json, const char *path, const char *key, const char *value, const char *member)
-{
-    return SQL_TEXT("SELECT json_extract(value, '$.' || ?5) FROM json_each(?1, ?2) "
-                    "WHERE CAST(json_extract(value, '$.' || ?3) AS TEXT) = ?4 ORDER BY key LIMIT 1",
-                    json, path, key, value, member);
-}
-
-/* Checks `got` (freed here) against `want`; NULL `want` means absent. */
-static void check_text(const char *file, int line, char *got, const char *want, const char *what)
-{
-    if (want ? !got || strcmp(got, want) : got != NULL)
-        test_fail(file, line, "%s is \"%s\", expected \"%s\"", what, got ? got : "(absent)", want ? want : "(absent)");
-    free(got);
-}
-
-/* The value at `path` of `json` is `want` (json_get: strings unquoted). */
-#define CHECK_JSON(json, path, want) check_text(__FILE__, __LINE__, json_get((json), (path)), (want), (path))
-/* In the array at `path`, the item whose `key` is `value` has `member` == `want`. */
-#define CHECK_MEMBER(json, path, key, value, member, want) \
-    check_text(__FILE__, __LINE__, member_where((json), (path), (key), (value), (member)), (want), (member))
+/* The shared reads (sql_text, count_of, count_where, member_where,
+ * CHECK_JSON, CHECK_MEMBER, url_encode) are in e2e_support.h. */
 
 /* The records of a list answer are exactly `ids` (any order). */
 static void check_list(const char *file, int line, const char *json, const char *const *ids, size_t count)
@@ -106,35 +43,7 @@ static void check_list(const char *file, int line, const char *json, const char 
 #define CHECK_LIST(json, ...) check_list(__FILE__, __LINE__, (json), STRINGS(__VA_ARGS__))
 #define CHECK_LIST_EMPTY(json) CHECK_EQ_INT(count_of((json), "$.records"), 0)
 
-/* Percent-encodes `text` for a query. */
-static void url_encode(char *out, size_t size, const char *text)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)text; *p && n + 4 < size; p++) {
-        if (isalnum(*p) || strchr("-_.~", *p)) out[n++] = (char)*p;
-        else n += (size_t)snprintf(out + n, size - n, "%%%02X", *p);
-    }
-    out[n] = '\0';
-}
-
 /* --------------------------------------------------- the central database */
-
-/* The first column of `sql` on the server's database, as text; malloc'd. */
-static char *central_text(const harness *h, const char *sql)
-{
-    sqlite3 *db = central_open(h);
-    sqlite3_stmt *stmt;
-    char *out = NULL;
-    if (db && sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK) {
-        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL)
-            out = strdup((const char *)sqlite3_column_text(stmt, 0));
-        sqlite3_finalize(stmt);
-    } else if (db) {
-        test_fail(__FILE__, __LINE__, "%s: %s", sql, sqlite3_errmsg(db));
-    }
-    sqlite3_close(db);
-    return out;
-}
 
 static void central_exec(const harness *h, const char *sql)
 {
@@ -155,7 +64,7 @@ static char *server_state(const harness *h)
                            "group_concat(review_state || coalesce(status, ''), ',') FROM record) || '|' || "
                            "(SELECT count(*) FROM app_user) || '|' || (SELECT count(*) FROM enrol_code) || '|' || "
                            "(SELECT count(*) FROM device WHERE revoked_at IS NOT NULL) || '|' || "
-                           "(SELECT count(*) FROM audit)");
+                           "(SELECT count(*) FROM audit)", 0);
 }
 
 /* The review state the server keeps for record `id`. */
@@ -167,7 +76,7 @@ static char *central_state(const harness *h, const char *id)
     char hex[2 * DALA_UUID_BYTES + 1];
     for (int i = 0; i < DALA_UUID_BYTES; i++) snprintf(hex + 2 * i, 3, "%02x", uuid[i]);
     snprintf(sql, sizeof sql, "SELECT review_state FROM record WHERE lower(hex(id)) = '%s'", hex);
-    return central_text(h, sql);
+    return central_text(h, sql, 0);
 }
 
 /* ------------------------------------------------------------- the world */
@@ -229,7 +138,7 @@ static char *tablet_field(dala_store *tablet, const char *id, const char *field)
 /* The id of the one conflict record on the server. */
 static void find_conflict(char out[ID_BYTES], const harness *h)
 {
-    char *hex = central_text(h, "SELECT hex(id) FROM record WHERE tbl = 'conflict'");
+    char *hex = central_text(h, "SELECT hex(id) FROM record WHERE tbl = 'conflict'", 0);
     uint8_t id[DALA_UUID_BYTES];
     out[0] = '\0';
     CHECK(hex != NULL && strlen(hex) == 2 * DALA_UUID_BYTES);
@@ -383,21 +292,9 @@ static web_login as_user(world *w, const char *login)
     return who;
 }
 
-/* Adds a user named `login` (also their full name) with `role` at `unit`. */
-static int64_t user_add(world *w, const char *login, const char *role, int64_t unit)
-{
-    dala_admin *admin = NULL;
-    int64_t id = 0;
-    int rc = dala_admin_open(&admin, w->h.db_path);
-    if (!rc) rc = dala_admin_user_add(&id, admin, login, login, role, unit);
-    dala_admin_close(admin);
-    CHECK_OK(rc);
-    return id;
-}
-
 static web_login as_new_user(world *w, const char *login, const char *role, int64_t unit)
 {
-    user_add(w, login, role, unit);
+    central_user_add(&w->h, login, role, unit);
     return as_user(w, login);
 }
 
@@ -493,7 +390,7 @@ static void test_web_api_wrong_password_and_unknown_login_get_the_same_401(void)
 {
     world w;
     if (world_start(&w, NULL)) return;
-    user_add(&w, "head.a", "unit_head", w.h.unit_a);
+    central_user_add(&w.h, "head.a", "unit_head", w.h.unit_a);
     as_user(&w, "head.a");
     web_answer wrong = WEB_ANSWER_INIT, unknown = WEB_ANSWER_INIT;
     CHECK_EQ_INT(web_post(&wrong, w.h.port, "/v1/session", NULL, "{\"login\": \"head.a\", \"password\": \"Not-the-one-1\"}"),
@@ -514,8 +411,8 @@ static void test_web_api_five_failed_sign_ins_block_the_login_even_with_the_righ
 {
     world w;
     if (world_start(&w, NULL)) return;
-    user_add(&w, "head.a", "unit_head", w.h.unit_a);
-    user_add(&w, "head.b", "unit_head", w.h.unit_b);
+    central_user_add(&w.h, "head.a", "unit_head", w.h.unit_a);
+    central_user_add(&w.h, "head.b", "unit_head", w.h.unit_b);
     web_login who = as_user(&w, "head.a");
     for (int i = 0; i < WEB_SIGN_IN_FAILURES_PER_LOGIN; i++)
         CHECK_EQ_INT(web_sign_in(&who, w.h.port, "head.a", "Not-the-one-1"), 401);
@@ -581,7 +478,7 @@ static void test_web_api_sign_out_needs_the_csrf_token_and_ends_the_session(void
 {
     world w;
     if (world_start(&w, NULL)) return;
-    user_add(&w, "head.a", "unit_head", w.h.unit_a);
+    central_user_add(&w.h, "head.a", "unit_head", w.h.unit_a);
     web_login who = as_user(&w, "head.a"), no_token = who;
     no_token.csrf[0] = '\0';
     web_answer a = WEB_ANSWER_INIT;
@@ -626,8 +523,8 @@ static void test_web_api_changes_without_the_right_csrf_token_are_refused_and_ch
     world w;
     if (world_start(&w, NULL)) return;
     make_bodies(&w);
-    user_add(&w, "head.a", "unit_head", w.h.unit_a);
-    user_add(&w, "admin", "admin", w.astana);
+    central_user_add(&w.h, "head.a", "unit_head", w.h.unit_a);
+    central_user_add(&w.h, "admin", "admin", w.astana);
     web_login head = as_user(&w, "head.a"), admin = as_user(&w, "admin");
     call head_calls[] = {
         call_of("POST", 0, "{\"decision\": \"approve\"}", "/v1/records/%s/review", w.visit_a2),
@@ -669,7 +566,7 @@ static void test_web_api_every_route_without_a_session_answers_401(void)
     world w;
     if (world_start(&w, NULL)) return;
     make_bodies(&w);
-    user_add(&w, "head.a", "unit_head", w.h.unit_a);
+    central_user_add(&w.h, "head.a", "unit_head", w.h.unit_a);
     web_login who = as_user(&w, "head.a"), made_up = who;
     memset(made_up.cookie + strlen("dala_session="), 'a', 64);
     call calls[] = {
@@ -720,7 +617,7 @@ static void test_web_api_inspector_sees_only_records_from_their_own_tablets(void
     CHECK_EQ_INT(web_get(&a, w.h.port, path, &who), 200);
     CHECK_LIST_EMPTY(a.body);
     CHECK_EQ_INT(web_get(&a, w.h.port, "/v1/dashboard", &who), 200);
-    CHECK_EQ_INT(sql_int(SQL_TEXT("SELECT sum(json_extract(value, '$.pending')) FROM json_each(?1, '$.counts')", a.body)),
+    CHECK_EQ_INT(int_of_text(SQL_TEXT("SELECT sum(json_extract(value, '$.pending')) FROM json_each(?1, '$.counts')", a.body)),
                  2);
     CHECK_EQ_INT(web_get(&a, w.h.port, "/v1/meta", &who), 200);
     CHECK_EQ_INT(count_of(a.body, "$.officers"), 1);
@@ -933,8 +830,8 @@ static void test_web_api_another_departments_supervisor_gets_404_and_sees_nothin
 {
     world w;
     if (world_start(&w, NULL)) return;
-    user_add(&w, "almaty.deputy", "deputy", w.almaty);
-    user_add(&w, "astana.deputy", "deputy", w.astana);
+    central_user_add(&w.h, "almaty.deputy", "deputy", w.almaty);
+    central_user_add(&w.h, "astana.deputy", "deputy", w.astana);
     web_login who = as_user(&w, "almaty.deputy"), astana = as_user(&w, "astana.deputy");
     web_answer a = WEB_ANSWER_INIT, none = WEB_ANSWER_INIT;
     char path[200];
@@ -1160,7 +1057,7 @@ static void test_web_api_record_labels_are_kazakh_by_default_and_russian_on_requ
     /* A value with quotes, markup, a backslash and a line break comes back intact. */
     set_field(w.a1, "person", w.person, "{\"notes\": \"Ол: \\\"</script>\\\"\\n\\\\ екі жол\"}");
     sync_ok(w.a1);
-    user_add(&w, "head.a", "unit_head", w.h.unit_a);
+    central_user_add(&w.h, "head.a", "unit_head", w.h.unit_a);
     web_login who = as_user(&w, "head.a"), russian = who;
     snprintf(russian.cookie + strlen(russian.cookie), sizeof russian.cookie - strlen(russian.cookie), "; dala_lang=ru");
     web_answer a = WEB_ANSWER_INIT;
@@ -1208,7 +1105,7 @@ static void test_web_api_record_history_names_the_device_and_fields_of_each_writ
     CHECK_EQ_INT(count_of(a.body, "$.history"), 2);
     CHECK_JSON(a.body, "$.history[0].device", device);
     CHECK_JSON(a.body, "$.history[0].officer", "Aigul Nurlanova");
-    CHECK_EQ_INT(sql_int(SQL_TEXT("SELECT count(*) FROM json_each(?1, '$.history[0].fields') WHERE value IN "
+    CHECK_EQ_INT(int_of_text(SQL_TEXT("SELECT count(*) FROM json_each(?1, '$.history[0].fields') WHERE value IN "
                                   "('role', 'last_name', 'first_name', 'sex', 'birth_date', 'iin')", a.body)),
                  6);
     CHECK_JSON(a.body, "$.history[1].device", device);
@@ -1257,7 +1154,7 @@ static long long sensitive_reads(world *w, const web_login *who, const char *id)
 {
     web_answer a = WEB_ANSWER_INIT;
     CHECK_EQ_INT(web_get(&a, w->h.port, "/v1/audit", who), 200);
-    long long count = sql_int(SQL_TEXT("SELECT count(*) FROM json_each(?1, '$.entries') WHERE "
+    long long count = int_of_text(SQL_TEXT("SELECT count(*) FROM json_each(?1, '$.entries') WHERE "
                                        "json_extract(value, '$.action') = 'read_sensitive' AND "
                                        "json_extract(value, '$.record_id') = ?2", a.body, id));
     CHECK(a.body && !strstr(a.body, SURNAME) && !strstr(a.body, IIN)); /* entries hold no values */
@@ -1269,14 +1166,14 @@ static void test_web_api_reading_sensitive_fields_is_audited_and_reading_others_
 {
     world w;
     if (world_start(&w, NULL)) return;
-    user_add(&w, "head.a", "unit_head", w.h.unit_a);
+    central_user_add(&w.h, "head.a", "unit_head", w.h.unit_a);
     web_login head = as_user(&w, "head.a"), inspector = as_user(&w, "a.nurlanova");
     web_answer a = WEB_ANSWER_INIT;
     char path[200];
-    char *before = central_text(&w.h, "SELECT count(*) FROM audit WHERE action = 'read_sensitive'");
+    char *before = central_text(&w.h, "SELECT count(*) FROM audit WHERE action = 'read_sensitive'", 0);
     snprintf(path, sizeof path, "/v1/records/%s", w.visit_a2); /* no sensitive field filled */
     CHECK_EQ_INT(web_get(&a, w.h.port, path, &head), 200);
-    char *after = central_text(&w.h, "SELECT count(*) FROM audit WHERE action = 'read_sensitive'");
+    char *after = central_text(&w.h, "SELECT count(*) FROM audit WHERE action = 'read_sensitive'", 0);
     CHECK_EQ_STR(after, before);
     CHECK_EQ_INT(sensitive_reads(&w, &head, w.person), 0);
     snprintf(path, sizeof path, "/v1/records/%s", w.person);
@@ -1308,7 +1205,7 @@ static long long list_reads(const harness *h, const char *pattern)
 {
     char *sql = sqlite3_mprintf("SELECT count(*) FROM audit WHERE action = 'read_sensitive' AND record_id IS NULL "
                                 "AND detail LIKE %Q", pattern);
-    char *count = central_text(h, sql);
+    char *count = central_text(h, sql, 0);
     long long n = count ? atoll(count) : -1;
     free(count);
     sqlite3_free(sql);
@@ -1319,7 +1216,7 @@ static void test_web_api_lists_showing_names_and_searches_are_audited_without_th
 {
     world w;
     if (world_start(&w, NULL)) return;
-    user_add(&w, "head.a", "unit_head", w.h.unit_a);
+    central_user_add(&w.h, "head.a", "unit_head", w.h.unit_a);
     web_login head = as_user(&w, "head.a");
     web_answer a = WEB_ANSWER_INIT;
     CHECK_EQ_INT(web_get(&a, w.h.port, "/v1/records?table=person", &head), 200);
@@ -1331,7 +1228,7 @@ static void test_web_api_lists_showing_names_and_searches_are_audited_without_th
     snprintf(path, sizeof path, "/v1/records?q=%s", q);
     CHECK_EQ_INT(web_get(&a, w.h.port, path, &head), 200);
     CHECK_EQ_INT(list_reads(&w.h, "list: % rows, % showing names, text search"), 1);
-    char *trail = central_text(&w.h, "SELECT group_concat(coalesce(detail, ''), '|') FROM audit");
+    char *trail = central_text(&w.h, "SELECT group_concat(coalesce(detail, ''), '|') FROM audit", 0);
     CHECK(trail && !strstr(trail, SURNAME));
     free(trail);
     web_answer_free(&a);
@@ -1589,8 +1486,8 @@ static void check_dashboard(const char *file, int line, world *w, const web_logi
 {
     web_answer a = WEB_ANSWER_INIT;
     if (web_get(&a, w->h.port, "/v1/dashboard", who) != 200) test_fail(file, line, "dashboard: %d", a.status);
-    long long got[] = {sql_int(json_get(a.body, "$.waiting")), sql_int(json_get(a.body, "$.returned")),
-                       sql_int(json_get(a.body, "$.open_conflicts"))};
+    long long got[] = {int_of_text(json_get(a.body, "$.waiting")), int_of_text(json_get(a.body, "$.returned")),
+                       int_of_text(json_get(a.body, "$.open_conflicts"))};
     long long want[] = {waiting, returned, conflicts};
     const char *names[] = {"waiting", "returned", "open_conflicts"};
     for (int i = 0; i < 3; i++)
@@ -1601,7 +1498,7 @@ static void check_dashboard(const char *file, int line, world *w, const web_logi
         char sql[160], path[64];
         snprintf(sql, sizeof sql, "SELECT coalesce(sum(json_extract(value, '$.%s')), 0) FROM json_each(?1, '$.counts')",
                  states[s]);
-        long long counted = sql_int(SQL_TEXT(sql, a.body));
+        long long counted = int_of_text(SQL_TEXT(sql, a.body));
         snprintf(path, sizeof path, "/v1/records?state=%s", states[s]);
         web_answer list = WEB_ANSWER_INIT;
         web_get(&list, w->h.port, path, who);
@@ -1647,8 +1544,8 @@ static void test_web_api_dashboard_counts_match_the_records(void)
     web_report_deadlines(&d, today.tm_year + 1900, today.tm_mon + 1, today.tm_mday);
     CHECK_JSON(a.body, "$.deadlines.unit_due", d.unit_due);
     CHECK_JSON(a.body, "$.deadlines.department_due", d.department_due);
-    CHECK_EQ_INT(sql_int(json_get(a.body, "$.deadlines.unit_days_left")), d.unit_days_left);
-    CHECK_EQ_INT(sql_int(json_get(a.body, "$.deadlines.quarter")), d.quarter);
+    CHECK_EQ_INT(int_of_text(json_get(a.body, "$.deadlines.unit_days_left")), d.unit_days_left);
+    CHECK_EQ_INT(int_of_text(json_get(a.body, "$.deadlines.quarter")), d.quarter);
     /* A tablet silent for four days shows. */
     char sql[160];
     snprintf(sql, sizeof sql, "UPDATE device SET last_sync_at = strftime('%%s', 'now') - 4 * 86400 WHERE id = %lld",
@@ -1778,7 +1675,7 @@ static void test_web_api_access_log_holds_no_names_iins_or_passwords(void)
     snprintf(log_path, sizeof log_path, "%s/access.log", test_tmpdir());
     world w;
     if (world_start(&w, log_path)) return;
-    user_add(&w, "head.a", "unit_head", w.h.unit_a);
+    central_user_add(&w.h, "head.a", "unit_head", w.h.unit_a);
     web_login who = as_user(&w, "head.a"), failed;
     CHECK_EQ_INT(web_sign_in(&failed, w.h.port, "head.a", "Wrong-secret-42"), 401);
     web_answer a = WEB_ANSWER_INIT;

@@ -67,14 +67,11 @@
 #include "web_client.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #define GOAL_SECONDS 1.0
 #define UNITS 10
@@ -86,7 +83,6 @@
 #define ID_BYTES (DALA_UUID_TEXT_LEN + 1)
 #define MAX_FIELDS 32
 #define FIELD_TEXT_BYTES 16384
-#define MAX_ROWS 24
 #define PASSWORD "bench-deputy-2026"
 #define COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
@@ -104,81 +100,6 @@ static char temp_root[256];
 static dala_admin *live_admin;
 static dala_server *live_server;
 static int keep_files;
-
-/* Exits with a message of the bench's own. */
-__attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    fputs("bench_report: ", stderr);
-    vfprintf(stderr, format, args);
-    fputc('\n', stderr);
-    va_end(args);
-    exit(1);
-}
-
-/* Exits with the library's detail when a call failed. */
-static void must(int rc, const char *what)
-{
-    if (rc != DALA_OK) fail("%s: %s (%s)", what, dala_strerror(rc), dala_errmsg());
-}
-
-/* Progress of the untimed setup, on stderr so the table stays whole. */
-__attribute__((format(printf, 1, 2))) static void note(const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    fputs("bench_report: ", stderr);
-    vfprintf(stderr, format, args);
-    fputc('\n', stderr);
-    va_end(args);
-}
-
-__attribute__((format(printf, 3, 4))) static void fill(char *out, size_t size, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    vsnprintf(out, size, format, args);
-    va_end(args);
-}
-
-/* Thousands separators: 100000 -> "100,000". */
-static const char *grouped(char *out, size_t size, size_t n)
-{
-    char digits[32];
-    int len = snprintf(digits, sizeof digits, "%zu", n), o = 0;
-    for (int i = 0; i < len && (size_t)o + 2 < size; i++) {
-        if (i > 0 && (len - i) % 3 == 0) out[o++] = ',';
-        out[o++] = digits[i];
-    }
-    out[o] = '\0';
-    return out;
-}
-
-/* One line of the table, printed whole at the end. */
-typedef struct row {
-    char label[40], measured[24], goal[16], verdict[8], notes[200];
-} row;
-
-static row rows[MAX_ROWS];
-static size_t row_count;
-
-static void add_row(const char *label, const char *measured, const char *goal, const char *verdict, const char *notes)
-{
-    if (row_count == MAX_ROWS) return;
-    row *r = &rows[row_count++];
-    snprintf(r->label, sizeof r->label, "%s", label);
-    snprintf(r->measured, sizeof r->measured, "%s", measured);
-    snprintf(r->goal, sizeof r->goal, "%s", goal);
-    snprintf(r->verdict, sizeof r->verdict, "%s", verdict);
-    snprintf(r->notes, sizeof r->notes, "%s", notes);
-}
-
-static void print_row(const char *label, const char *measured, const char *goal, const char *verdict,
-                      const char *notes)
-{
-    printf("%-34s %14s  %-14s %-5s %s\n", label, measured, goal, verdict, notes);
-}
 
 /* The median, smallest and largest of `n` timings (sorted in place). */
 typedef struct spread {
@@ -216,14 +137,6 @@ static double load_average(void)
     return load;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 /* At exit, also after a failure: stop the server, close, remove the files. */
 static void clean_up(void)
 {
@@ -232,8 +145,8 @@ static void clean_up(void)
     dala_admin_close(live_admin);
     live_admin = NULL;
     if (!temp_root[0]) return;
-    if (keep_files) fprintf(stderr, "bench_report: files kept in %s\n", temp_root);
-    else nftw(temp_root, remove_entry, 32, FTW_DEPTH | FTW_PHYS);
+    if (keep_files) note("files kept in %s", temp_root);
+    else remove_tree(temp_root);
 }
 
 /* ---------------------------------------------------------- randomness */
@@ -888,33 +801,6 @@ static size_t differences(const report_figures *a, const report_figures *b)
 
 /* ----------------------------------------------------------------- HTTP */
 
-/* Records past the text index's cursors (not yet indexed), as bench_web. */
-static long long index_lag(sqlite3 *db)
-{
-    sqlite3_stmt *stmt;
-    long long lag = -1;
-    if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(o.next_seq - 1 - coalesce(c.seq, 0)), 0) FROM org_unit o "
-                               "LEFT JOIN text_index_cursor c ON c.unit_id = o.id", -1, &stmt, NULL) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW)
-        lag = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    return lag;
-}
-
-/* Waits (at most 10 minutes) for the server's text indexer to read every
- * unit's log to its end, so it does not run beside the timed requests. */
-static double wait_for_index(const char *db_path)
-{
-    sqlite3 *db;
-    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) fail("open %s read-only", db_path);
-    sqlite3_busy_timeout(db, 1000);
-    double start = now_seconds();
-    while (index_lag(db) != 0 && now_seconds() - start < 600) usleep(100000);
-    if (index_lag(db) != 0) fail("the text index did not catch up within 10 minutes");
-    sqlite3_close(db);
-    return now_seconds() - start;
-}
-
 /* The ms of `runs` GETs of `path`, each answered 200, and the median CPU
  * ms the process spent on one (the server runs in it). */
 static spread timed_get(int port, const web_login *login, const char *path, size_t runs,
@@ -1136,7 +1022,7 @@ static void bench_http(world *w)
     must(dala_server_start(&live_server, &server_options), "start dala-server");
     int port = dala_server_port(live_server);
     note("waiting for the server's text index ...");
-    double index_s = wait_for_index(w->db_path), start = now_seconds();
+    double index_s = bench_wait_for_index(NULL, w->db_path, 600), start = now_seconds();
     web_login login;
     int status = web_sign_in(&login, port, "bench.deputy", PASSWORD);
     if (status != 200) fail("sign in: %d", status);
@@ -1230,9 +1116,7 @@ int main(int argc, char **argv)
            "load average %.1f before the counts, %.1f at the end; %.0f s in all\n",
            grouped(a, sizeof a, opt.records), (unsigned long long)opt.seed, UNITS, FIRST_DATE, LAST_DATE, opt.runs,
            load_before, load_average(), now_seconds() - began);
-    print_row("", "measured", "goal", "", "");
-    for (size_t i = 0; i < row_count; i++)
-        print_row(rows[i].label, rows[i].measured, rows[i].goal, rows[i].verdict, rows[i].notes);
+    print_table();
 
     report_figures_free(&w.figures);
     for (int i = 0; i < UNITS; i++) {

@@ -59,10 +59,8 @@
 #include "records_gen.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <math.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +76,6 @@
 #define DELTA_PERCENT 1      /* a delta edits this % of the records */
 #define RAW_BATCH 5000       /* changes per raw push of the 100k setup */
 #define RECORDS_PER_DEVICE 5 /* new records per unit B device */
-#define MAX_ROWS 48
 #define CODE_BYTES 32
 
 typedef struct options {
@@ -120,14 +117,6 @@ typedef struct corpus {
     gen_record **kept;  /* [total], NULL where no delta edits */
 } corpus;
 
-/* One line of the table. */
-typedef struct row {
-    char label[48], measured[24], goal[24], verdict[8], notes[160];
-} row;
-
-static row rows[MAX_ROWS];
-static size_t row_count;
-
 /* What the exit handler cleans up. */
 static char temp_root[256];
 static world *live_world;
@@ -144,94 +133,7 @@ static double percentile(const double *sorted, size_t n, double p)
     return sorted[rank - 1];
 }
 
-/* Exits with the library's detail when a call failed: a benchmark that
- * measured a failure would print nonsense. Main thread only. */
-static void must(int rc, const char *what)
-{
-    if (rc == DALA_OK) return;
-    fprintf(stderr, "bench_server: %s: %s (%s)\n", what, dala_strerror(rc), dala_errmsg());
-    exit(1);
-}
-
-/* Exits with a message of the bench's own. */
-__attribute__((format(printf, 1, 2), noreturn)) static void fail(const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    fputs("bench_server: ", stderr);
-    vfprintf(stderr, format, args);
-    fputc('\n', stderr);
-    va_end(args);
-    exit(1);
-}
-
-/* Progress of the untimed setup, on stderr so the table stays whole. */
-__attribute__((format(printf, 1, 2))) static void note(const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    fputs("bench_server: ", stderr);
-    vfprintf(stderr, format, args);
-    fputc('\n', stderr);
-    va_end(args);
-}
-
-/* snprintf, for the texts of a row. */
-__attribute__((format(printf, 3, 4))) static void fill(char *out, size_t size, const char *format, ...)
-{
-    va_list args;
-    va_start(args, format);
-    vsnprintf(out, size, format, args);
-    va_end(args);
-}
-
-/* Adds a line to the table, printed whole at the end (the setup notes go
- * to stderr meanwhile). Each text is copied and cut to its column. */
-static void add_row(const char *label, const char *measured, const char *goal, const char *verdict,
-                    const char *notes)
-{
-    if (row_count == MAX_ROWS) return;
-    row *r = &rows[row_count++];
-    snprintf(r->label, sizeof r->label, "%s", label);
-    snprintf(r->measured, sizeof r->measured, "%s", measured);
-    snprintf(r->goal, sizeof r->goal, "%s", goal);
-    snprintf(r->verdict, sizeof r->verdict, "%s", verdict);
-    snprintf(r->notes, sizeof r->notes, "%s", notes);
-}
-
-static void print_row(const char *label, const char *measured, const char *goal,
-                      const char *verdict, const char *notes)
-{
-    printf("%-34s %14s  %-14s %-5s %s\n", label, measured, goal, verdict, notes);
-}
-
-/* Thousands separators, for the labels: 10000 -> "10,000". */
-static const char *grouped(char *out, size_t size, size_t n)
-{
-    char digits[32];
-    int len = snprintf(digits, sizeof digits, "%zu", n), o = 0;
-    for (int i = 0; i < len && (size_t)o + 2 < size; i++) {
-        if (i > 0 && (len - i) % 3 == 0) out[o++] = ',';
-        out[o++] = digits[i];
-    }
-    out[o] = '\0';
-    return out;
-}
-
 /* ------------------------------------------------------- temp folder */
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void remove_tree(const char *path)
-{
-    if (path[0]) nftw(path, remove_entry, 32, FTW_DEPTH | FTW_PHYS);
-}
 
 static void world_stop(world *w);
 
@@ -239,7 +141,7 @@ static void world_stop(world *w);
 static void clean_up(void)
 {
     if (live_world) world_stop(live_world);
-    if (keep_files) fprintf(stderr, "bench_server: files kept in %s\n", temp_root);
+    if (keep_files) note("files kept in %s", temp_root);
     else remove_tree(temp_root);
 }
 
@@ -994,10 +896,7 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     snprintf(temp_root, sizeof temp_root, "%s/dala-bench-server.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(temp_root)) {
-        fprintf(stderr, "bench_server: mkdtemp %s: %s\n", temp_root, strerror(errno));
-        return 1;
-    }
+    if (!mkdtemp(temp_root)) fail("mkdtemp %s: %s", temp_root, strerror(errno));
     keep_files = opt.keep;
     atexit(clean_up);
 
@@ -1027,9 +926,7 @@ int main(int argc, char **argv)
            "%u); %zu+%zu records at scale; %zu devices; %.0f s in all\n",
            w.threads, c.count, (unsigned long long)opt.seed, (double)c.json_bytes / (double)c.count,
            w.server_page, c.count, opt.extra, opt.devices, now_seconds() - began);
-    print_row("", "measured", "goal", "", "");
-    for (size_t i = 0; i < row_count; i++)
-        print_row(rows[i].label, rows[i].measured, rows[i].goal, rows[i].verdict, rows[i].notes);
+    print_table();
 
     world_stop(&w);
     free_corpus(&c);

@@ -54,15 +54,6 @@ typedef struct corpus {
 
 /* ------------------------------------------------------------ helpers */
 
-/* Exits with the library's detail when a call failed: a benchmark that
- * measured a failure would print nonsense. */
-static void must(int rc, const char *what)
-{
-    if (rc == DALA_OK) return;
-    fprintf(stderr, "bench_sync: %s: %s (%s)\n", what, dala_strerror(rc), dala_errmsg());
-    exit(1);
-}
-
 /* One line of the table: what, the figure, the goal, PASS/MISS, notes. */
 static void print_row(const char *label, const char *measured, const char *goal,
                       const char *verdict, const char *notes)

@@ -10,17 +10,9 @@
 #include "dala_sync.h"
 
 #include <civetweb.h>
-#include <sqlite3.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void fail(const char *what, const char *detail)
-{
-    fprintf(stderr, "bench_web: %s: %s\n", what, detail);
-    exit(1);
-}
 
 /* One request; the answer's body into `body`, its status returned. */
 static int request(dala_buf *body, int port, const char *method, const char *path, const char *cookie,
@@ -28,14 +20,14 @@ static int request(dala_buf *body, int port, const char *method, const char *pat
 {
     char error[256] = "";
     struct mg_connection *conn = mg_connect_client("127.0.0.1", port, 0, error, sizeof error);
-    if (!conn) fail("connect", error);
+    if (!conn) fail("connect: %s", error);
     size_t len = json ? strlen(json) : 0;
     mg_printf(conn, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method, path);
     if (cookie) mg_printf(conn, "Cookie: %s\r\n", cookie);
     if (json) mg_printf(conn, "Content-Type: application/json\r\nContent-Length: %zu\r\n", len);
     mg_printf(conn, "\r\n");
     if (json) mg_write(conn, json, len);
-    if (mg_get_response(conn, error, sizeof error, 30000) < 0) fail("response", error);
+    if (mg_get_response(conn, error, sizeof error, 30000) < 0) fail("response: %s", error);
     const struct mg_response_info *info = mg_get_response_info(conn);
     int status = info->status_code;
     dala_buf_reset(body);
@@ -86,39 +78,11 @@ static double timed_get(int port, const char *cookie, const char *path, size_t s
         double start = now_seconds();
         int status = request(body, port, "GET", path, cookie, NULL);
         ms[i] = (now_seconds() - start) * 1e3;
-        if (status != 200) fail(path, (const char *)body->data);
+        if (status != 200) fail("%s: %s", path, (const char *)body->data);
     }
     double m = median(ms, samples);
     free(ms);
     return m;
-}
-
-/* Records past the text index's cursors (not yet indexed). */
-static long long index_lag(sqlite3 *db)
-{
-    sqlite3_stmt *stmt;
-    long long lag = -1;
-    if (sqlite3_prepare_v2(db, "SELECT coalesce(sum(o.next_seq - 1 - coalesce(c.seq, 0)), 0) FROM org_unit o "
-                               "LEFT JOIN text_index_cursor c ON c.unit_id = o.id", -1, &stmt, NULL) == SQLITE_OK &&
-        sqlite3_step(stmt) == SQLITE_ROW)
-        lag = sqlite3_column_int64(stmt, 0);
-    sqlite3_finalize(stmt);
-    return lag;
-}
-
-/* Waits (at most 5 minutes) until the server's indexer has read every log
- * to its end; log positions count writes, so the lag is an upper bound. */
-static void wait_for_index(web_figures *out, const char *db_path)
-{
-    sqlite3 *db;
-    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) fail("open", db_path);
-    sqlite3_busy_timeout(db, 1000);
-    double start = now_seconds();
-    out->index_lag = index_lag(db);
-    while (index_lag(db) != 0 && now_seconds() - start < 300) usleep(100000);
-    if (index_lag(db) != 0) fail("text index", "did not catch up within 5 minutes");
-    out->index_wait_s = now_seconds() - start;
-    sqlite3_close(db);
 }
 
 void bench_web_lists(web_figures *out, int port, const char *db_path, int64_t unit_id, size_t samples)
@@ -130,17 +94,17 @@ void bench_web_lists(web_figures *out, int port, const char *db_path, int64_t un
     if (dala_admin_open(&admin, db_path) ||
         dala_admin_user_add(&head, admin, "bench.head", "Bench Head", "unit_head", unit_id) ||
         dala_admin_user_password(admin, head, password))
-        fail("add a unit head", dala_errmsg());
+        fail("add a unit head: %s", dala_errmsg());
     dala_admin_close(admin);
 
-    wait_for_index(out, db_path);
+    out->index_wait_s = bench_wait_for_index(&out->index_lag, db_path, 300);
     dala_buf body = DALA_BUF_INIT;
     char cookie[128], path[256], cursor[96];
     double start = now_seconds();
     int status = request(&body, port, "POST", "/v1/session", NULL,
                          "{\"login\":\"bench.head\",\"password\":\"bench-password-2026\"}");
     out->sign_in_ms = (now_seconds() - start) * 1e3;
-    if (status != 200 || body.len >= sizeof cookie) fail("sign in", (const char *)body.data);
+    if (status != 200 || body.len >= sizeof cookie) fail("sign in: %s", (const char *)body.data);
     snprintf(cookie, sizeof cookie, "%s", (const char *)body.data);
 
     out->first_page_ms = timed_get(port, cookie, "/v1/records?limit=50", samples, &body);
@@ -148,10 +112,10 @@ void bench_web_lists(web_figures *out, int port, const char *db_path, int64_t un
     out->deep_pages = 200;
     snprintf(path, sizeof path, "/v1/records?limit=50");
     for (size_t page = 0; page < out->deep_pages; page++) {
-        if (request(&body, port, "GET", path, cookie, NULL) != 200) fail(path, (const char *)body.data);
+        if (request(&body, port, "GET", path, cookie, NULL) != 200) fail("%s: %s", path, (const char *)body.data);
         out->records_seen += count_rows(&body);
         next_cursor(cursor, sizeof cursor, &body);
-        if (!cursor[0]) fail("paging", "the list ended before the deep page");
+        if (!cursor[0]) fail("paging: the list ended before the deep page");
         snprintf(path, sizeof path, "/v1/records?limit=50&after=%s", cursor);
     }
     out->deep_page_ms = timed_get(port, cookie, path, samples, &body);
@@ -160,7 +124,7 @@ void bench_web_lists(web_figures *out, int port, const char *db_path, int64_t un
     out->search_ms = timed_get(port, cookie, "/v1/records?limit=50&q=zzqqxx-absent", samples, &body);
     start = now_seconds();
     if (request(&body, port, "GET", "/v1/records.csv?table=field_visit", cookie, NULL) != 200)
-        fail("export", (const char *)body.data);
+        fail("export: %s", (const char *)body.data);
     out->export_s = now_seconds() - start;
     out->export_bytes = body.len;
     dala_buf_free(&body);
