@@ -1854,6 +1854,10 @@ static void test_reports_downloads_carry_every_figure_with_its_labels_and_the_bl
     CHECK_EQ_INT(api(&a, &w, &w.analyst, "GET", NULL, "/v1/reports/%lld/chart.svg?block=1", id), 200);
     CHECK(web_header(type, sizeof type, &a, "Content-Type") && strstr(type, "image/svg+xml"));
     CHECK_CONTAINS(a.body, "<svg");
+    /* Each download and print is an export in the audit trail (two CSVs,
+     * the JSON, the page); a chart alone is not. */
+    CHECK_EQ_INT(central_int(&w.h, "SELECT count(*) FROM audit WHERE action = 'report_export' AND unit_id = ?1",
+                             w.h.unit_a, 0), 4);
     web_answer_free(&a);
     free(kk);
     free(ru);
