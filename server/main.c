@@ -66,7 +66,7 @@ static void usage(void)
             "                                          --reviewer NAME\n"
             "       dala-server admin --db PATH records\n"
             "       dala-server admin --db PATH report --unit CODE|NAME [--year YYYY --quarter 1-4] [--lang kk|ru]\n"
-            "       dala-server verify-report --db PATH --note ID\n"
+            "       dala-server verify-report --db PATH --note ID | --file SIGNED-NOTE.json\n"
             "kinds: ministry committee department body unit; roles: inspector unit_head deputy analyst admin\n"
             "the tree starts seeded: the Ministry (mvd), the Committee (kap), its departments (pd-astana,\n"
             "pd-almaty-city, pd-shymkent, pd-abai ... pd-east-kazakhstan, kpd); bodies and units go below\n");

@@ -63,12 +63,28 @@ int server_cli_report(dala_admin *admin, int argc, char **argv)
     return 0;
 }
 
+/* verify-report --file: a signed note's file, with no database. */
+static int verify_file(const char *path)
+{
+    char *json = NULL, summary[512];
+    int rc = server_cli_read_file(&json, path, (size_t)16 << 20);
+    if (!rc) rc = report_bundle_verify(summary, sizeof summary, json, strlen(json));
+    free(json);
+    if (rc) {
+        fprintf(stderr, "dala-server verify-report: %s is NOT valid: %s\n", path, dala_errmsg());
+        return rc == DALA_EAUTH ? 1 : 3;
+    }
+    printf("%s: signature valid: %s\n", path, summary);
+    return 0;
+}
+
 int server_cli_verify_report(int argc, char **argv)
 {
-    const char *db = server_cli_flag(argc, argv, "--db");
+    const char *db = server_cli_flag(argc, argv, "--db"), *file = server_cli_flag(argc, argv, "--file");
     long long note_id = flag_number(argc, argv, "--note", 0);
-    if (!db || note_id <= 0) {
-        fprintf(stderr, "dala-server verify-report: --db PATH --note ID\n");
+    if (file && !db) return verify_file(file);
+    if (!db || note_id <= 0 || file) {
+        fprintf(stderr, "dala-server verify-report: --db PATH --note ID, or --file SIGNED-NOTE.json\n");
         return 2;
     }
     dala_admin *admin;

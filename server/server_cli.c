@@ -130,8 +130,7 @@ int server_cli_parse_serve(dala_server_options *options, const char **port_file,
     return 0;
 }
 
-/* Reads a whole text file of at most `max_bytes` into *out (free()). */
-static int read_file(char **out, const char *path, size_t max_bytes)
+int server_cli_read_file(char **out, const char *path, size_t max_bytes)
 {
     *out = NULL;
     FILE *file = fopen(path, "rb");
@@ -230,7 +229,7 @@ static int admin_command(dala_admin *admin, const char *command, int argc, char 
         const char *file = server_cli_flag(argc, argv, "--file"), *unit_name = server_cli_flag(argc, argv, "--unit");
         char form_id[DALA_UUID_TEXT_LEN + 1], *definition = NULL;
         if (!file) return fprintf(stderr, "dala-server admin form-publish: --file FORM.json [--unit CODE|NAME]\n"), 2;
-        if (read_file(&definition, file, 1 << 20)) return admin_failed(command);
+        if (server_cli_read_file(&definition, file, 1 << 20)) return admin_failed(command);
         int rc = unit_name ? dala_admin_unit_find(&unit, admin, unit_name) : DALA_OK;
         if (!rc) rc = dala_admin_form_publish(form_id, admin, definition, unit);
         free(definition);

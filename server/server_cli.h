@@ -11,6 +11,9 @@ int server_cli_parse_serve(dala_server_options *options, const char **port_file,
 
 /* Runs `admin ...`; returns the process exit code. */
 int server_cli_admin(int argc, char **argv);
+/* Reads a whole text file of at most `max_bytes` into *out (free()),
+ * NUL-terminated; DALA_ELIMIT when it is larger. */
+int server_cli_read_file(char **out, const char *path, size_t max_bytes);
 /* The value after flag `name` in argv, or NULL. */
 const char *server_cli_flag(int argc, char **argv, const char *name);
 
@@ -21,8 +24,10 @@ const char *server_cli_flag(int argc, char **argv, const char *name);
  * counted from the records now, as a table on stdout. */
 int server_cli_report(dala_admin *admin, int argc, char **argv);
 /* `dala-server verify-report --db PATH --note ID`: checks a signed report
- * note's signature against the note as stored. Exit 0: valid; 1: not
- * valid or no such note (the reason on stderr); 2: bad arguments. */
+ * note's signature against the note as stored; `verify-report --file
+ * NOTE.json` checks a signed note's file (signed.json) with no database.
+ * Exit 0: valid; 1: not valid or no such note (the reason on stderr); 2:
+ * bad arguments. */
 int server_cli_verify_report(int argc, char **argv);
 
 #endif

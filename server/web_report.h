@@ -23,5 +23,6 @@ int web_route_report_csv(web_request *r, const report_note *note);
 int web_route_report_json(web_request *r, const report_note *note);
 int web_route_report_print(web_request *r, const report_note *note);
 int web_route_report_chart(web_request *r, const report_note *note);
+int web_route_report_signed(web_request *r, const report_note *note);
 
 #endif /* DALA_WEB_REPORT_H */

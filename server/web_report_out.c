@@ -110,6 +110,20 @@ int web_route_report_json(web_request *r, const report_note *note)
     return web_send_json(r, &j);
 }
 
+int web_route_report_signed(web_request *r, const report_note *note)
+{
+    char name[96];
+    dala_buf out = DALA_BUF_INIT;
+    int rc = report_note_bundle(&out, r->conn->db, note);
+    if (!rc) {
+        file_name(name, sizeof name, note, "signed.json");
+        snprintf(r->headers, sizeof r->headers, "Content-Disposition: attachment; filename=\"%s\"\r\n", name);
+        web_send(r, 200, "application/json; charset=utf-8", out.data, out.len);
+    }
+    dala_buf_free(&out);
+    return rc ? web_send_failure(r, rc) : 200;
+}
+
 static int csv_number(dala_buf *out, int64_t n, int is_last)
 {
     char text[32];

@@ -518,7 +518,7 @@ int web_route_report(web_request *r, const char *id, const char *action)
         }
     } else if (is_get) {
         int is_export = strcmp(action, "note.csv") == 0 || strcmp(action, "note.json") == 0 ||
-                        strcmp(action, "print") == 0;
+                        strcmp(action, "print") == 0 || strcmp(action, "signed.json") == 0;
         /* A note leaving the pages is an export, audited before it goes. */
         if (is_export && (rc = web_audit(r, "report_export", note.unit_id, NULL, action))) {
             status = web_send_failure(r, rc);
@@ -527,6 +527,7 @@ int web_route_report(web_request *r, const char *id, const char *action)
         else if (strcmp(action, "note.json") == 0) status = web_route_report_json(r, &note);
         else if (strcmp(action, "print") == 0) status = web_route_report_print(r, &note);
         else if (strcmp(action, "chart.svg") == 0) status = web_route_report_chart(r, &note);
+        else if (strcmp(action, "signed.json") == 0) status = web_route_report_signed(r, &note);
     } else if (strcmp(r->method, "POST") == 0) {
         status = change(r, &note, action);
     } else {

@@ -1908,6 +1908,78 @@ static void test_reports_narrative_holds_twenty_thousand_letters_and_no_more(voi
     world_stop(&w);
 }
 
+/* `dala-server verify-report --file PATH`: its exit status (-1 if it did
+ * not run), stdout and stderr (malloc'd). */
+static int run_verify_file(const world *w, const char *path, char **out, char **err)
+{
+    char out_path[600], err_path[600];
+    snprintf(out_path, sizeof out_path, "%s/verify-file-out.txt", w->h.dir);
+    snprintf(err_path, sizeof err_path, "%s/verify-file-err.txt", w->h.dir);
+    const char *argv[] = {test_binary_path("dala-server"), "verify-report", "--file", path, NULL};
+    *out = *err = NULL;
+    int status;
+    if (run_with_timeout(&status, argv, NULL, out_path, err_path, CLI_TIMEOUT_MS)) return -1;
+    *out = test_read_file(out_path);
+    *err = test_read_file(err_path);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Writes `len` bytes of `text` to `path`; 0 on success. */
+static int write_text(const char *path, const char *text, size_t len)
+{
+    FILE *file = fopen(path, "wb");
+    if (!file) return -1;
+    size_t written = fwrite(text, 1, len, file);
+    return fclose(file) == 0 && written == len ? 0 : -1;
+}
+
+/* The signed note as a file (signed.json) verifies with no database, names
+ * what was signed, and fails once any of its bytes is changed; a note not
+ * yet signed has no such file. */
+static void test_reports_signed_note_file_verifies_without_the_database_until_a_byte_changes(void)
+{
+    world w;
+    if (world_start(&w, 1)) return;
+    long long a_id, b_id;
+    long long d = consolidate_department(&w, &a_id, &b_id, "2026-10-02 10:00", "2026-10-03 11:30", "2026-10-08 09:00");
+    web_answer a = WEB_ANSWER_INIT;
+    CHECK_EQ_INT(api(&a, &w, &w.analyst, "GET", NULL, "/v1/reports/%lld/signed.json", d), 409);
+    NOTE_DO(&w, &w.deputy, d, "sign", "{\"password\": \"" PASSWORD "\"}");
+    CHECK_EQ_INT(api(&a, &w, &w.analyst, "GET", NULL, "/v1/reports/%lld/signed.json", d), 200);
+    CHECK_JSON(a.body, "$.format", "dala-signed-report/1");
+    char *fingerprint = json_get(a.body, "$.fingerprint"), path[600], *out = NULL, *err = NULL;
+    snprintf(path, sizeof path, "%s/signed.json", w.h.dir);
+    CHECK(a.body && write_text(path, a.body, a.body_len) == 0);
+    CHECK_EQ_INT(run_verify_file(&w, path, &out, &err), 0);
+    CHECK(out && strstr(out, "signature valid") && strstr(out, "2026 Q3"));
+    CHECK(out && fingerprint && strstr(out, fingerprint));
+    free(out);
+    free(err);
+    /* One base64 letter of the signed bytes changed: another byte signed. */
+    char *note = json_get(a.body, "$.note");
+    CHECK(note && strlen(note) > 100);
+    if (note && a.body) {
+        char *at = strstr(a.body, note);
+        CHECK(at != NULL);
+        if (at) at[50] = at[50] == 'A' ? 'B' : 'A';
+        CHECK(write_text(path, a.body, a.body_len) == 0);
+        CHECK_EQ_INT(run_verify_file(&w, path, &out, &err), 1);
+        CHECK(err && strstr(err, "NOT valid"));
+        free(out);
+        free(err);
+    }
+    free(note);
+    free(fingerprint);
+    /* Not a signed note's file at all. */
+    const char *other = "{\"format\": \"something else\"}";
+    CHECK(write_text(path, other, strlen(other)) == 0);
+    CHECK_EQ_INT(run_verify_file(&w, path, &out, &err), 1);
+    free(out);
+    free(err);
+    web_answer_free(&a);
+    world_stop(&w);
+}
+
 const dala_test reports_tests[] = {
     {"unit_note_gives_every_hand_counted_figure_of_the_quarter_and_a_year_before",
      test_reports_unit_note_gives_every_hand_counted_figure_of_the_quarter_and_a_year_before},
@@ -1933,5 +2005,7 @@ const dala_test reports_tests[] = {
      test_reports_wrong_signing_passwords_are_throttled_like_sign_ins},
     {"narrative_holds_twenty_thousand_letters_and_no_more",
      test_reports_narrative_holds_twenty_thousand_letters_and_no_more},
+    {"signed_note_file_verifies_without_the_database_until_a_byte_changes",
+     test_reports_signed_note_file_verifies_without_the_database_until_a_byte_changes},
     {NULL, NULL},
 };

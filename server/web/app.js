@@ -91,7 +91,7 @@ const STRINGS = {
     signed_ok: 'Баяндау жазбаға қол қойылды.', signed_by: (name, at) => `Қол қойған: ${name}, ${at}`,
     fingerprint: 'Кілт ізі', verify: 'Қолтаңбаны тексеру', sig_valid: 'Қолтаңба дұрыс: баяндау жазба қол қойылғаннан бері өзгермеген.',
     sig_invalid: (why) => `Қолтаңба сәйкес емес: ${why}`,
-    downloads: 'Жүктеп алу', print_page: 'Басып шығаруға арналған нұсқа',
+    downloads: 'Жүктеп алу', print_page: 'Басып шығаруға арналған нұсқа', signed_file: 'Қол қойылған файл',
     trace_title: (label, year) => `${label} — ${year}: жазбалар`, trace_count: (n) => `Жазбалар: ${n}`, close: 'Жабу',
   },
   ru: {
@@ -172,7 +172,7 @@ const STRINGS = {
     signed_ok: 'Докладная записка подписана.', signed_by: (name, at) => `Подписал: ${name}, ${at}`,
     fingerprint: 'Отпечаток ключа', verify: 'Проверить подпись', sig_valid: 'Подпись верна: записка не менялась после подписания.',
     sig_invalid: (why) => `Подпись не сходится: ${why}`,
-    downloads: 'Скачать', print_page: 'Версия для печати',
+    downloads: 'Скачать', print_page: 'Версия для печати', signed_file: 'Подписанный файл',
     trace_title: (label, year) => `${label} — ${year}: записи`, trace_count: (n) => `Записей: ${n}`, close: 'Закрыть',
   },
 };
@@ -992,7 +992,7 @@ async function viewReport(where) {
       h('dt', null, t('col_level')), h('dd', null, t('level_' + n.level)),
       h('dt', null, t('col_due')), h('dd', { test: 'report-deadline' }, dueCell(n)),
       sig ? [h('dt', null, t('sign')), h('dd', { test: 'report-signature' }, t('signed_by', sig.signer, fmtTime(sig.signed_at))),
-        h('dt', null, t('fingerprint')), h('dd', { class: 'mono' }, sig.fingerprint)] : null),
+        h('dt', null, t('fingerprint')), h('dd', { class: 'mono', test: 'report-fingerprint' }, sig.fingerprint)] : null),
     // The comment stays after the note is filed again: shown as history then.
     n.return_comment ? h('div', { class: 'returned-note' + (n.state === 'returned' ? '' : ' earlier'),
       test: 'report-return-comment' },
@@ -1121,7 +1121,11 @@ function noteActions(n, role, saveUnsaved) {
     h('a', { class: 'button', href: reportPath(n.id, '/note.csv?' + lang), download: '', test: 'report-csv' }, 'CSV'), ' ',
     h('a', { class: 'button', href: reportPath(n.id, '/note.json?' + lang), download: '', test: 'report-json' }, 'JSON'), ' ',
     h('a', { class: 'button', href: reportPath(n.id, '/print?' + lang), target: '_blank', rel: 'noopener',
-      test: 'report-print' }, t('print_page'))));
+      test: 'report-print' }, t('print_page')),
+    // The signed note as a file the Committee checks with `dala-server verify-report --file`.
+    n.signature ? ' ' : null,
+    n.signature ? h('a', { class: 'button', href: reportPath(n.id, '/signed.json'), download: '',
+      test: 'report-signed-file' }, t('signed_file')) : null));
   const panel = section(t('note_actions'), 'report-actions', box);
   panel.classList.add('noprint');
   return panel;

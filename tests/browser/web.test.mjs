@@ -625,6 +625,12 @@ test("the deputy consolidates the department's note, is refused a wrong password
   const json = await pageFetch(deputy, 'GET', await deputy.getAttribute('[data-test=report-json]', 'href'));
   assert.equal(json.status, 200);
   assert.equal(JSON.parse(json.text).state, 'signed');
+  // The signed note as a file, with the fingerprint the page shows.
+  const signed = await pageFetch(deputy, 'GET', await deputy.getAttribute('[data-test=report-signed-file]', 'href'));
+  assert.equal(signed.status, 200);
+  const file = JSON.parse(signed.text);
+  assert.equal(file.format, 'dala-signed-report/1');
+  assert.equal((await deputy.textContent('[data-test=report-fingerprint]')).trim(), file.fingerprint);
 });
 
 test('the printable page opens in a new tab with the nine blocks and their charts', T, async () => {
