@@ -125,7 +125,9 @@ $(BUILD)/bench_report: $(BUILD)/tests/bench/bench_report.o $(BUILD)/tests/bench/
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $^ $(SERVER_LIBS) -lm
 
 # Each fuzz target also links with a plain main that replays its corpus.
-$(BUILD)/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(BUILD)/libdala_sync.a
+# The server files a fuzz target reads untrusted bytes with are linked in too.
+FUZZ_SERVER_SRC = server/report_sign.c server/report_bundle.c
+$(BUILD)/replay_%: $(BUILD)/tests/fuzz/%.o $(BUILD)/tests/fuzz/replay_main.o $(FUZZ_SERVER_SRC:%.c=$(BUILD)/%.o) $(BUILD)/libdala_sync.a
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $^ $(SYNC_LIBS)
 
 $(BUILD)/make_%: $(BUILD)/tests/vectors/make_%.o $(BUILD)/tests/vector_file.o $(BUILD)/tests/codec_sample.o $(BUILD)/tests/records_gen.o $(BUILD)/libdala_sync.a
@@ -157,8 +159,8 @@ fuzz: deps
 	@$(MAKE) --no-print-directory $(BUILD)/schema/domain_records.c
 	@mkdir -p build/fuzz
 	@for t in $(FUZZ_TARGETS); do \
-	  clang -std=c11 -D_GNU_SOURCE -O1 -g -Isync -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=all -o build/fuzz/$$t tests/fuzz/$$t.c $(SYNC_SRC) $(BUILD)/schema/domain_records.c $(SYNC_LIBS) || exit 1; \
+	  clang -std=c11 -D_GNU_SOURCE -O1 -g -Isync -Iserver -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o build/fuzz/$$t tests/fuzz/$$t.c $(SYNC_SRC) $(FUZZ_SERVER_SRC) $(BUILD)/schema/domain_records.c $(SYNC_LIBS) || exit 1; \
 	  mkdir -p build/fuzz/corpus/$$t; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
 	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \
@@ -166,9 +168,12 @@ fuzz: deps
 	  tail -1 build/fuzz/$$t.log; \
 	done
 
-# Remakes the seed corpora of the fuzz targets (deterministic).
+# Remakes the seed corpora of the fuzz targets make_corpus writes
+# (deterministic). fuzz_report_bundle's seeds are kept as committed: a
+# signed note's file from the demo, the RFC 6979 signature, broken ones.
+MADE_CORPORA = fuzz_batch_decode fuzz_inflate fuzz_frame_open fuzz_json_parse fuzz_survey_check
 corpus: all
-	rm -rf tests/fuzz/corpus && $(BUILD)/make_corpus tests/fuzz/corpus
+	rm -rf $(MADE_CORPORA:%=tests/fuzz/corpus/%) && $(BUILD)/make_corpus tests/fuzz/corpus
 
 bench: all
 	$(BUILD)/bench_sync

@@ -67,7 +67,7 @@ int server_cli_report(dala_admin *admin, int argc, char **argv)
 static int verify_file(const char *path)
 {
     char *json = NULL, summary[512];
-    int rc = server_cli_read_file(&json, path, (size_t)16 << 20);
+    int rc = server_cli_read_file(&json, path, REPORT_BUNDLE_MAX_BYTES);
     if (!rc) rc = report_bundle_verify(summary, sizeof summary, json, strlen(json));
     free(json);
     if (rc) {

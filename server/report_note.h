@@ -6,6 +6,7 @@
 #define DALA_REPORT_NOTE_H
 
 #include "report.h"
+#include "report_bundle.h"
 #include "report_sign.h"
 
 typedef struct report_note {
@@ -96,10 +97,5 @@ int report_note_verify(sqlite3 *db, int64_t note_id);
  * canonical bytes, the signature and the public key, base64 in JSON
  * ("dala-signed-report/1"). DALA_ECONFLICT if the note is not signed. */
 int report_note_bundle(dala_buf *out, sqlite3 *db, const report_note *note);
-/* Checks such a file without any database: DALA_OK with `summary` naming
- * the unit, quarter, signer and key fingerprint; DALA_EAUTH with the
- * reason otherwise. The key travels with the file, so the reader compares
- * its fingerprint with the one the department published. */
-int report_bundle_verify(char *summary, size_t size, const char *json, size_t len);
 
 #endif /* DALA_REPORT_NOTE_H */
