@@ -1608,21 +1608,32 @@ static void test_reports_forbidden_moves_are_refused_with_a_clear_error_and_chan
 
 /* ============================================================== signature */
 
-/* `dala-server verify-report --db ... --note id`: its exit status (-1 if
- * it did not run or timed out), stdout and stderr (malloc'd). */
-static int run_verify(const world *w, long long id, char **out, char **err)
+/* `dala-server verify-report` with `flag` and `value` (--db's first when
+ * `flag` is --note): its exit status (-1 if it did not run or timed out),
+ * stdout and stderr (malloc'd). */
+static int run_verify_with(const world *w, const char *flag, const char *value, char **out, char **err)
 {
-    char out_path[600], err_path[600], note[32];
+    char out_path[600], err_path[600];
     snprintf(out_path, sizeof out_path, "%s/verify-out.txt", w->h.dir);
     snprintf(err_path, sizeof err_path, "%s/verify-err.txt", w->h.dir);
-    snprintf(note, sizeof note, "%lld", id);
-    const char *argv[] = {test_binary_path("dala-server"), "verify-report", "--db", w->h.db_path, "--note", note, NULL};
+    const char *with_db[] = {test_binary_path("dala-server"), "verify-report", "--db", w->h.db_path, flag, value, NULL};
+    const char *alone[] = {test_binary_path("dala-server"), "verify-report", flag, value, NULL};
     *out = *err = NULL;
     int status;
-    if (run_with_timeout(&status, argv, NULL, out_path, err_path, CLI_TIMEOUT_MS)) return -1;
+    if (run_with_timeout(&status, strcmp(flag, "--note") == 0 ? with_db : alone, NULL, out_path, err_path,
+                         CLI_TIMEOUT_MS))
+        return -1;
     *out = test_read_file(out_path);
     *err = test_read_file(err_path);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* `dala-server verify-report --db ... --note id`. */
+static int run_verify(const world *w, long long id, char **out, char **err)
+{
+    char note[32];
+    snprintf(note, sizeof note, "%lld", id);
+    return run_verify_with(w, "--note", note, out, err);
 }
 
 /* The note verifies (`is_valid`) or not, by GET verify, by the note's
@@ -1908,20 +1919,10 @@ static void test_reports_narrative_holds_twenty_thousand_letters_and_no_more(voi
     world_stop(&w);
 }
 
-/* `dala-server verify-report --file PATH`: its exit status (-1 if it did
- * not run), stdout and stderr (malloc'd). */
+/* `dala-server verify-report --file PATH`, with no database. */
 static int run_verify_file(const world *w, const char *path, char **out, char **err)
 {
-    char out_path[600], err_path[600];
-    snprintf(out_path, sizeof out_path, "%s/verify-file-out.txt", w->h.dir);
-    snprintf(err_path, sizeof err_path, "%s/verify-file-err.txt", w->h.dir);
-    const char *argv[] = {test_binary_path("dala-server"), "verify-report", "--file", path, NULL};
-    *out = *err = NULL;
-    int status;
-    if (run_with_timeout(&status, argv, NULL, out_path, err_path, CLI_TIMEOUT_MS)) return -1;
-    *out = test_read_file(out_path);
-    *err = test_read_file(err_path);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run_verify_with(w, "--file", path, out, err);
 }
 
 /* Writes `len` bytes of `text` to `path`; 0 on success. */
