@@ -191,6 +191,10 @@ demo-web: all
 clean:
 	rm -rf build
 
+# The torture battery (tests/torture/): `make torture`, `make soak`, and the
+# short run `make test` includes (torture-short).
+-include tests/torture/torture.mk
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # Keep intermediate objects (the replay binaries are built through a pattern chain).
