@@ -17,18 +17,19 @@ SDK_LIBS = -lsqlite3 -lcivetweb $(SYNC_LIBS)
 
 SYNC_SRC = $(sort $(wildcard sync/*.c))
 SERVER_SRC = $(filter-out server/main.c,$(sort $(wildcard server/*.c)))
-SCHEMA_OBJ = $(BUILD)/schema/migrate.o $(BUILD)/schema/server_migrations.o $(BUILD)/schema/sqlite_text.o
+SCHEMA_OBJ = $(BUILD)/schema/migrate.o $(BUILD)/schema/server_migrations.o $(BUILD)/schema/sqlite_text.o $(BUILD)/schema/sqlite_settings.o
 SDK_SRC = $(sort $(wildcard client-sdk/*.c))
 CLI_SRC = $(sort $(wildcard client-sdk/cli/*.c))
 DEVICE_SQL = $(sort $(wildcard schema/device/*.sql))
 TEST_SUITES = $(sort $(wildcard tests/test_*.c))
-TEST_SUPPORT = tests/run_tests.c tests/records_gen.c tests/vector_file.c tests/codec_sample.c tests/server_harness.c tests/sdk_harness.c tests/raw_client.c tests/frame_sample.c tests/e2e_support.c tests/web_client.c
+TEST_SUPPORT = tests/run_tests.c tests/records_gen.c tests/vector_file.c tests/codec_sample.c tests/server_harness.c tests/sdk_harness.c tests/raw_client.c tests/frame_sample.c tests/e2e_support.c tests/web_client.c \
+               tests/torture/fault_vfs.c
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 
 SYNC_OBJ = $(SYNC_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema/domain_records.o
 WEB_ASSETS = $(sort $(wildcard server/web/*.html server/web/*.js server/web/*.css server/web/*.svg))
 SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/%.o) $(SCHEMA_OBJ) $(BUILD)/assets/web_assets.o
-SDK_OBJ = $(SDK_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema/migrate.o $(BUILD)/schema/device_migrations.o $(BUILD)/schema/sqlite_text.o
+SDK_OBJ = $(SDK_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema/migrate.o $(BUILD)/schema/device_migrations.o $(BUILD)/schema/sqlite_text.o $(BUILD)/schema/sqlite_settings.o
 CLI_OBJ = $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ = $(TEST_SUITES:%.c=$(BUILD)/%.o) $(TEST_SUPPORT:%.c=$(BUILD)/%.o)
 REPLAY_BIN = $(FUZZ_TARGETS:%=$(BUILD)/replay_%)

@@ -46,7 +46,9 @@ typedef enum dala_err {
     DALA_ECLOCK = -9,    /* a timestamp too far ahead of local time */
     DALA_ECRYPTO = -10,  /* the crypto library failed (entropy, internal) */
     DALA_ENOTFOUND = -11, /* the thing asked for does not exist */
-    DALA_ESESSION = -12   /* the sync session expired or is unknown: handshake again */
+    DALA_ESESSION = -12,  /* the sync session expired or is unknown: handshake again */
+    DALA_EBUSY = -13,     /* the database is busy with other writers: try again shortly */
+    DALA_ENOSPACE = -14   /* the disk is full: nothing was written */
 } dala_err;
 
 /* Static English text for a code; never NULL, also for unknown codes. */
@@ -410,6 +412,7 @@ typedef struct dala_status {
     uint64_t rejected_changes; /* refused by the server, not yet dismissed */
     uint64_t conflict_count;   /* conflict records synced down */
     uint64_t last_sync_ms;     /* Unix ms of the last completed round trip; 0: never */
+    int64_t clock_skew_ms;     /* the wall clock minus the server's, as the last sync measured it */
 } dala_status;
 
 /* Fills `out`. DALA_OK, DALA_EINVAL, DALA_EIO. */
@@ -508,6 +511,9 @@ typedef struct dala_sync_stats {
     uint64_t round_trips;
     uint64_t bytes_sent;    /* sealed frames */
     uint64_t bytes_received;
+    int64_t clock_skew_ms;  /* this tablet's wall clock minus the server's at the last round trip:
+                               tell the officer when it is more than a minute either way */
+    uint64_t busy_retries;  /* round trips tried again because the server's database was busy */
 } dala_sync_stats;
 
 /**
@@ -535,8 +541,9 @@ typedef struct dala_sync_stats {
  *         why"; or an unexpected HTTP status); DALA_EAUTH (device revoked
  *         or unknown, or an answer that does not open with the server's
  *         key); DALA_ESCHEMA (the server no longer reads this version:
- *         update); DALA_ECONFLICT (the server's batch numbering is behind
- *         this device's: a restored server); DALA_ECORRUPT, DALA_ELIMIT
+ *         update); DALA_EBUSY (the server's database stayed busy through
+ *         five tries over about 8 s: sync again later); DALA_ENOSPACE (the
+ *         server's disk is full: the changes stay queued); DALA_ECORRUPT, DALA_ELIMIT
  *         (also: max_round_trips reached with work left), DALA_EINVAL (not
  *         enrolled), DALA_ENOMEM.
  */

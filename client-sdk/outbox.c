@@ -122,10 +122,13 @@ static int load_batch(dala_push_batch *out, sqlite3 *db, uint64_t seq)
 
 int dala_outbox_next_batch(dala_push_batch *out, sqlite3 *db, size_t max_changes)
 {
-    uint64_t seq;
+    uint64_t seq, restamped;
     memset(out, 0, sizeof *out);
     int rc = dala_db_begin(db);
     if (!rc) rc = inflight_seq(&seq, db);
+    /* Changes stamped by a clock far ahead are stamped again before they
+     * are numbered: the server would refuse them. */
+    if (!rc && seq == 0) rc = dala_clock_restamp(&restamped, db);
     if (!rc && seq == 0) rc = assemble(&seq, db, max_changes);
     if (!rc) rc = dala_db_commit(db);
     else dala_db_rollback(db);
@@ -137,14 +140,31 @@ int dala_outbox_next_batch(dala_push_batch *out, sqlite3 *db, size_t max_changes
 }
 
 int dala_outbox_mark_acked(uint64_t *rejected_out, sqlite3 *db, uint64_t batch_seq,
-                           const dala_change_result *rejected, size_t rejected_count)
+                           const dala_change_result *rejected, size_t rejected_count,
+                           uint64_t server_time_ms)
 {
-    sqlite3_stmt *mark = NULL, *drop = NULL;
+    sqlite3_stmt *mark = NULL, *drop = NULL, *requeue = NULL;
     *rejected_out = 0;
     int rc = dala_db_prepare(&mark, db, "UPDATE outbox SET state = 'rejected', reject_code = ?1, "
                                         "reject_reason = ?2 WHERE batch_seq = ?3 AND "
                                         "batch_index = ?4 AND state = 'pending'");
+    /* Refused for the clock, and truly ahead of the server's: queued again
+     * unnumbered, and stamped again before the next batch. A change the
+     * server refuses for the clock although it is not ahead (the server's
+     * own clock is wrong) stays refused, so nothing loops. */
+    if (!rc) rc = dala_db_prepare(&requeue, db, "UPDATE outbox SET batch_seq = NULL, batch_index = NULL "
+                                                "WHERE batch_seq = ?1 AND batch_index = ?2 AND "
+                                                "state = 'pending' AND hlc > ?3");
     for (size_t i = 0; !rc && i < rejected_count; i++) {
+        if (rejected[i].code == DALA_ECLOCK && server_time_ms) {
+            sqlite3_bind_int64(requeue, 1, (sqlite3_int64)batch_seq);
+            sqlite3_bind_int64(requeue, 2, (sqlite3_int64)rejected[i].index);
+            sqlite3_bind_int64(requeue, 3, (sqlite3_int64)DALA_HLC_MAKE(server_time_ms + DALA_HLC_DEFAULT_MAX_DRIFT_MS, 0));
+            rc = dala_db_step_done(requeue, "queue a change to stamp again");
+            sqlite3_reset(requeue);
+            if (!rc && sqlite3_changes(db) > 0) continue;
+        }
+        if (rc) break;
         sqlite3_bind_int(mark, 1, rejected[i].code < 0 ? rejected[i].code : DALA_EINVAL);
         sqlite3_bind_text(mark, 2, rejected[i].reason ? rejected[i].reason : "",
                           (int)rejected[i].reason_len, SQLITE_STATIC);
@@ -161,6 +181,7 @@ int dala_outbox_mark_acked(uint64_t *rejected_out, sqlite3 *db, uint64_t batch_s
         rc = dala_db_step_done(drop, "drop acknowledged changes");
     }
     sqlite3_finalize(mark);
+    sqlite3_finalize(requeue);
     sqlite3_finalize(drop);
     return rc;
 }

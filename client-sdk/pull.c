@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The cursor the response gives for `unit_id`, or 0. */
+/* The position the response's cursor gives for `unit_id`, or 0. */
 static uint64_t response_cursor(const dala_sync_response *response, uint64_t unit_id)
 {
     for (size_t i = 0; i < response->cursor_count; i++)
@@ -77,11 +77,13 @@ static int apply_change(sqlite3 *db, const dala_change *change, uint64_t unit_id
 static int save_cursors(sqlite3 *db, const dala_sync_response *response)
 {
     sqlite3_stmt *stmt;
-    int rc = dala_db_prepare(&stmt, db, "INSERT INTO pull_cursor(unit_id, seq) VALUES (?1, ?2) "
-                                        "ON CONFLICT(unit_id) DO UPDATE SET seq = excluded.seq");
+    int rc = dala_db_prepare(&stmt, db, "INSERT INTO pull_cursor(unit_id, seq, whole_to) VALUES (?1, ?2, ?3) "
+                                        "ON CONFLICT(unit_id) DO UPDATE SET seq = excluded.seq, "
+                                        "whole_to = excluded.whole_to");
     for (size_t i = 0; !rc && i < response->cursor_count; i++) {
         sqlite3_bind_int64(stmt, 1, (sqlite3_int64)response->cursors[i].unit_id);
         sqlite3_bind_int64(stmt, 2, (sqlite3_int64)response->cursors[i].seq);
+        sqlite3_bind_int64(stmt, 3, (sqlite3_int64)response->cursors[i].whole_to);
         rc = dala_db_step_done(stmt, "save pull cursor");
         sqlite3_reset(stmt);
     }
@@ -103,7 +105,7 @@ static int check_epoch(int *reset_out, sqlite3 *db, const dala_sync_response *re
     if (stored != 0) {
         rc = dala_db_exec(db, "DELETE FROM pull_cursor", "drop pull cursors");
         *reset_out = !rc && sqlite3_changes(db) > 0;
-        if (!rc) rc = dala_restore_offer_again(db, response->acked_batch_seq);
+        if (!rc) rc = dala_restore_offer_again(db);
     }
     return rc ? rc : dala_meta_set_int(db, "server_epoch", (int64_t)server_epoch);
 }
@@ -111,14 +113,16 @@ static int check_epoch(int *reset_out, sqlite3 *db, const dala_sync_response *re
 /* The body of dala_pull_apply, inside its transaction. */
 static int apply_in_transaction(dala_pull_result *out, sqlite3 *db, uint64_t inflight_seq,
                                 size_t inflight_count, const dala_sync_response *response,
-                                const dala_batch *page)
+                                const dala_batch *page, uint64_t sent_boot_ms)
 {
+    /* The answer acknowledges exactly the batch this request carried. */
     int rc = DALA_OK;
-    if (inflight_seq && response->acked_batch_seq >= inflight_seq) {
+    if (inflight_seq && response->acked_batch_seq == inflight_seq) {
         rc = dala_outbox_mark_acked(&out->rejected, db, inflight_seq, response->rejected,
-                                    response->rejected_count);
+                                    response->rejected_count, response->server_time_ms);
         out->acked = inflight_count;
     }
+    if (!rc) rc = dala_clock_observe(&out->clock_skew_ms, db, response->server_time_ms, 0, sent_boot_ms);
     if (!rc) rc = check_epoch(&out->epoch_reset, db, response);
     if (!rc && !out->epoch_reset && page) {
         int64_t saved;
@@ -138,7 +142,7 @@ static int apply_in_transaction(dala_pull_result *out, sqlite3 *db, uint64_t inf
 
 int dala_pull_apply(dala_pull_result *out, sqlite3 *db, uint64_t inflight_seq,
                     size_t inflight_count, const dala_sync_response *response,
-                    size_t max_changes)
+                    size_t max_changes, uint64_t sent_boot_ms)
 {
     dala_batch *page = NULL;
     memset(out, 0, sizeof *out);
@@ -147,7 +151,7 @@ int dala_pull_apply(dala_pull_result *out, sqlite3 *db, uint64_t inflight_seq,
         if (rc) return dala_error_set(rc, "sync: pulled page: %s", dala_errmsg());
     }
     int rc = dala_db_begin(db);
-    if (!rc) rc = apply_in_transaction(out, db, inflight_seq, inflight_count, response, page);
+    if (!rc) rc = apply_in_transaction(out, db, inflight_seq, inflight_count, response, page, sent_boot_ms);
     if (!rc) rc = dala_db_commit(db);
     else dala_db_rollback(db);
     if (rc) memset(out, 0, sizeof *out);

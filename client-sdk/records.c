@@ -102,9 +102,12 @@ static int next_timestamp(uint64_t *out, sqlite3 *db, const dala_field_list *fie
     uint64_t floor = (uint64_t)saved;
     for (size_t i = 0; i < fields->count; i++)
         if (fields->fields[i].base_hlc > floor) floor = fields->fields[i].base_hlc;
+    uint64_t now_ms;
+    rc = dala_device_clock_ms(&now_ms, db);
+    if (rc) return rc;
     dala_hlc clock;
     dala_hlc_init(&clock, floor);
-    rc = dala_hlc_now(out, &clock, dala_wall_clock_ms());
+    rc = dala_hlc_now(out, &clock, now_ms);
     if (!rc) rc = dala_meta_set_int(db, "hlc", (int64_t)dala_hlc_state(&clock));
     return rc;
 }

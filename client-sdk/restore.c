@@ -5,9 +5,8 @@
  * its records still carry every field version it wrote. So it offers them
  * all again: one change per record and version of its own, queued like any
  * write. The server takes back what it lost and sees the rest as
- * duplicates (the same version changes nothing). Batch numbering restarts
- * after the last batch the restored server has applied, so nothing is
- * refused as a gap. */
+ * duplicates (the same version changes nothing). Batch numbers go on as
+ * they were: the server applies any batch but the one it applied last. */
 #include "sdk_int.h"
 
 #include <stdlib.h>
@@ -39,14 +38,10 @@ static int offer_record(sqlite3 *db, const char *record_id, const char *table,
     return rc;
 }
 
-int dala_restore_offer_again(sqlite3 *db, uint64_t server_last_batch_seq)
+int dala_restore_offer_again(sqlite3 *db)
 {
     int64_t device_id;
     int rc = dala_meta_get_int(&device_id, db, "device_id", 0);
-    /* Batches not yet acknowledged are numbered again, after the server's. */
-    if (!rc) rc = dala_db_exec(db, "UPDATE outbox SET batch_seq = NULL, batch_index = NULL "
-                                   "WHERE state = 'pending'", "renumber outbox");
-    if (!rc) rc = dala_meta_set_int(db, "last_batch_seq", (int64_t)server_last_batch_seq);
     sqlite3_stmt *stmt = NULL;
     if (!rc) rc = dala_db_prepare(&stmt, db, "SELECT id, tbl, data FROM record WHERE tbl != 'conflict'");
     int step = SQLITE_DONE;

@@ -144,10 +144,26 @@ int dala_device_check(sqlite3 *db, const dala_change *change, const dala_record 
 int dala_outbox_append(sqlite3 *db, const dala_change *change, const char *record_id);
 
 /* Within the caller's transaction, after the server's epoch changed (a
- * restore): numbers batches again after `server_last_batch_seq` and
- * queues every field version this device wrote, so the server takes back
- * what the restore lost (restore.c). */
-int dala_restore_offer_again(sqlite3 *db, uint64_t server_last_batch_seq);
+ * restore): queues every field version this device wrote, so the server
+ * takes back what the restore lost (restore.c). */
+int dala_restore_offer_again(sqlite3 *db);
+
+/* --- the device's clock (clock.c) --------------------------------------- */
+
+/* Now, in Unix ms: the server's time at the last sync carried forward by
+ * the boot clock while the tablet has not rebooted, else the wall clock. */
+int dala_device_clock_ms(uint64_t *out, sqlite3 *db);
+/* The boot clock (CLOCK_BOOTTIME) in ms: read when a request leaves. */
+uint64_t dala_boot_clock_ms(void);
+/* Within the caller's transaction: keeps the server's time of an answer
+ * (`server_time_ms`, the request sent at `sent_boot_ms` of the boot clock)
+ * as the device's clock; *skew_ms_out = wall clock minus the server's. */
+int dala_clock_observe(int64_t *skew_ms_out, sqlite3 *db, uint64_t server_time_ms, uint64_t sent_wall_ms,
+                       uint64_t sent_boot_ms);
+/* Within the caller's transaction: stamps again, from the device's clock,
+ * every pending change not yet in a batch whose version is ahead of it by
+ * more than half the drift bound (captured under a wrong wall clock). */
+int dala_clock_restamp(uint64_t *restamped_out, sqlite3 *db);
 
 /* The batch in flight: its number (0 if none) and its encoding, ready to
  * push. Assembles the next one first when none is in flight and entries
@@ -164,9 +180,13 @@ void dala_push_batch_free(dala_push_batch *batch);
 
 /* Within the caller's transaction: the server acknowledged `batch_seq`
  * with refusals `rejected`; deletes the acknowledged entries and marks the
- * refused ones. *rejected_out counts those marked. */
+ * refused ones. A change refused as stamped too far ahead of the server's
+ * clock (DALA_ECLOCK) when it was, by `server_time_ms`, goes back to the
+ * queue unnumbered, to be stamped again (clock.c). *rejected_out counts
+ * those marked refused. */
 int dala_outbox_mark_acked(uint64_t *rejected_out, sqlite3 *db, uint64_t batch_seq,
-                           const dala_change_result *rejected, size_t rejected_count);
+                           const dala_change_result *rejected, size_t rejected_count,
+                           uint64_t server_time_ms);
 
 /* Within the caller's transaction: whether `record_id` has a pending
  * entry that sets `field`. Loads the record's pending field names once:
@@ -189,11 +209,12 @@ typedef struct dala_pull_result {
     uint64_t rejected;
     uint64_t pulled;
     int epoch_reset; /* the server's epoch changed: cursors were dropped */
+    int64_t clock_skew_ms; /* the wall clock minus the server's */
 } dala_pull_result;
 
 int dala_pull_apply(dala_pull_result *out, sqlite3 *db, uint64_t inflight_batch_seq,
                     size_t inflight_count, const dala_sync_response *response,
-                    size_t max_changes);
+                    size_t max_changes, uint64_t sent_boot_ms);
 
 /* --- transport -------------------------------------------------------- */
 

@@ -35,7 +35,7 @@ static int count_rows(uint64_t *out, sqlite3 *db, const char *sql)
 
 int dala_store_status(dala_status *out, dala_store *store)
 {
-    int64_t device_id = 0, unit_id = 0, last_sync = 0;
+    int64_t device_id = 0, unit_id = 0, last_sync = 0, skew = 0;
     if (!out || !store) return dala_error_set(DALA_EINVAL, "store status: out or store is NULL");
     memset(out, 0, sizeof *out);
     /* One read transaction, so the counts agree with each other. */
@@ -44,6 +44,7 @@ int dala_store_status(dala_status *out, dala_store *store)
     rc = dala_meta_get_int(&device_id, store->db, "device_id", 0);
     if (!rc) rc = dala_meta_get_int(&unit_id, store->db, "unit_id", 0);
     if (!rc) rc = dala_meta_get_int(&last_sync, store->db, "last_sync_at", 0);
+    if (!rc) rc = dala_meta_get_int(&skew, store->db, "clock_skew_ms", 0);
     if (!rc) rc = status_text(&store->status_officer, store->db, "officer");
     if (!rc) rc = status_text(&store->status_url, store->db, "server_url");
     if (!rc) rc = count_rows(&out->record_count, store->db, "SELECT count(*) FROM record");
@@ -60,6 +61,7 @@ int dala_store_status(dala_status *out, dala_store *store)
     out->device_id = (uint64_t)device_id;
     out->unit_id = (uint64_t)unit_id;
     out->last_sync_ms = (uint64_t)last_sync;
+    out->clock_skew_ms = skew;
     out->officer = store->status_officer;
     out->server_url = store->status_url;
     return DALA_OK;

@@ -5,6 +5,7 @@
  * transactions; and the translation of SQLite's result codes into
  * dala_err. */
 #include "sdk_int.h"
+#include "sqlite_settings.h"
 #include "sqlite_text.h"
 
 #include <pthread.h>
@@ -279,8 +280,8 @@ int dala_store_open(dala_store **out, const char *path)
     }
     /* The first statement reads the file: a non-database fails here. */
     rc = dala_db_exec(store->db, "PRAGMA journal_mode=WAL", "set WAL mode");
-    if (!rc) rc = dala_db_exec(store->db, "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; "
-                                          "PRAGMA secure_delete=ON", "set pragmas");
+    if (!rc) rc = dala_db_exec(store->db, "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON", "set pragmas");
+    if (!rc) rc = dala_db_exec(store->db, dala_sqlite_synchronous_pragma(), "set durability");
     if (!rc) rc = dala_migrate(store->db, dala_device_migrations, path);
     if (rc) {
         /* Name the file in the detail, keeping SQLite's reason. */

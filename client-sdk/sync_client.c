@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DEFAULT_PAGE_CHANGES 1000u
 #define DEFAULT_MAX_ROUND_TRIPS 100000u
@@ -66,17 +67,21 @@ static int sync_refused(sqlite3 *db, int status, const uint8_t *body, size_t len
     case 403:
         rc = dala_error_set(DALA_EAUTH, "device revoked or unknown (HTTP %d: %s)", status, detail);
         break;
-    case 409:
-        rc = dala_error_set(DALA_ECONFLICT, "the server's batch numbering is behind this device's "
-                                            "(a restored server?): %s", detail);
-        break;
     case 413: rc = dala_error_set(DALA_ELIMIT, "the request is too large for the server: %s", detail); break;
     case 426:
         rc = dala_error_set(DALA_ESCHEMA, "the server no longer reads this app's protocol or schema "
                                           "version; update the app (%s)", detail);
         break;
     case 400: rc = dala_error_set(DALA_ECORRUPT, "the server refused the request: %s", detail); break;
-    case 503: rc = dala_error_set(DALA_EIO, "the server is shutting down; try again later"); break;
+    case 503:
+        rc = code && strcmp(code, "EBUSY") == 0
+                 ? dala_error_set(DALA_EBUSY, "the server's database is busy: %s", detail)
+                 : dala_error_set(DALA_EIO, "the server is shutting down; try again later");
+        break;
+    case 507:
+        rc = dala_error_set(DALA_ENOSPACE, "the server's disk is full; the changes stay on this tablet "
+                                           "until it has room: %s", detail);
+        break;
     default: rc = dala_error_set(DALA_EIO, "%s answered HTTP %d: %s", url, status, detail); break;
     }
     free(why);
@@ -90,7 +95,7 @@ static int load_cursors(dala_cursor **out, size_t *count, sqlite3 *db)
     size_t alloc = 0;
     *out = NULL;
     *count = 0;
-    int rc = dala_db_prepare(&stmt, db, "SELECT unit_id, seq FROM pull_cursor ORDER BY unit_id");
+    int rc = dala_db_prepare(&stmt, db, "SELECT unit_id, seq, whole_to FROM pull_cursor ORDER BY unit_id");
     if (rc) return rc;
     int step = SQLITE_DONE;
     while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -109,6 +114,7 @@ static int load_cursors(dala_cursor **out, size_t *count, sqlite3 *db)
         }
         (*out)[*count].unit_id = (uint64_t)sqlite3_column_int64(stmt, 0);
         (*out)[*count].seq = (uint64_t)sqlite3_column_int64(stmt, 1);
+        (*out)[*count].whole_to = (uint64_t)sqlite3_column_int64(stmt, 2);
         (*count)++;
     }
     if (!rc && step != SQLITE_DONE) rc = dala_db_error(db, step, "read pull cursors");
@@ -258,7 +264,7 @@ static int round_trip(dala_sync_response *response, dala_buf *body, sync_run *ru
     if (rc) goto done;
     rc = dala_sync_response_decode(response, body->data, body->len);
     if (rc) dala_error_set(rc, "the server's response: %s", dala_errmsg());
-    if (!rc && batch->batch_seq && response->acked_batch_seq < batch->batch_seq) {
+    if (!rc && batch->batch_seq && response->acked_batch_seq != batch->batch_seq) {
         rc = dala_error_set(DALA_EIO, "the server answered without acknowledging batch %llu "
                                       "(it acknowledged %llu)", (unsigned long long)batch->batch_seq,
                             (unsigned long long)response->acked_batch_seq);
@@ -272,6 +278,34 @@ done:
 static void report(sync_run *run, dala_sync_phase phase, uint64_t done, uint64_t total)
 {
     if (run->options->progress) run->options->progress(run->options->progress_context, phase, done, total);
+}
+
+/* A round trip the server answered busy is tried again after 0.25, 0.5,
+ * 1, 2 and 4 s (never longer than the server's Retry-After would ask):
+ * the same batch, which the server applies once. */
+#define BUSY_RETRIES 5
+#define BUSY_FIRST_WAIT_MS 250u
+
+static void sleep_ms(uint32_t ms)
+{
+    struct timespec pause = {(time_t)(ms / 1000u), (long)(ms % 1000u) * 1000000L};
+    nanosleep(&pause, NULL);
+}
+
+/* One round trip, tried again while the server answers busy. */
+static int round_trip_patiently(dala_sync_response *response, dala_buf *body, uint64_t *sent_boot_ms,
+                                sync_run *run, const dala_push_batch *batch)
+{
+    int rc = DALA_OK;
+    for (int attempt = 0;; attempt++) {
+        *sent_boot_ms = dala_boot_clock_ms();
+        dala_buf_reset(body);
+        rc = round_trip(response, body, run, batch);
+        if (rc != DALA_EBUSY || attempt == BUSY_RETRIES) break;
+        run->stats->busy_retries++;
+        sleep_ms(BUSY_FIRST_WAIT_MS << attempt);
+    }
+    return rc;
 }
 
 /* Runs round trips until nothing waits on either side. */
@@ -295,11 +329,12 @@ static int run_loop(sync_run *run)
         memset(&response, 0, sizeof response);
         rc = dala_outbox_next_batch(&batch, run->store->db, run->push_changes);
         if (rc) break;
-        rc = round_trip(&response, &body, run, &batch);
+        uint64_t sent_boot_ms = 0;
+        rc = round_trip_patiently(&response, &body, &sent_boot_ms, run, &batch);
         /* A page holds at most page_changes records, but a record can
          * come as several changes (one per version): cap by the codec. */
         if (!rc) rc = dala_pull_apply(&result, run->store->db, batch.batch_seq, batch.count,
-                                      &response, DALA_MAX_CHANGES_PER_BATCH);
+                                      &response, DALA_MAX_CHANGES_PER_BATCH, sent_boot_ms);
         int has_more = response.has_more;
         dala_sync_response_clear(&response);
         dala_buf_free(&body);
@@ -308,6 +343,7 @@ static int run_loop(sync_run *run)
         run->stats->acked += result.acked;
         run->stats->rejected += result.rejected;
         run->stats->pulled += result.pulled;
+        run->stats->clock_skew_ms = result.clock_skew_ms;
         rc = dala_outbox_count(&waiting, run->store->db, "pending");
         if (rc) break;
         if (run->stats->acked + waiting > run->push_total) run->push_total = run->stats->acked + waiting;

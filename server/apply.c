@@ -1,6 +1,8 @@
-/* apply.c - applying a device's push in one transaction: the batch number
- * makes it idempotent (a re-sent batch is acknowledged again, never
- * applied twice), each change is validated, scope-checked against the
+/* apply.c - applying a device's push in one transaction. The same batch
+ * sent again (its number and digest those of the last one applied) is
+ * answered again, never applied twice; any other batch is applied whatever
+ * its number, since a change merged twice changes nothing, so no
+ * disagreement about numbers can strand a device's changes. Each change is validated, scope-checked against the
  * device's unit and merged field by field into its record, each write
  * takes the next position in the unit's log, and every concurrent loser
  * is kept as a conflict record that syncs like any other. A refused change
@@ -8,11 +10,13 @@
 #include "server_int.h"
 #include "sync_int.h"
 
+#include <mbedtls/sha256.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #define MAX_REASON 200
+#define BATCH_DIGEST_BYTES 32
 
 /* What one push needs while it runs. */
 typedef struct apply_context {
@@ -54,7 +58,6 @@ int server_device_load(server_device *out, server_conn *conn, int64_t device_id)
     out->unit_id = sqlite3_column_int64(stmt, 1);
     memcpy(out->public_key, sqlite3_column_blob(stmt, 2), DALA_KEY_BYTES);
     out->is_revoked = sqlite3_column_int(stmt, 3);
-    out->last_batch_seq = (uint64_t)sqlite3_column_int64(stmt, 4);
     sqlite3_reset(stmt);
     return DALA_OK;
 }
@@ -272,8 +275,9 @@ static int read_next_seq(apply_context *ctx)
     return rc;
 }
 
-/* Stores the unit log position, the batch number and the refusals. */
-static int finish_batch(apply_context *ctx, uint64_t batch_seq)
+/* Stores the unit log position, and the batch's number, digest and
+ * refusals, so that the same batch sent again is answered from them. */
+static int finish_batch(apply_context *ctx, uint64_t batch_seq, const uint8_t digest[BATCH_DIGEST_BYTES])
 {
     sqlite3_stmt *stmt = server_stmt_get(ctx->conn, STMT_UNIT_SET_NEXT_SEQ);
     if (!stmt) return DALA_EIO;
@@ -293,74 +297,88 @@ static int finish_batch(apply_context *ctx, uint64_t batch_seq)
     sqlite3_bind_int64(stmt, 1, ctx->device->id);
     sqlite3_bind_int64(stmt, 2, (int64_t)batch_seq);
     sqlite3_bind_blob(stmt, 3, ctx->blob.data, (int)ctx->blob.len, SQLITE_STATIC);
+    sqlite3_bind_blob(stmt, 4, digest, BATCH_DIGEST_BYTES, SQLITE_STATIC);
     rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(ctx->conn->db, "record batch");
     sqlite3_reset(stmt);
     return rc;
 }
 
-/* A re-sent batch: answer with the stored refusals of the last one. */
-static int repeat_answer(push_result *result, server_conn *conn, const server_device *device,
-                         uint64_t batch_seq)
+/* Inside the push's write transaction, so two copies of one request (a
+ * duplicating proxy, a retry) are decided one after the other: whether
+ * this batch is the one last applied for the device (same number, same
+ * digest); if so, fills `result` with that batch's stored refusals and
+ * sets *is_repeat. */
+static int find_repeat(int *is_repeat, push_result *result, server_conn *conn, const server_device *device,
+                       uint64_t batch_seq, const uint8_t digest[BATCH_DIGEST_BYTES])
 {
-    result->acked_batch_seq = device->last_batch_seq;
-    if (batch_seq != device->last_batch_seq) return DALA_OK;
-    sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2(conn->db, "SELECT last_results FROM device WHERE id = ?1", -1, &stmt, NULL))
-        return server_db_error(conn->db, "read last batch");
+    sqlite3_stmt *stmt = server_stmt_get(conn, STMT_DEVICE_LAST_BATCH);
+    if (!stmt) return DALA_EIO;
+    *is_repeat = 0;
     sqlite3_bind_int64(stmt, 1, device->id);
-    int rc = DALA_OK;
-    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) > 0) {
-        dala_sync_response stored;
-        rc = dala_sync_response_decode(&stored, sqlite3_column_blob(stmt, 0),
-                                       (size_t)sqlite3_column_bytes(stmt, 0));
-        for (size_t i = 0; !rc && i < stored.rejected_count; i++) {
-            const dala_change_result *r = &stored.rejected[i];
-            apply_context ctx = {.result = result};
-            char reason[MAX_REASON + 1];
-            snprintf(reason, sizeof reason, "%.*s", (int)r->reason_len, r->reason);
-            rc = reject(&ctx, r->index, r->code, reason);
+    int step = sqlite3_step(stmt), rc = DALA_OK;
+    if (step != SQLITE_ROW) rc = server_db_error(conn->db, "read last batch");
+    if (!rc && (uint64_t)sqlite3_column_int64(stmt, 0) == batch_seq &&
+        sqlite3_column_bytes(stmt, 1) == BATCH_DIGEST_BYTES &&
+        memcmp(sqlite3_column_blob(stmt, 1), digest, BATCH_DIGEST_BYTES) == 0) {
+        *is_repeat = 1;
+        if (sqlite3_column_bytes(stmt, 2) > 0) {
+            dala_sync_response stored;
+            rc = dala_sync_response_decode(&stored, sqlite3_column_blob(stmt, 2),
+                                           (size_t)sqlite3_column_bytes(stmt, 2));
+            for (size_t i = 0; !rc && i < stored.rejected_count; i++) {
+                const dala_change_result *r = &stored.rejected[i];
+                apply_context ctx = {.result = result};
+                char reason[MAX_REASON + 1];
+                snprintf(reason, sizeof reason, "%.*s", (int)r->reason_len, r->reason);
+                rc = reject(&ctx, r->index, r->code, reason);
+            }
+            dala_sync_response_clear(&stored);
+            fix_reason_pointers(result);
         }
-        dala_sync_response_clear(&stored);
-        fix_reason_pointers(result);
     }
-    sqlite3_finalize(stmt);
+    sqlite3_reset(stmt);
     return rc;
 }
 
+/* Checks what a batch says of itself before anything is applied. */
+static int check_batch(const dala_batch *batch)
+{
+    if (batch->change_count && (batch->schema_version < dala_schema_oldest() ||
+                                batch->schema_version > dala_schema_version()))
+        return dala_error_set(DALA_ESCHEMA, "sync: the push is of schema version %u; this server accepts %u to %u",
+                              batch->schema_version, dala_schema_oldest(), dala_schema_version());
+    if (batch->change_count && batch->batch_seq == 0)
+        return dala_error_set(DALA_ECORRUPT, "sync: a push of changes needs a batch number above 0");
+    return DALA_OK;
+}
+
+/* Applies every change of the batch and records it as the last one. */
+static int apply_batch(apply_context *ctx, const dala_batch *batch, const uint8_t digest[BATCH_DIGEST_BYTES])
+{
+    int rc = read_next_seq(ctx);
+    for (size_t i = 0; !rc && i < batch->change_count; i++) {
+        ctx->change = &batch->changes[i];
+        rc = apply_change(ctx, i);
+    }
+    return rc ? rc : finish_batch(ctx, batch->batch_seq, digest);
+}
+
 int server_apply_push(push_result *result, dala_server *server, server_conn *conn,
-                      const server_device *device, const uint8_t *push, size_t push_len,
-                      int is_after_restore)
+                      const server_device *device, const uint8_t *push, size_t push_len)
 {
     memset(result, 0, sizeof *result);
-    result->acked_batch_seq = device->last_batch_seq;
     if (push_len == 0) return DALA_OK; /* a pull only */
     dala_batch *batch = NULL;
     int rc = dala_batch_decode(&batch, push, push_len, DALA_MAX_CHANGES_PER_BATCH);
-    if (rc) return rc;
-    if (batch->change_count && (batch->schema_version < dala_schema_oldest() ||
-                                batch->schema_version > dala_schema_version())) {
-        rc = dala_error_set(DALA_ESCHEMA, "sync: the push is of schema version %u; this server accepts %u to %u",
-                            batch->schema_version, dala_schema_oldest(), dala_schema_version());
+    if (!rc) rc = check_batch(batch);
+    if (rc || batch->change_count == 0) {
         dala_batch_free(batch);
         return rc;
     }
-    if (batch->change_count && batch->batch_seq == 0) {
+    uint8_t digest[BATCH_DIGEST_BYTES];
+    if (mbedtls_sha256_ret(push, push_len, digest, 0)) {
         dala_batch_free(batch);
-        return dala_error_set(DALA_ECORRUPT, "sync: a push of changes needs a batch number above 0");
-    }
-    if (batch->change_count == 0 || batch->batch_seq <= device->last_batch_seq) {
-        rc = batch->change_count ? repeat_answer(result, conn, device, batch->batch_seq) : DALA_OK;
-        dala_batch_free(batch);
-        return rc;
-    }
-    /* A device that numbered batches against the database before a restore
-     * is ahead of the restored numbering: its next batch continues it. */
-    if (batch->batch_seq != device->last_batch_seq + 1 && !is_after_restore) {
-        rc = dala_error_set(DALA_ECONFLICT, "sync: batch %llu arrived, but the last applied is %llu",
-                            (unsigned long long)batch->batch_seq,
-                            (unsigned long long)device->last_batch_seq);
-        dala_batch_free(batch);
-        return rc;
+        return dala_error_set(DALA_ECRYPTO, "sync: hashing the push failed");
     }
     apply_context ctx = {.server = server, .conn = conn, .device = device, .result = result};
     ctx.record = (dala_record)DALA_RECORD_INIT;
@@ -370,18 +388,14 @@ int server_apply_push(push_result *result, dala_server *server, server_conn *con
     strftime(ctx.today, sizeof ctx.today, "%Y-%m-%d", &tm);
     ctx.now = (int64_t)now;
     ctx.schema_version = batch->schema_version;
+    int is_repeat = 0;
     rc = server_db_begin(conn->db);
-    if (!rc) rc = read_next_seq(&ctx);
-    for (size_t i = 0; !rc && i < batch->change_count; i++) {
-        ctx.change = &batch->changes[i];
-        rc = apply_change(&ctx, i);
-    }
-    if (!rc) rc = finish_batch(&ctx, batch->batch_seq);
+    if (!rc) rc = find_repeat(&is_repeat, result, conn, device, batch->batch_seq, digest);
+    if (!rc && !is_repeat) rc = apply_batch(&ctx, batch, digest);
     if (!rc) rc = server_db_commit(conn->db);
     if (rc) {
         server_db_rollback(conn->db);
         push_result_free(result);
-        result->acked_batch_seq = device->last_batch_seq;
     } else {
         result->acked_batch_seq = batch->batch_seq;
     }

@@ -2,6 +2,7 @@
  * schema migrated at start, the server's key and epoch kept in it, and one
  * connection per worker thread with its prepared statements. */
 #include "server_int.h"
+#include "sqlite_settings.h"
 #include "sqlite_text.h"
 #include "migration.h"
 #include "sync_int.h"
@@ -9,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <errno.h>
+#include <sys/statvfs.h>
 
 extern const dala_migration server_migrations[];
 
 static const char *const statement_sql[STMT_COUNT] = {
-    [STMT_DEVICE_BY_ID] = "SELECT user_id, unit_id, public_key, revoked_at IS NOT NULL, "
-                          "last_batch_seq FROM device WHERE id = ?1",
+    [STMT_DEVICE_BY_ID] = "SELECT user_id, unit_id, public_key, revoked_at IS NOT NULL "
+                          "FROM device WHERE id = ?1",
     [STMT_UNIT_ANCESTORS] = "WITH RECURSIVE up(id, parent_id, depth) AS ("
                             "SELECT id, parent_id, 0 FROM org_unit WHERE id = ?1 UNION ALL "
                             "SELECT o.id, o.parent_id, up.depth + 1 FROM org_unit o JOIN up ON o.id = up.parent_id "
@@ -24,7 +28,11 @@ static const char *const statement_sql[STMT_COUNT] = {
     [STMT_HISTORY_ADD] = SERVER_HISTORY_ADD_SQL,
     [STMT_UNIT_NEXT_SEQ] = "SELECT next_seq FROM org_unit WHERE id = ?1",
     [STMT_UNIT_SET_NEXT_SEQ] = "UPDATE org_unit SET next_seq = ?2 WHERE id = ?1",
-    [STMT_DEVICE_SET_BATCH] = "UPDATE device SET last_batch_seq = ?2, last_results = ?3 WHERE id = ?1",
+    /* An older batch applied again (a replay, a restored tablet) leaves the
+     * record of the device's latest batch as it is. */
+    [STMT_DEVICE_SET_BATCH] = "UPDATE device SET last_batch_seq = ?2, last_results = ?3, "
+                              "last_batch_digest = ?4 WHERE id = ?1 AND last_batch_seq <= ?2",
+    [STMT_DEVICE_LAST_BATCH] = "SELECT last_batch_seq, last_batch_digest, last_results FROM device WHERE id = ?1",
     /* At most one write a minute per device, so a pull-only sync costs no fsync. */
     [STMT_DEVICE_SET_SYNCED] = "UPDATE device SET last_sync_at = ?2 WHERE id = ?1 "
                                "AND (last_sync_at IS NULL OR last_sync_at < ?2 - 60)",
@@ -36,8 +44,31 @@ static _Thread_local server_conn *thread_conn;
 
 int server_db_error(sqlite3 *db, const char *what)
 {
-    return dala_error_set(DALA_EIO, "%s: %s (sqlite %d)", what, sqlite3_errmsg(db),
+    int primary = sqlite3_errcode(db);
+    /* Other writers holding the database past the busy timeout pass; so
+     * may a full disk. Both are told apart so a tablet retries them. */
+    int code = primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? DALA_EBUSY
+               : primary == SQLITE_FULL                           ? DALA_ENOSPACE
+                                                                  : DALA_EIO;
+    return dala_error_set(code, "%s: %s (sqlite %d)", what, sqlite3_errmsg(db),
                           sqlite3_extended_errcode(db));
+}
+
+/* How long a statement waits for other writers before it answers busy. */
+#define BUSY_WAIT_MS 10000
+
+/* The busy handler: polls every 1 to 4 ms for up to BUSY_WAIT_MS. SQLite's
+ * own timeout backs off to 100 ms sleeps, and so loses every time to a
+ * writer that lets go of the lock for a few milliseconds between long
+ * transactions (a bulk import, a report filing): short polls find the gap. */
+static int wait_while_busy(void *context, int attempt)
+{
+    (void)context;
+    int64_t waited_us = (int64_t)attempt * 2500; /* the average sleep below */
+    if (waited_us >= (int64_t)BUSY_WAIT_MS * 1000) return 0;
+    struct timespec pause = {0, (long)(1000000 + (attempt % 4) * 1000000)};
+    nanosleep(&pause, NULL);
+    return 1;
 }
 
 int server_db_open(sqlite3 **out, const char *path)
@@ -50,15 +81,16 @@ int server_db_open(sqlite3 **out, const char *path)
         sqlite3_close(db);
         return rc;
     }
-    sqlite3_busy_timeout(db, 10000);
+    sqlite3_busy_handler(db, wait_while_busy, NULL);
     /* Kazakh order and case-insensitive search (collation kk, dala_fold). */
     if (dala_sqlite_text_register(db) != SQLITE_OK) {
         sqlite3_close(db);
         return dala_error_set(DALA_ENOMEM, "open %s: registering the Kazakh collation failed", path);
     }
-    const char *pragmas = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+    const char *pragmas = "PRAGMA journal_mode = WAL; "
                           "PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 4000;";
-    if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+    if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, dala_sqlite_synchronous_pragma(), NULL, NULL, NULL) != SQLITE_OK) {
         int rc = server_db_error(db, path);
         sqlite3_close(db);
         return rc;
@@ -138,11 +170,15 @@ int server_epoch_mark(const dala_server *server, sqlite3 *db)
     epoch_file_path(path, sizeof path, server->db_path);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *file = fopen(tmp, "w");
-    if (!file || fprintf(file, "%llu %lld\n", (unsigned long long)server->epoch,
-                         (long long)log_high_water(db)) < 0 ||
-        fclose(file) != 0 || rename(tmp, path) != 0)
-        return dala_error_set(DALA_EIO, "write %s: cannot record the server epoch", path);
-    return DALA_OK;
+    int is_written = file && fprintf(file, "%llu %lld\n", (unsigned long long)server->epoch,
+                                     (long long)log_high_water(db)) >= 0;
+    /* fclose writes the buffer: on a full disk this is where it fails. */
+    if (file && fclose(file) != 0) is_written = 0;
+    if (is_written && rename(tmp, path) == 0) return DALA_OK;
+    int error = errno;
+    remove(tmp); /* the file from before stays as it was */
+    return dala_error_set(error == ENOSPC ? DALA_ENOSPACE : DALA_EIO,
+                          "write %s: cannot record the server epoch: %s", path, strerror(error));
 }
 
 /* The epoch and the logs' high-water mark are also kept in a file beside
@@ -189,20 +225,82 @@ static int load_identity(dala_server *server, sqlite3 *db)
     if (!rc) rc = server_db_commit(db);
     else server_db_rollback(db);
     server->epoch = dala_load_u64be(epoch);
-    if (!rc) rc = server_epoch_mark(server, db);
     dala_wipe(secret, sizeof secret);
     return rc;
 }
 
+/* Starting on a full disk. The first connection to a WAL database builds
+ * SQLite's WAL index (the 32 KiB "<db>-shm" file, removed at the last
+ * close), and the start writes the epoch file: with no room left on the
+ * disk the open failed, and the server could not start even to serve
+ * pulls. So a start that finds room keeps a reserve of START_RESERVE_BYTES
+ * beside the database ("<db>.reserve"), and a start that finds less room
+ * than that frees the reserve first, saying so in the log. The server then
+ * runs as on any full disk: pulls are served, writes are refused with
+ * DALA_ENOSPACE until space is freed, and the next start with room keeps a
+ * reserve again. An epoch file that cannot be written is a warning, not a
+ * failure: the one written before stays, and restores are still detected
+ * against its mark. A database that needs a migration cannot be migrated
+ * without room: that start fails, saying how much room there is. */
+#define START_RESERVE_BYTES (64 * 1024)
+
 int server_db_prepare(dala_server *server)
 {
+    char reserve[4200], dir[4096], warnings[2][700];
+    int warning_count = 0;
+    snprintf(reserve, sizeof reserve, "%s.reserve", server->db_path);
+    snprintf(dir, sizeof dir, "%s", server->db_path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else slash[slash == dir ? 1 : 0] = '\0'; /* "/db" is in "/" */
+    struct statvfs disk;
+    uint64_t free_bytes = statvfs(dir, &disk) == 0 ? (uint64_t)disk.f_bavail * disk.f_frsize : UINT64_MAX;
+    int is_full = free_bytes < START_RESERVE_BYTES, is_released = is_full && remove(reserve) == 0;
+
     sqlite3 *db;
     int rc = server_db_open(&db, server->db_path);
+    if (!rc) {
+        rc = dala_migrate(db, server_migrations, server->db_path);
+        if (!rc) rc = load_identity(server, db);
+        if (!rc && server_epoch_mark(server, db))
+            snprintf(warnings[warning_count++], sizeof warnings[0],
+                     "%s; restores are detected against the mark written before", dala_errmsg());
+        sqlite3_close(db);
+    }
+    if (rc && is_full) {
+        char why[600];
+        snprintf(why, sizeof why, "%s", dala_errmsg());
+        return dala_error_set(rc, "%s (the disk is full: %llu bytes free%s; free some space)", why,
+                              (unsigned long long)free_bytes,
+                              is_released ? ", with the start reserve released" : ", and no start reserve left");
+    }
     if (rc) return rc;
-    rc = dala_migrate(db, server_migrations, server->db_path);
-    if (!rc) rc = load_identity(server, db);
-    sqlite3_close(db);
-    return rc;
+    if (is_full)
+        snprintf(warnings[warning_count++], sizeof warnings[0],
+                 "the disk holding %s is full (%llu bytes free)%s: pulls are served, writes are refused "
+                 "until space is freed", server->db_path, (unsigned long long)free_bytes,
+                 is_released ? "; the start reserve beside it was released so the server could start" : "");
+    /* The reserve is kept only where it leaves as much room again. */
+    FILE *file = free_bytes >= 2 * START_RESERVE_BYTES ? fopen(reserve, "wbx") : NULL;
+    if (file) {
+        static const char zeros[4096];
+        size_t written = 0;
+        while (written < START_RESERVE_BYTES && fwrite(zeros, 1, sizeof zeros, file) == sizeof zeros)
+            written += sizeof zeros;
+        if (fclose(file) != 0 || written < START_RESERVE_BYTES) remove(reserve);
+    }
+    if (warning_count && !server->options.quiet) {
+        char when[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        pthread_mutex_lock(&server->lock);
+        for (int i = 0; i < warning_count; i++) fprintf(server->log, "%s warning: %s\n", when, warnings[i]);
+        fflush(server->log);
+        pthread_mutex_unlock(&server->lock);
+    }
+    return DALA_OK;
 }
 
 static void conn_close(server_conn *conn)

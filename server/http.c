@@ -9,6 +9,20 @@
 #include <string.h>
 #include <time.h>
 
+/* Whether the request's body comes in chunks (Transfer-Encoding: chunked):
+ * CivetWeb then reports no Content-Length and de-chunks inside mg_read. */
+static int is_chunked(struct mg_connection *conn)
+{
+    const char *coding = mg_get_header(conn, "Transfer-Encoding");
+    return coding && strcasestr(coding, "chunked") != NULL;
+}
+
+/* Reads the body into `out`, at most `max_bytes`: DALA_ELIMIT beyond that;
+ * DALA_EINVAL for a chunked body CivetWeb could not de-chunk (a chunk-size
+ * line that is not hexadecimal digits then CRLF, chunk data not followed
+ * by CRLF, or a body that ended before its zero-size last chunk: the
+ * client's fault, so 400 and not 500); DALA_EIO when the connection failed
+ * under a body of known length. */
 int http_read_body(struct mg_connection *conn, dala_buf *out, size_t max_bytes)
 {
     const struct mg_request_info *info = mg_get_request_info(conn);
@@ -29,7 +43,13 @@ int http_read_body(struct mg_connection *conn, dala_buf *out, size_t max_bytes)
         if (room > out->cap_bytes - out->len) room = out->cap_bytes - out->len;
         int n = mg_read(conn, out->data + out->len, room);
         if (n == 0) return DALA_OK;
-        if (n < 0) return dala_error_set(DALA_EIO, "read request body: the connection failed");
+        if (n < 0 && info->content_length < 0 && is_chunked(conn))
+            return dala_error_set(DALA_EINVAL,
+                                  "read request body: bad chunked encoding after %zu bytes of data: each chunk "
+                                  "needs its size in hexadecimal digits and CRLF, its data and CRLF, and the body "
+                                  "ends with a chunk of size 0 (or the body was cut short)", out->len);
+        if (n < 0) return dala_error_set(DALA_EIO, "read request body: the connection failed after %zu bytes",
+                                         out->len);
         out->len += (size_t)n;
         if (out->len > max_bytes)
             return dala_error_set(DALA_ELIMIT, "read request body: more than the %zu bytes allowed",
@@ -52,6 +72,8 @@ const char *http_code_name(int code)
     case DALA_ECRYPTO: return "ECRYPTO";
     case DALA_ENOTFOUND: return "ENOTFOUND";
     case DALA_ESESSION: return "ESESSION";
+    case DALA_EBUSY: return "EBUSY";
+    case DALA_ENOSPACE: return "ENOSPACE";
     default: return "EUNKNOWN";
     }
 }
@@ -67,6 +89,8 @@ int http_status_for(int code)
     case DALA_ECONFLICT: return 409;
     case DALA_ELIMIT: return 413;
     case DALA_ESCHEMA: return 426;
+    case DALA_EBUSY: return 503;
+    case DALA_ENOSPACE: return 507;
     default: return 500;
     }
 }
@@ -85,6 +109,8 @@ const char *http_status_text(int status)
     case 415: return "Unsupported Media Type";
     case 426: return "Upgrade Required";
     case 429: return "Too Many Requests";
+    case 503: return "Service Unavailable";
+    case 507: return "Insufficient Storage";
     default: return "Internal Server Error";
     }
 }
@@ -98,10 +124,12 @@ void http_send_error(struct mg_connection *conn, int status, int code, const cha
     dala_buf_append(&body, ",\"code\":", 8);
     dala_json_put_string(&body, name, strlen(name));
     dala_buf_append(&body, "}\n", 2);
+    /* A busy database or a full disk passes: the client may come back. */
+    const char *retry = status == 503 ? "Retry-After: 1\r\n" : status == 507 ? "Retry-After: 60\r\n" : "";
     mg_printf(conn,
               "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
-              "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-              status, http_status_text(status), body.len);
+              "Cache-Control: no-store\r\n%sConnection: close\r\n\r\n",
+              status, http_status_text(status), body.len, retry);
     mg_write(conn, body.data, body.len);
     dala_buf_free(&body);
 }

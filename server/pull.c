@@ -2,10 +2,21 @@
  * the enrolled device, never from the request: its own unit's log, and
  * the records of published tables (survey forms) in the logs of the units
  * above it, which are served first; cursors the device sends for other
- * units are ignored. A page is a range of one unit's log (record_by_unit_seq, after the device's cursor), and each
- * record in it sends only the fields that changed after the cursor,
- * grouped by the version that wrote them, so an edit of one field costs
- * one field on the wire. */
+ * units are ignored. A page is a range of one unit's log (record_by_unit_seq,
+ * after the device's cursor), and each record in it sends the fields
+ * written after the cursor's `whole_to` (the end of the log when a page
+ * last reached it), grouped by the version that wrote them, so an edit of
+ * one field costs one field on the wire.
+ *
+ * Why `whole_to` and not the cursor: a record sits at the position of its
+ * last write, so one created at position 5 and edited at 2000 is not on the
+ * page that covers 5; the page that covers 2000 must send its creation
+ * too, unless the device had read the whole log before the edit. While a
+ * device catches up over several pages, every page sends the fields
+ * written since the log end it last reached; a record moved past the
+ * device's cursor by an edit is met again on a later page, whole. When a
+ * page reaches the end of the log, the device holds every record whole to
+ * that end (docs/protocol.md, 10.5). */
 #include "server_int.h"
 #include "sync_int.h"
 
@@ -39,11 +50,12 @@ static void page_free(page *p)
     free(p->fields);
 }
 
-static uint64_t cursor_of(const dala_sync_request *request, uint64_t unit_id)
+/* The device's cursor for `unit_id`, or the start of the log. */
+static dala_cursor cursor_of(const dala_sync_request *request, uint64_t unit_id)
 {
     for (size_t i = 0; i < request->cursor_count; i++)
-        if (request->cursors[i].unit_id == unit_id) return request->cursors[i].seq;
-    return 0;
+        if (request->cursors[i].unit_id == unit_id) return request->cursors[i];
+    return (dala_cursor){unit_id, 0, 0};
 }
 
 static int grow(void **array, size_t *alloc, size_t needed, size_t item)
@@ -58,18 +70,18 @@ static int grow(void **array, size_t *alloc, size_t needed, size_t item)
     return DALA_OK;
 }
 
-/* Adds the changes of one record: its fields written after `cursor`,
+/* Adds the changes of one record: its fields written after `whole_to`,
  * one change per version that wrote them. Field pointers are fixed up
  * after the page, since `fields` may still move. */
-static int add_record_changes(page *p, size_t row, uint64_t cursor)
+static int add_record_changes(page *p, size_t row, uint64_t whole_to)
 {
     const dala_record *record = &p->records[row];
     for (size_t i = 0; i < record->field_count; i++) {
         const dala_record_field *field = &record->fields[i];
-        if (field->seq <= cursor || field->version.device_id == p->device_id) continue;
+        if (field->seq <= whole_to || field->version.device_id == p->device_id) continue;
         int seen = 0; /* does an earlier field open this version's change? */
         for (size_t j = 0; j < i && !seen; j++)
-            seen = record->fields[j].seq > cursor && record->fields[j].version.device_id != p->device_id &&
+            seen = record->fields[j].seq > whole_to && record->fields[j].version.device_id != p->device_id &&
                    dala_version_compare(&record->fields[j].version, &field->version) == 0;
         if (seen) continue;
         int rc = grow((void **)&p->changes, &p->change_alloc, p->change_count + 1, sizeof *p->changes);
@@ -83,7 +95,7 @@ static int add_record_changes(page *p, size_t row, uint64_t cursor)
         change->fields = (dala_field *)(uintptr_t)p->field_count; /* an offset for now */
         for (size_t j = i; j < record->field_count; j++) {
             const dala_record_field *member = &record->fields[j];
-            if (member->seq <= cursor || dala_version_compare(&member->version, &field->version)) continue;
+            if (member->seq <= whole_to || dala_version_compare(&member->version, &field->version)) continue;
             rc = grow((void **)&p->fields, &p->field_alloc, p->field_count + 1, sizeof *p->fields);
             if (rc) return rc;
             p->fields[p->field_count++] = (dala_field){member->name, member->value, 0};
@@ -93,8 +105,11 @@ static int add_record_changes(page *p, size_t row, uint64_t cursor)
     return DALA_OK;
 }
 
-static int read_rows(page *p, server_conn *conn, uint64_t unit_id, uint64_t cursor, uint32_t limit,
-                     int *has_more, uint64_t *last_seq)
+/* Reads the rows of one page after `cursor` into `p`; *is_cut says the
+ * page stopped before the end of the log, *last_seq is the last position
+ * it looked at. */
+static int read_rows(page *p, server_conn *conn, uint64_t unit_id, const dala_cursor *cursor, uint32_t limit,
+                     int *is_cut, uint64_t *last_seq)
 {
     sqlite3_stmt *stmt = server_stmt_get(conn, STMT_PULL_PAGE);
     if (!stmt) return DALA_EIO;
@@ -103,24 +118,24 @@ static int read_rows(page *p, server_conn *conn, uint64_t unit_id, uint64_t curs
     p->tables = calloc(limit, sizeof *p->tables);
     if (!p->records || !p->ids || !p->tables) return dala_error_set(DALA_ENOMEM, "read pull page");
     sqlite3_bind_int64(stmt, 1, (int64_t)unit_id);
-    sqlite3_bind_int64(stmt, 2, (int64_t)cursor);
+    sqlite3_bind_int64(stmt, 2, (int64_t)cursor->seq);
     /* Rows passed over unread are cheap, so a page may look at more of them. */
     uint64_t scan_limit = (uint64_t)limit * SCAN_FACTOR, scanned = 0;
     sqlite3_bind_int64(stmt, 3, (int64_t)scan_limit + 1);
     int rc = DALA_OK, step;
-    *has_more = 0;
+    *is_cut = 0;
     while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
         /* A page holds at most `limit` changes; one record may add several. */
         if (p->row_count == limit || p->change_count >= limit || scanned == scan_limit) {
-            *has_more = 1;
+            *is_cut = 1;
             break;
         }
         scanned++;
         *last_seq = (uint64_t)sqlite3_column_int64(stmt, 2);
-        /* The row's only news after the cursor is the asking device's own
+        /* The row's only news since the device held it whole is its own
          * last write: it has all of it, so the row is passed over unread. */
         if ((uint64_t)sqlite3_column_int64(stmt, 4) == p->device_id &&
-            (uint64_t)sqlite3_column_int64(stmt, 5) <= cursor)
+            (uint64_t)sqlite3_column_int64(stmt, 5) <= cursor->whole_to)
             continue;
         if (p->is_published_only) {
             const dala_table_def *table = dala_domain_table(dala_domain_get(), (const char *)sqlite3_column_text(stmt, 1));
@@ -131,7 +146,7 @@ static int read_rows(page *p, server_conn *conn, uint64_t unit_id, uint64_t curs
         snprintf(p->tables[row], sizeof p->tables[row], "%s", (const char *)sqlite3_column_text(stmt, 1));
         rc = dala_record_decode(&p->records[row], sqlite3_column_blob(stmt, 3),
                                 (size_t)sqlite3_column_bytes(stmt, 3));
-        if (!rc) rc = add_record_changes(p, row, cursor);
+        if (!rc) rc = add_record_changes(p, row, cursor->whole_to);
     }
     if (!rc && step != SQLITE_ROW && step != SQLITE_DONE) rc = server_db_error(conn->db, "read pull page");
     sqlite3_reset(stmt);
@@ -165,7 +180,7 @@ static int pick_log(uint64_t *unit_out, int *is_above, server_conn *conn, const 
     for (size_t i = count; !rc && i-- > 0;) {
         uint64_t end;
         rc = log_end(&end, conn, ancestors[i]);
-        if (!rc && end > cursor_of(request, (uint64_t)ancestors[i])) {
+        if (!rc && end > cursor_of(request, (uint64_t)ancestors[i]).seq) {
             *unit_out = (uint64_t)ancestors[i];
             *is_above = 1;
             break;
@@ -180,27 +195,30 @@ int server_read_pull(dala_sync_response *response, dala_buf *pull, dala_cursor *
 {
     uint32_t limit = request->max_pull_changes;
     if (limit == 0 || limit > max_pull_changes) limit = max_pull_changes;
-    uint64_t unit_id = 0, cursor = 0, last_seq = 0;
+    uint64_t unit_id = 0, last_seq = 0;
+    dala_cursor cursor = {0, 0, 0};
     page p;
     memset(&p, 0, sizeof p);
     p.device_id = (uint64_t)device->id;
-    int has_more = 0;
+    int is_cut = 0;
     /* One read transaction, so the page is a consistent snapshot. */
     int rc = sqlite3_exec(conn->db, "BEGIN", NULL, NULL, NULL) ? server_db_error(conn->db, "begin read") : DALA_OK;
     if (!rc) rc = pick_log(&unit_id, &p.is_published_only, conn, device, request);
-    cursor = last_seq = cursor_of(request, unit_id);
-    if (!rc) rc = read_rows(&p, conn, unit_id, cursor, limit, &has_more, &last_seq);
-    /* After a page from above, the device's own log may still have news. */
-    if (p.is_published_only) has_more = 1;
+    cursor = cursor_of(request, unit_id);
+    last_seq = cursor.seq;
+    if (!rc) rc = read_rows(&p, conn, unit_id, &cursor, limit, &is_cut, &last_seq);
     sqlite3_exec(conn->db, "COMMIT", NULL, NULL, NULL);
     if (!rc) rc = dala_batch_encode(pull, dala_schema_version(), 0, p.changes, p.change_count);
     dala_cursor *cursors = rc ? NULL : malloc(sizeof *cursors);
     if (!rc && !cursors) rc = dala_error_set(DALA_ENOMEM, "read pull page");
     if (!rc) {
-        cursors[0] = (dala_cursor){unit_id, last_seq};
+        /* A page that reached the end of the log leaves the device holding
+         * every record of it whole to that end. */
+        cursors[0] = (dala_cursor){unit_id, last_seq, is_cut ? cursor.whole_to : last_seq};
         response->cursors = cursors;
         response->cursor_count = 1;
-        response->has_more = has_more;
+        /* After a page from above, the device's own log may still have news. */
+        response->has_more = is_cut || p.is_published_only;
         response->pull_unit_id = unit_id;
         response->pull = pull->data;
         response->pull_len = pull->len;

@@ -26,6 +26,7 @@ typedef enum server_stmt {
     STMT_UNIT_NEXT_SEQ,
     STMT_UNIT_SET_NEXT_SEQ,
     STMT_DEVICE_SET_BATCH,
+    STMT_DEVICE_LAST_BATCH,
     STMT_DEVICE_SET_SYNCED,
     STMT_PULL_PAGE,
     STMT_UNIT_ANCESTORS,
@@ -75,6 +76,14 @@ void throttle_destroy(throttle *t);
 int throttle_blocked(throttle *t, const char *key, time_t now);
 /* Counts one failure of `key`. */
 void throttle_fail(throttle *t, const char *key, time_t now);
+/* Checks and takes one attempt of `key` in one step, before a slow check:
+ * 0 when it may try (the attempt now counts as failed; its window goes to
+ * `*window_out` for throttle_give_back), else the seconds until it may (at
+ * least 1), with nothing counted. */
+int throttle_reserve(throttle *t, const char *key, time_t now, time_t *window_out);
+/* Gives back an attempt throttle_reserve took in `window`, when it did not
+ * fail (the right password, or a failure that was not a guess). */
+void throttle_give_back(throttle *t, const char *key, time_t window);
 
 /* One worker thread's connection to the central database. */
 typedef struct server_conn {
@@ -155,7 +164,8 @@ void server_db_rollback(sqlite3 *db);
 /* --- HTTP (http.c) ------------------------------------------------------ */
 
 /* Reads the whole request body into `out`, refusing more than `max_bytes`
- * (chunked bodies included): DALA_ELIMIT, or DALA_EIO if the peer hangs up. */
+ * (chunked bodies included): DALA_ELIMIT; DALA_EINVAL for bad chunked
+ * encoding; DALA_EIO if the peer hangs up under a Content-Length. */
 int http_read_body(struct mg_connection *conn, dala_buf *out, size_t max_bytes);
 /* Sends a JSON error answer {"error": ..., "code": ...}. */
 void http_send_error(struct mg_connection *conn, int status, int code, const char *message);
@@ -197,7 +207,6 @@ typedef struct server_device {
     int64_t unit_id;
     uint8_t public_key[DALA_KEY_BYTES];
     int is_revoked;
-    uint64_t last_batch_seq;
 } server_device;
 
 int server_device_load(server_device *out, server_conn *conn, int64_t device_id);
@@ -266,13 +275,14 @@ int server_unit_ancestors(int64_t *out, size_t max, size_t *count, server_conn *
 int server_record_in_sight(dala_record *record_out, server_conn *conn, const server_device *device,
                            const char *table, const char *id_text);
 
-/* Applies a push batch from `device` in one transaction (idempotent by
- * batch number) and fills `result`. DALA_ECONFLICT for a batch gap, unless
- * `is_after_restore` (the device last saw another server epoch: its
- * numbering ran ahead of the restored database's, which it continues). */
+/* Applies a push batch from `device` in one transaction and fills
+ * `result`; acked_batch_seq is the batch's number once it is committed.
+ * The batch last applied (same number and digest) is answered again with
+ * its refusals, not applied twice; any other number is applied, gaps and
+ * numbers gone backwards included (a restored server or device), because
+ * a change merged twice changes nothing. */
 int server_apply_push(push_result *result, dala_server *server, server_conn *conn,
-                      const server_device *device, const uint8_t *push, size_t push_len,
-                      int is_after_restore);
+                      const server_device *device, const uint8_t *push, size_t push_len);
 
 /* Reads the next page the device may see, from its cursors, and encodes
  * it into `pull` (a batch). Fills the response's cursors, unit, has_more. */

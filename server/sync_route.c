@@ -117,13 +117,12 @@ static int open_request(sync_call *call)
 /* Applies the push, reads the pull, and seals the answer. */
 static int answer_request(sync_call *call)
 {
-    int is_after_restore = call->request.server_epoch != 0 &&
-                           call->request.server_epoch != call->server->epoch;
     int rc = server_apply_push(&call->push, call->server, call->db, &call->device,
-                               call->request.push, call->request.push_len, is_after_restore);
+                               call->request.push, call->request.push_len);
     dala_sync_response response;
     memset(&response, 0, sizeof response);
     response.server_epoch = call->server->epoch;
+    response.server_time_ms = dala_wall_clock_ms(); /* the device measures its clock against it */
     response.acked_batch_seq = call->push.acked_batch_seq;
     response.rejected_count = call->push.rejected_count;
     response.rejected = call->push.rejected;

@@ -44,7 +44,9 @@ typedef enum dala_err {
     DALA_ECLOCK = -9,    /* a timestamp too far ahead of local time */
     DALA_ECRYPTO = -10,  /* the crypto library failed (entropy, internal) */
     DALA_ENOTFOUND = -11, /* the thing asked for does not exist */
-    DALA_ESESSION = -12   /* the sync session expired or is unknown: handshake again */
+    DALA_ESESSION = -12,  /* the sync session expired or is unknown: handshake again */
+    DALA_EBUSY = -13,     /* the database is busy with other writers: try again shortly */
+    DALA_ENOSPACE = -14   /* the disk is full: nothing was written */
 } dala_err;
 
 /* Static English text for a code; never NULL, also for unknown codes. */
@@ -499,14 +501,20 @@ int dala_record_apply(size_t *changed_out, dala_record *record, const dala_chang
  * (docs/protocol.md, "Messages"). Decoded messages borrow from the bytes
  * they were decoded from: keep those alive while using them. */
 
-#define DALA_MESSAGE_VERSION 1
+#define DALA_MESSAGE_VERSION 2
 #define DALA_MAX_CURSORS 4096u
 #define DALA_MAX_REASON_BYTES 512u
 
-/* A pull cursor: the last sequence number of a unit's log the device has. */
+/* A pull cursor. `seq`: the last position of the unit's log whose page the
+ * device has applied. `whole_to`: the position up to which the device holds
+ * every record of the unit whole: the end of the log when a page last
+ * reached it. A page sends each record's fields written after `whole_to`
+ * (not after `seq`): a record created before `seq` but edited after it
+ * may have moved past the device's pages before it saw its creation. */
 typedef struct dala_cursor {
     uint64_t unit_id;
     uint64_t seq;
+    uint64_t whole_to; /* <= seq */
 } dala_cursor;
 
 /* Device -> server: the push (an encoded batch, possibly of no changes)
@@ -531,7 +539,8 @@ typedef struct dala_change_result {
 /* Server -> device. */
 typedef struct dala_sync_response {
     uint64_t server_epoch;
-    uint64_t acked_batch_seq; /* every batch up to this one is committed */
+    uint64_t server_time_ms;  /* the server's clock (Unix ms) when it answered */
+    uint64_t acked_batch_seq; /* the request's batch, committed; 0: none */
     size_t rejected_count;
     const dala_change_result *rejected;
     size_t cursor_count;

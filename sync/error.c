@@ -25,6 +25,8 @@ const char *dala_strerror(int code)
     case DALA_ECRYPTO: return "cryptographic library failure";
     case DALA_ENOTFOUND: return "not found";
     case DALA_ESESSION: return "sync session expired";
+    case DALA_EBUSY: return "busy, try again shortly";
+    case DALA_ENOSPACE: return "no space left on the disk";
     default: return "unknown error";
     }
 }

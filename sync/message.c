@@ -21,8 +21,13 @@ static int put_cursors(dala_buf *out, const dala_cursor *cursors, size_t count)
                               DALA_MAX_CURSORS);
     int rc = dala_buf_put_varint(out, count);
     for (size_t i = 0; !rc && i < count; i++) {
+        if (cursors[i].whole_to > cursors[i].seq)
+            return dala_error_set(DALA_EINVAL, "encode message: cursor %zu is whole to %llu, past its "
+                                  "position %llu", i, (unsigned long long)cursors[i].whole_to,
+                                  (unsigned long long)cursors[i].seq);
         rc = dala_buf_put_varint(out, cursors[i].unit_id);
         if (!rc) rc = dala_buf_put_varint(out, cursors[i].seq);
+        if (!rc) rc = dala_buf_put_varint(out, cursors[i].whole_to);
     }
     return rc;
 }
@@ -65,6 +70,7 @@ int dala_sync_response_encode(dala_buf *out, const dala_sync_response *response)
     size_t start = out->len;
     int rc = dala_buf_put_u8(out, DALA_MESSAGE_VERSION);
     if (!rc) rc = dala_buf_put_varint(out, response->server_epoch);
+    if (!rc) rc = dala_buf_put_varint(out, response->server_time_ms);
     if (!rc) rc = dala_buf_put_varint(out, response->acked_batch_seq);
     if (!rc) rc = dala_buf_put_varint(out, response->rejected_count);
     for (size_t i = 0; !rc && i < response->rejected_count; i++) {
@@ -103,7 +109,7 @@ static dala_cursor *read_cursors(dala_reader *r, size_t *count)
 {
     *count = (size_t)dala_read_varint_max(r, DALA_MAX_CURSORS, "cursor count");
     if (r->err || *count == 0) return NULL;
-    if (*count > dala_reader_remaining(r) / 2) {
+    if (*count > dala_reader_remaining(r) / 3) {
         dala_reader_fail(r, DALA_ECORRUPT, "truncated: %zu cursors cannot fit", *count);
         return NULL;
     }
@@ -112,9 +118,13 @@ static dala_cursor *read_cursors(dala_reader *r, size_t *count)
         dala_reader_fail(r, DALA_ENOMEM, "out of memory for %zu cursors", *count);
         return NULL;
     }
-    for (size_t i = 0; i < *count; i++) {
+    for (size_t i = 0; i < *count && !r->err; i++) {
         cursors[i].unit_id = dala_read_varint(r);
         cursors[i].seq = dala_read_varint(r);
+        cursors[i].whole_to = dala_read_varint(r);
+        if (!r->err && cursors[i].whole_to > cursors[i].seq)
+            dala_reader_fail(r, DALA_ECORRUPT, "cursor %zu is whole to %llu, past its position %llu", i,
+                             (unsigned long long)cursors[i].whole_to, (unsigned long long)cursors[i].seq);
     }
     return cursors;
 }
@@ -172,6 +182,7 @@ int dala_sync_response_decode(dala_sync_response *out, const uint8_t *data, size
     dala_reader_init(&r, data, len, "sync response");
     read_version(&r);
     out->server_epoch = dala_read_varint(&r);
+    out->server_time_ms = dala_read_varint(&r);
     out->acked_batch_seq = dala_read_varint(&r);
     out->rejected = read_results(&r, &out->rejected_count);
     out->cursors = read_cursors(&r, &out->cursor_count);

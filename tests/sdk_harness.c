@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* --- answers ---------------------------------------------------------------- */
 
@@ -24,7 +25,10 @@ static int answer_error(int status, const char *message, int *status_out, void *
                         size_t *response_len_out)
 {
     char json[256];
-    const char *code = status == 401 && strstr(message, "session") ? "ESESSION" : "EAUTH";
+    const char *code = status == 401 && strstr(message, "session") ? "ESESSION"
+                       : status == 503 && strstr(message, "locked") ? "EBUSY"
+                       : status == 507                             ? "ENOSPACE"
+                                                                   : "EAUTH";
     int n = snprintf(json, sizeof json, "{\"error\": \"%s\", \"code\": \"%s\"}", message, code);
     return answer(status, json, (size_t)n, status_out, response_out, response_len_out);
 }
@@ -100,12 +104,12 @@ static int is_refused(const fake_server *server, size_t index)
     return 0;
 }
 
-/* Applies a push as the real server would by its numbering rules:
- * 0 = nothing, last + 1 = apply, at or below last = repeat, past = gap. */
+/* Applies a push as the real server would by its numbering rules: 0 =
+ * nothing, the last applied = repeat, any other = apply. (The real server
+ * also compares the batch's digest; the fake's devices never reuse one.) */
 static int apply_push(fake_server *server, const dala_batch *push)
 {
-    if (push->batch_seq == 0 || push->batch_seq <= server->last_batch_seq) return 200;
-    if (push->batch_seq > server->last_batch_seq + 1) return 409;
+    if (push->batch_seq == 0 || push->batch_seq == server->last_batch_seq) return 200;
     server->refusal_count = 0;
     for (size_t i = 0; i < push->change_count; i++) {
         if (is_refused(server, i) && server->refusal_count < FAKE_MAX_REFUSALS) {
@@ -170,8 +174,8 @@ static int respond(dala_buf *out, fake_server *server, const dala_sync_request *
     if (to > server->log_count) to = server->log_count;
     dala_buf page = DALA_BUF_INIT;
     if (encode_page(&page, server, from, to)) return 500;
-    dala_cursor cursors[1] = {{server->unit_id, to}};
-    dala_sync_response response = {server->server_epoch, server->last_batch_seq,
+    dala_cursor cursors[1] = {{server->unit_id, to, to}};
+    dala_sync_response response = {server->server_epoch, (uint64_t)time(NULL) * 1000u, server->seen_batch_seq,
                                    server->refusal_count, server->refusals, 1, cursors,
                                    to < server->log_count, server->unit_id, page.data, page.len};
     int rc = dala_sync_response_encode(out, &response);
@@ -231,6 +235,10 @@ static int fake_sync(fake_server *server, const uint8_t *body, size_t len, int *
     if (server->http_status)
         return answer_error(server->http_status, "refused by the test", status_out, response_out,
                             response_len_out);
+    if (server->busy_answers) {
+        server->busy_answers--;
+        return answer_error(503, "database is locked", status_out, response_out, response_len_out);
+    }
     dala_handshake *hs = NULL;
     dala_buf request_bytes = DALA_BUF_INIT, response_bytes = DALA_BUF_INIT, frame = DALA_BUF_INIT;
     dala_frame_header header;

@@ -44,6 +44,7 @@ typedef struct fake_server {
 
     /* Knobs, for the next requests. */
     int http_status;        /* answer /v1/sync with this status (0: normal) */
+    int busy_answers;       /* answer this many /v1/sync requests 503 EBUSY, then normally */
     int lose_request;       /* fail before the server sees the request */
     int lose_answer;        /* apply, then fail as if the answer was lost */
     int corrupt_reply;      /* flip a bit of the sealed reply */

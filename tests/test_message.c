@@ -8,7 +8,7 @@
 
 static void test_message_request_round_trips(void)
 {
-    const dala_cursor cursors[] = {{12, 400}, {13, 0}};
+    const dala_cursor cursors[] = {{12, 400, 350}, {13, 0, 0}};
     const uint8_t push[] = {1, 2, 3, 4};
     dala_sync_request request = {77, 500, 2, cursors, push, sizeof push}, back;
     dala_buf bytes = DALA_BUF_INIT;
@@ -20,6 +20,7 @@ static void test_message_request_round_trips(void)
     if (back.cursor_count == 2) {
         CHECK_EQ_U64(back.cursors[0].unit_id, 12);
         CHECK_EQ_U64(back.cursors[0].seq, 400);
+        CHECK_EQ_U64(back.cursors[0].whole_to, 350);
         CHECK_EQ_U64(back.cursors[1].unit_id, 13);
     }
     CHECK_EQ_INT(back.push_len, sizeof push);
@@ -32,13 +33,14 @@ static void test_message_response_round_trips_with_reasons(void)
 {
     const char *reason = "field_visit.visit_date: күн болашақта / дата в будущем";
     const dala_change_result rejected[] = {{3, DALA_EINVAL, reason, strlen(reason)}};
-    const dala_cursor cursors[] = {{12, 401}};
+    const dala_cursor cursors[] = {{12, 401, 401}};
     const uint8_t pull[] = {9, 9};
-    dala_sync_response response = {77, 5, 1, rejected, 1, cursors, 1, 12, pull, sizeof pull}, back;
+    dala_sync_response response = {77, 1764950000123u, 5, 1, rejected, 1, cursors, 1, 12, pull, sizeof pull}, back;
     dala_buf bytes = DALA_BUF_INIT;
     CHECK_OK(dala_sync_response_encode(&bytes, &response));
     CHECK_OK(dala_sync_response_decode(&back, bytes.data, bytes.len));
     CHECK_EQ_U64(back.acked_batch_seq, 5);
+    CHECK_EQ_U64(back.server_time_ms, 1764950000123u);
     CHECK_EQ_INT(back.rejected_count, 1);
     if (back.rejected_count == 1) {
         CHECK_EQ_INT(back.rejected[0].index, 3);
@@ -54,7 +56,7 @@ static void test_message_response_round_trips_with_reasons(void)
 
 static void test_message_rejects_every_truncation_and_trailing_bytes(void)
 {
-    const dala_cursor cursors[] = {{12, 400}};
+    const dala_cursor cursors[] = {{12, 400, 0}};
     const uint8_t push[] = {1, 2, 3};
     dala_sync_request request = {1, 10, 1, cursors, push, sizeof push}, back;
     dala_buf bytes = DALA_BUF_INIT;

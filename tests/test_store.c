@@ -68,13 +68,13 @@ static void test_store_open_creates_private_migrated_file(void)
     CHECK_EQ_U64(status.record_count, 0);
     CHECK_EQ_STR(status.officer, "");
     dala_store_close(store);
-    CHECK_EQ_INT(sdk_sql(path, "PRAGMA user_version"), 1);
+    CHECK_EQ_INT(sdk_sql(path, "PRAGMA user_version"), 2);
     CHECK_EQ_INT(sdk_sql(path, "SELECT count(*) FROM sqlite_schema WHERE name IN "
                                    "('meta', 'record', 'outbox', 'pull_cursor')"), 4);
     /* Reopening applies nothing twice. */
     CHECK_OK(dala_store_open(&store, path));
     dala_store_close(store);
-    CHECK_EQ_INT(sdk_sql(path, "PRAGMA user_version"), 1);
+    CHECK_EQ_INT(sdk_sql(path, "PRAGMA user_version"), 2);
 }
 
 static void test_store_runs_in_wal_mode(void)
@@ -103,7 +103,7 @@ static void test_store_open_refuses_newer_schema(void)
     CHECK_EQ_INT(sdk_sql(path, "PRAGMA user_version = 999"), 0);
     CHECK_EQ_INT(dala_store_open(&store, path), DALA_ESCHEMA);
     CHECK(store == NULL);
-    CHECK_CONTAINS(dala_errmsg(), "schema version 999 is newer than this build's 1");
+    CHECK_CONTAINS(dala_errmsg(), "schema version 999 is newer than this build's 2");
 }
 
 static void test_store_open_refuses_non_database(void)

@@ -415,7 +415,7 @@ static void test_sync_maps_http_refusals(void)
     } cases[] = {
         {401, DALA_EAUTH, "sync: device revoked or unknown (HTTP 401"},
         {403, DALA_EAUTH, "device revoked or unknown (HTTP 403: refused by the test)"},
-        {409, DALA_ECONFLICT, "batch numbering is behind"},
+        {507, DALA_ENOSPACE, "the changes stay on this tablet"},
         {413, DALA_ELIMIT, "too large"},
         {426, DALA_ESCHEMA, "update the app"},
         {400, DALA_ECORRUPT, "refused the request"},
@@ -438,6 +438,35 @@ static void test_sync_maps_http_refusals(void)
     f.server.corrupt_reply = 0;
     CHECK_OK(dala_sync(NULL, f.store, &f.options));
     CHECK_EQ_INT(f.server.log_count, 1);
+    teardown(&f);
+}
+
+/* A server whose database is busy answers 503 EBUSY: the device tries
+ * the same round trip again after a pause, and the batch is applied once. */
+static void test_sync_retries_a_busy_server_with_backoff(void)
+{
+    fixture f;
+    setup(&f);
+    put_n(f.store, 3);
+    f.server.busy_answers = 2;
+    dala_sync_stats stats;
+    uint64_t started = dala_wall_clock_ms();
+    CHECK_OK(dala_sync(&stats, f.store, &f.options));
+    CHECK(dala_wall_clock_ms() - started >= 700); /* 0.25 s, then 0.5 s */
+    CHECK_EQ_U64(stats.busy_retries, 2);
+    CHECK_EQ_U64(stats.acked, 3);
+    CHECK_EQ_U64(f.server.batches_applied, 1);
+    CHECK_EQ_U64(status_of(f.store).pending_changes, 0);
+    /* Busy for longer than the retries: a clear error, nothing lost. */
+    put_n(f.store, 1);
+    f.server.busy_answers = 100;
+    CHECK_EQ_INT(dala_sync(&stats, f.store, &f.options), DALA_EBUSY);
+    CHECK_CONTAINS(dala_errmsg(), "busy");
+    CHECK_EQ_U64(stats.busy_retries, 5);
+    CHECK_EQ_U64(status_of(f.store).pending_changes, 1);
+    f.server.busy_answers = 0;
+    CHECK_OK(dala_sync(NULL, f.store, &f.options));
+    CHECK_EQ_U64(status_of(f.store).pending_changes, 0);
     teardown(&f);
 }
 
@@ -580,6 +609,7 @@ const dala_test sync_client_tests[] = {
     {"sync_new_server_epoch_pulls_afresh_and_offers_own_versions_again", test_sync_new_server_epoch_pulls_afresh_and_offers_own_versions_again},
     {"sync_brings_the_conflict_log", test_sync_brings_the_conflict_log},
     {"sync_maps_http_refusals", test_sync_maps_http_refusals},
+    {"sync_retries_a_busy_server_with_backoff", test_sync_retries_a_busy_server_with_backoff},
     {"sync_unreachable_server_names_host_and_port", test_sync_unreachable_server_names_host_and_port},
     {"sync_needs_enrolment_and_good_options", test_sync_needs_enrolment_and_good_options},
     {"sync_failed_page_applies_nothing", test_sync_failed_page_applies_nothing},

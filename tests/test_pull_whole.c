@@ -1,0 +1,208 @@
+/* test_pull_whole.c - a tablet never holds a record in part, and batch
+ * numbers never strand a tablet's changes; against the real server.
+ *
+ * A record sits in its unit's log at the position of its last write. A
+ * tablet that catches up over several pages meets a record edited after
+ * its creation only on the page of the edit; that page must bring the
+ * record whole, not the edited fields alone (server/pull.c). And the
+ * server decides whether a batch is new inside its write transaction, by
+ * number and digest, so two copies of one request, or an old request
+ * arriving late, apply nothing twice and leave no disagreement about
+ * numbers (server/apply.c). */
+#include "e2e_support.h"
+#include "raw_client.h"
+#include "testhelp.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PAGE 10
+
+/* Edits the `field` of record `id` on `store` to `value` (JSON). */
+static void edit_field(dala_store *store, const char *id, const char *field, const char *value_json)
+{
+    char json[256];
+    snprintf(json, sizeof json, "{\"%s\": %s}", field, value_json);
+    CHECK_OK(dala_record_put(NULL, store, "field_visit", id, json));
+}
+
+/* A unit with four pages of history whose early records were edited
+ * later: a tablet enrolled afterwards pulls every record whole. */
+static void test_pull_new_tablet_of_a_busy_unit_gets_edited_records_whole(void)
+{
+    harness h;
+    if (harness_start(&h, PAGE)) return;
+    record_set captured = {0};
+    records_gen gen;
+    records_gen_init(&gen, 4101);
+    dala_store *writer = device_enrol(&h, "w", h.officer_a, h.unit_a), *late = NULL;
+    if (!writer) goto done;
+    capture(&captured, writer, &gen, 4 * PAGE);
+    sync_ok(writer);
+    /* The first records move to the end of the log. */
+    for (int i = 0; i < 5; i++) edit_field(writer, captured.ids[i], "children_count", "3");
+    sync_ok(writer);
+    for (size_t i = 0; i < captured.count; i++) { /* values now differ from the captured ones */
+        free(captured.json[i]);
+        captured.json[i] = NULL;
+    }
+    late = device_enrol(&h, "late", h.officer_a2, h.unit_a);
+    if (!late) goto done;
+    dala_sync_stats stats;
+    CHECK_OK(sync_via(late, NULL, 0, &stats));
+    CHECK(stats.round_trips >= 4); /* it did catch up over several pages */
+    dala_store *devices[] = {writer, late};
+    check_converged(&h, h.unit_a, &captured, devices, 2);
+done:
+    dala_store_close(writer);
+    dala_store_close(late);
+    set_free(&captured);
+    e2e_stop(&h);
+}
+
+/* Edits land while a tablet is half-way through catching up: records it
+ * has already paged past and records still ahead of it both arrive whole. */
+static void test_pull_edits_during_a_catch_up_arrive_whole(void)
+{
+    harness h;
+    if (harness_start(&h, PAGE)) return;
+    record_set captured = {0};
+    records_gen gen;
+    records_gen_init(&gen, 4102);
+    dala_store *writer = device_enrol(&h, "w", h.officer_a, h.unit_a), *late = NULL;
+    if (!writer) goto done;
+    capture(&captured, writer, &gen, 5 * PAGE);
+    sync_ok(writer);
+    late = device_enrol(&h, "late", h.officer_a2, h.unit_a);
+    if (!late) goto done;
+    /* Two pages in, the writer edits a record the late tablet has seen
+     * (the first) and ones it has not reached yet. */
+    dala_sync_options options = DALA_SYNC_OPTIONS_INIT;
+    options.max_round_trips = 2;
+    CHECK_EQ_INT(dala_sync(NULL, late, &options), DALA_ELIMIT);
+    edit_field(writer, captured.ids[0], "children_count", "1");
+    edit_field(writer, captured.ids[3 * PAGE], "children_count", "2");
+    edit_field(writer, captured.ids[4 * PAGE + 1], "measures_taken", "\"Түсіндіру жұмысы жүргізілді\"");
+    sync_ok(writer);
+    sync_ok(late);
+    for (size_t i = 0; i < captured.count; i++) {
+        free(captured.json[i]);
+        captured.json[i] = NULL;
+    }
+    dala_store *devices[] = {writer, late};
+    check_converged(&h, h.unit_a, &captured, devices, 2);
+done:
+    dala_store_close(writer);
+    dala_store_close(late);
+    set_free(&captured);
+    e2e_stop(&h);
+}
+
+/* One sealed request posted by several threads at once. */
+typedef struct poster {
+    harness *h;
+    const dala_buf *frame;
+    int status;
+    dala_buf answer;
+} poster;
+
+static void *post_copy(void *context)
+{
+    poster *p = context;
+    if (harness_post(p->h, "/v1/sync", "application/octet-stream", p->frame->data, p->frame->len, &p->status,
+                     &p->answer))
+        p->status = -1;
+    return NULL;
+}
+
+/* Seals batch `seq` of one new field visit (record id filled with `seed`)
+ * as a HELLO of `dev`. */
+static void seal_visit_batch(dala_buf *frame, const raw_device *dev, uint64_t seq, uint8_t seed)
+{
+    static const char *date = "2026-11-20";
+    dala_field fields[3] = {
+        {"visit_date", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)date, 10}, 0},
+        {"risk_level", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)"low", 3}, 0},
+        {"purpose", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)"preventive_visit", 16}, 0},
+    };
+    dala_change change = {"field_visit", {0}, DALA_HLC_MAKE(dala_wall_clock_ms(), seed), dev->id, 3, fields};
+    memset(change.record_id, seed, sizeof change.record_id);
+    dala_buf batch = DALA_BUF_INIT;
+    dala_handshake *hs = NULL;
+    CHECK_OK(dala_batch_encode(&batch, dala_schema_version(), seq, &change, 1));
+    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len};
+    CHECK_OK(raw_seal_request(&hs, frame, dev, &request));
+    dala_handshake_free(hs);
+    dala_buf_free(&batch);
+}
+
+static long long device_batch(const harness *h, const raw_device *dev)
+{
+    return central_int(h, "SELECT last_batch_seq FROM device WHERE id = ?1", (int64_t)dev->id, 0);
+}
+
+/* A proxy that sends each request four times at once, and an old request
+ * that arrives after a newer one was applied: each batch is applied once,
+ * the server's record of the device's batches never goes back, and the
+ * next batch is taken. */
+static void test_pull_duplicated_and_late_requests_leave_numbers_agreeing(void)
+{
+    harness h;
+    raw_device dev;
+    char code[32];
+    if (harness_start(&h, 0)) return;
+    dala_buf frames[3] = {DALA_BUF_INIT, DALA_BUF_INIT, DALA_BUF_INIT};
+    if (harness_code(&h, code, h.officer_a, h.unit_a) || raw_enroll(&dev, h.port, code)) {
+        test_fail(__FILE__, __LINE__, "enrolment failed");
+        goto done;
+    }
+    for (int b = 0; b < 3; b++) seal_visit_batch(&frames[b], &dev, (uint64_t)b + 1, (uint8_t)(b + 1));
+    for (int b = 0; b < 2; b++) {
+        poster posters[4];
+        pthread_t threads[4];
+        for (int t = 0; t < 4; t++) {
+            posters[t] = (poster){&h, &frames[b], 0, DALA_BUF_INIT};
+            CHECK_EQ_INT(pthread_create(&threads[t], NULL, post_copy, &posters[t]), 0);
+        }
+        for (int t = 0; t < 4; t++) {
+            pthread_join(threads[t], NULL);
+            CHECK_EQ_INT(posters[t].status, 200);
+            dala_buf_free(&posters[t].answer);
+        }
+        CHECK_EQ_INT(device_batch(&h, &dev), b + 1);
+    }
+    long long next_seq = central_int(&h, "SELECT next_seq FROM org_unit WHERE id = ?1", h.unit_a, 0);
+    CHECK_EQ_INT(central_int(&h, "SELECT count(*) FROM record", 0, 0), 2);
+    CHECK_EQ_INT(next_seq, 3); /* two writes, two log positions */
+    /* Batch 1 again, late: applies nothing, moves no number back. */
+    int status = 0;
+    dala_buf answer = DALA_BUF_INIT;
+    CHECK_EQ_INT(harness_post(&h, "/v1/sync", "application/octet-stream", frames[0].data, frames[0].len, &status,
+                              &answer), 0);
+    CHECK_EQ_INT(status, 200);
+    CHECK_EQ_INT(central_int(&h, "SELECT count(*) FROM record", 0, 0), 2);
+    CHECK_EQ_INT(central_int(&h, "SELECT next_seq FROM org_unit WHERE id = ?1", h.unit_a, 0), next_seq);
+    CHECK_EQ_INT(device_batch(&h, &dev), 2);
+    /* Batch 3 is taken. */
+    dala_buf_reset(&answer);
+    CHECK_EQ_INT(harness_post(&h, "/v1/sync", "application/octet-stream", frames[2].data, frames[2].len, &status,
+                              &answer), 0);
+    CHECK_EQ_INT(status, 200);
+    CHECK_EQ_INT(device_batch(&h, &dev), 3);
+    CHECK_EQ_INT(central_int(&h, "SELECT count(*) FROM record", 0, 0), 3);
+    dala_buf_free(&answer);
+done:
+    for (int b = 0; b < 3; b++) dala_buf_free(&frames[b]);
+    harness_stop(&h);
+}
+
+const dala_test pull_whole_tests[] = {
+    {"pull_new_tablet_of_a_busy_unit_gets_edited_records_whole",
+     test_pull_new_tablet_of_a_busy_unit_gets_edited_records_whole},
+    {"pull_edits_during_a_catch_up_arrive_whole", test_pull_edits_during_a_catch_up_arrive_whole},
+    {"pull_duplicated_and_late_requests_leave_numbers_agreeing",
+     test_pull_duplicated_and_late_requests_leave_numbers_agreeing},
+    {NULL, NULL},
+};
