@@ -112,6 +112,27 @@ static void print_summary(const dala_sync_stats *stats)
     if (stats->rejected) printf("sync: see `dala status` for the refused changes and why\n");
 }
 
+/* Tells the officer at once when the tablet's clock is more than a minute
+ * off the server's: the changes are not lost (they are stamped from the
+ * server's time), but the clock should be set right. */
+static void warn_about_clock(int64_t skew_ms)
+{
+    static const int64_t minute_ms = 60 * 1000;
+    if (skew_ms <= minute_ms && skew_ms >= -minute_ms) return;
+    int64_t minutes = (skew_ms < 0 ? -skew_ms : skew_ms) / minute_ms;
+    const char *way = skew_ms > 0 ? "ahead of" : "behind";
+    if (strcmp(cli_lang(), "ru") == 0)
+        fprintf(stderr, "внимание: часы планшета %s сервера на %lld мин; установите верное время "
+                        "(записи не потеряны: их время взято с сервера)\n",
+                skew_ms > 0 ? "спешат относительно" : "отстают от", (long long)minutes);
+    else
+        fprintf(stderr, "назар аударыңыз: планшеттің сағаты сервердікінен %lld мин %s; дұрыс уақытты "
+                        "орнатыңыз (жазбалар жоғалған жоқ: уақыты серверден алынды)\n",
+                (long long)minutes, skew_ms > 0 ? "алда" : "артта");
+    fprintf(stderr, "warning: this tablet's clock is %lld min %s the server's; set it right (no change is "
+                    "lost: changes are stamped from the server's time)\n", (long long)minutes, way);
+}
+
 int cli_sync(cli_context *cli)
 {
     dala_sync_options options = DALA_SYNC_OPTIONS_INIT;
@@ -138,6 +159,7 @@ int cli_sync(cli_context *cli)
     dala_sync_stats stats;
     int rc = dala_sync(&stats, store, &options);
     if (p.bar_shown) putchar('\n');
+    if (stats.round_trips) warn_about_clock(stats.clock_skew_ms);
     if (rc) {
         fflush(stdout);
         exit_code = cli_fail(rc);
