@@ -35,9 +35,36 @@ static int takes_pulled(const dala_record *pending, const dala_record_field *cur
     return order < 0 || current->seq != seq; /* the same version: only note its position */
 }
 
-/* Merges one pulled change into its local record. */
-static int apply_change(sqlite3 *db, const dala_change *change, uint64_t unit_id, uint64_t seq,
-                        dala_hlc *clock)
+/* Whether the page sent the record of change `index` in part. */
+static int is_partial(const dala_sync_response *response, const dala_batch *page, size_t index)
+{
+    for (size_t i = 0; i < response->partial_count; i++) {
+        size_t first = response->partial[i];
+        if (first < page->change_count &&
+            memcmp(page->changes[first].record_id, page->changes[index].record_id, DALA_UUID_BYTES) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* A record met in part that this device does not hold: asked for whole
+ * (the wanted table) instead of stored. */
+static int want_whole(sqlite3 *db, const char *id, uint64_t unit_id)
+{
+    sqlite3_stmt *stmt;
+    int rc = dala_db_prepare(&stmt, db, "INSERT OR IGNORE INTO wanted(record_id, unit_id) VALUES (?1, ?2)");
+    if (rc) return rc;
+    sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, (sqlite3_int64)unit_id);
+    rc = dala_db_step_done(stmt, "ask for a record whole");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Merges one pulled change into its local record; a change of a record
+ * this device lacks, sent in part, is not stored but asked for whole. */
+static int apply_change(sqlite3 *db, const dala_change *change, int is_partial_record, uint64_t unit_id,
+                        uint64_t seq, dala_hlc *clock)
 {
     char id[DALA_ID_TEXT_BYTES];
     dala_record record = DALA_RECORD_INIT, pending = DALA_RECORD_INIT;
@@ -47,6 +74,12 @@ static int apply_change(sqlite3 *db, const dala_change *change, uint64_t unit_id
     int rc = dala_record_load(&table, &stored_unit, &record, db, id);
     int is_new = rc == DALA_ENOTFOUND;
     if (is_new) rc = DALA_OK;
+    if (!rc && is_new && is_partial_record) {
+        rc = want_whole(db, id, unit_id);
+        free(table);
+        dala_record_clear(&record);
+        return rc;
+    }
     if (!rc && !is_new && strcmp(table, change->table) != 0)
         rc = dala_error_set(DALA_ECORRUPT, "pulled change of record %s names table %s; it is "
                                            "stored as %s", id, change->table, table);
@@ -71,6 +104,25 @@ static int apply_change(sqlite3 *db, const dala_change *change, uint64_t unit_id
     free(table);
     dala_record_clear(&record);
     dala_record_clear(&pending);
+    return rc;
+}
+
+/* Drops from the wanted records those now held, and those the server
+ * says this device may not have. */
+static int settle_wanted(sqlite3 *db, const dala_sync_response *response)
+{
+    sqlite3_stmt *stmt;
+    int rc = dala_db_exec(db, "DELETE FROM wanted WHERE record_id IN (SELECT id FROM record)", "settle wanted");
+    if (rc || !response->gone_count) return rc;
+    rc = dala_db_prepare(&stmt, db, "DELETE FROM wanted WHERE record_id = ?1");
+    for (size_t i = 0; !rc && i < response->gone_count; i++) {
+        char id[DALA_ID_TEXT_BYTES];
+        dala_uuid_format(id, response->gone + i * DALA_UUID_BYTES);
+        sqlite3_bind_text(stmt, 1, id, -1, SQLITE_TRANSIENT);
+        rc = dala_db_step_done(stmt, "drop a gone record");
+        sqlite3_reset(stmt);
+    }
+    sqlite3_finalize(stmt);
     return rc;
 }
 
@@ -131,7 +183,9 @@ static int apply_in_transaction(dala_pull_result *out, sqlite3 *db, uint64_t inf
         rc = dala_meta_get_int(&saved, db, "hlc", 0);
         dala_hlc_init(&clock, (uint64_t)saved);
         for (size_t i = 0; !rc && i < page->change_count; i++)
-            rc = apply_change(db, &page->changes[i], response->pull_unit_id, seq, &clock);
+            rc = apply_change(db, &page->changes[i], is_partial(response, page, i), response->pull_unit_id, seq,
+                              &clock);
+        if (!rc) rc = settle_wanted(db, response);
         if (!rc) rc = dala_meta_set_int(db, "hlc", (int64_t)dala_hlc_state(&clock));
         out->pulled = rc ? 0 : page->change_count;
     }

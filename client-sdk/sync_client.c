@@ -28,6 +28,8 @@
 #include <time.h>
 
 #define DEFAULT_PAGE_CHANGES 1000u
+/* Round trips a sync makes past the end of the log for records it wants whole. */
+#define MAX_WANTED_TRIPS 3u
 #define DEFAULT_MAX_ROUND_TRIPS 100000u
 /* The server keeps a session 120 s from its handshake (docs/protocol.md,
  * 5); the device stops using it sooner, counted from before its HELLO. */
@@ -126,20 +128,54 @@ static int load_cursors(dala_cursor **out, size_t *count, sqlite3 *db)
     return rc;
 }
 
-/* Encodes the sync request: the push batch, the cursors, the last epoch. */
+/* The records this device met in part and asks for whole, at most
+ * DALA_MAX_WANTED, as 16-byte ids into `ids`. */
+static int load_wanted(uint8_t ids[DALA_MAX_WANTED][DALA_UUID_BYTES], size_t *count, sqlite3 *db)
+{
+    sqlite3_stmt *stmt;
+    *count = 0;
+    int rc = dala_db_prepare(&stmt, db, "SELECT record_id FROM wanted ORDER BY record_id LIMIT ?1");
+    if (rc) return rc;
+    sqlite3_bind_int(stmt, 1, DALA_MAX_WANTED);
+    int step = SQLITE_DONE;
+    while (!rc && (step = sqlite3_step(stmt)) == SQLITE_ROW)
+        if (dala_uuid_parse(ids[*count], (const char *)sqlite3_column_text(stmt, 0)) == DALA_OK) (*count)++;
+    if (!rc && step != SQLITE_DONE) rc = dala_db_error(db, step, "read wanted records");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Encodes the sync request: the push batch, the cursors, the last epoch,
+ * the records wanted whole. */
 static int build_request(dala_buf *out, sync_run *run, const dala_push_batch *batch)
 {
     dala_cursor *cursors = NULL;
-    size_t cursor_count = 0;
+    size_t cursor_count = 0, wanted_count = 0;
     int64_t server_epoch;
+    uint8_t wanted[DALA_MAX_WANTED][DALA_UUID_BYTES];
     int rc = load_cursors(&cursors, &cursor_count, run->store->db);
     if (!rc) rc = dala_meta_get_int(&server_epoch, run->store->db, "server_epoch", 0);
+    if (!rc) rc = load_wanted(wanted, &wanted_count, run->store->db);
     if (!rc) {
-        dala_sync_request request = {(uint64_t)server_epoch, run->page_changes, cursor_count,
-                                     cursors, batch->encoded.data, batch->encoded.len};
+        dala_sync_request request = {(uint64_t)server_epoch, run->page_changes, cursor_count, cursors,
+                                     batch->encoded.data, batch->encoded.len, wanted_count, wanted[0]};
         rc = dala_sync_request_encode(out, &request);
     }
     free(cursors);
+    return rc;
+}
+
+/* How many records this device still asks for whole. */
+static int count_wanted(uint64_t *out, sqlite3 *db)
+{
+    sqlite3_stmt *stmt;
+    *out = 0;
+    int rc = dala_db_prepare(&stmt, db, "SELECT count(*) FROM wanted");
+    if (rc) return rc;
+    int step = sqlite3_step(stmt);
+    if (step == SQLITE_ROW) *out = (uint64_t)sqlite3_column_int64(stmt, 0);
+    else rc = dala_db_error(db, step, "count wanted records");
+    sqlite3_finalize(stmt);
     return rc;
 }
 
@@ -311,7 +347,8 @@ static int round_trip_patiently(dala_sync_response *response, dala_buf *body, ui
 /* Runs round trips until nothing waits on either side. */
 static int run_loop(sync_run *run)
 {
-    uint64_t waiting = 0;
+    uint64_t waiting = 0, wanted = 0;
+    unsigned idle_wanted = 0;
     int rc = dala_outbox_count(&waiting, run->store->db, "pending");
     run->push_total = waiting;
     if (!rc && waiting) report(run, DALA_SYNC_PUSH, 0, run->push_total);
@@ -345,11 +382,15 @@ static int run_loop(sync_run *run)
         run->stats->pulled += result.pulled;
         run->stats->clock_skew_ms = result.clock_skew_ms;
         rc = dala_outbox_count(&waiting, run->store->db, "pending");
+        if (!rc) rc = count_wanted(&wanted, run->store->db);
         if (rc) break;
         if (run->stats->acked + waiting > run->push_total) run->push_total = run->stats->acked + waiting;
         if (result.acked) report(run, DALA_SYNC_PUSH, run->stats->acked, run->push_total);
         if (result.pulled) report(run, DALA_SYNC_PULL, run->stats->pulled, 0);
-        if (!waiting && !has_more && !result.epoch_reset) break;
+        /* Records met in part are asked for whole, a few round trips at most
+         * past the end of the log. */
+        idle_wanted = wanted && !waiting && !has_more ? idle_wanted + 1 : 0;
+        if (!waiting && !has_more && !result.epoch_reset && (!wanted || idle_wanted > MAX_WANTED_TRIPS)) break;
     }
     if (!rc) report(run, DALA_SYNC_DONE, run->stats->round_trips, 0);
     return rc;

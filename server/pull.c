@@ -38,6 +38,10 @@ typedef struct page {
     size_t change_count, change_alloc;
     dala_field *fields;
     size_t field_count, field_alloc;
+    uint32_t *partial; /* changes whose record left out fields at or before whole_to */
+    size_t partial_count, partial_alloc;
+    uint8_t (*gone)[DALA_UUID_BYTES]; /* wanted records the device may not have */
+    size_t gone_count;
 } page;
 
 static void page_free(page *p)
@@ -48,6 +52,8 @@ static void page_free(page *p)
     free(p->tables);
     free(p->changes);
     free(p->fields);
+    free(p->partial);
+    free(p->gone);
 }
 
 /* The device's cursor for `unit_id`, or the start of the log. */
@@ -70,18 +76,32 @@ static int grow(void **array, size_t *alloc, size_t needed, size_t item)
     return DALA_OK;
 }
 
-/* Adds the changes of one record: its fields written after `whole_to`,
- * one change per version that wrote them. Field pointers are fixed up
- * after the page, since `fields` may still move. */
-static int add_record_changes(page *p, size_t row, uint64_t whole_to)
+/* Whether a field goes on the page: written after `whole_to`, by another
+ * device than the asking one (`own` 0) or by any (`own` 1). */
+static int is_sent(const page *p, const dala_record_field *field, uint64_t whole_to, int own)
+{
+    return field->seq > whole_to && (own || field->version.device_id != p->device_id);
+}
+
+/* Adds the changes of one record: its fields written after `whole_to`
+ * (and not by the asking device, unless `own`), one change per version
+ * that wrote them; a record that leaves out another's field is listed as
+ * partial. Field pointers are fixed up after the page, since `fields` may
+ * still move. */
+static int add_record_changes(page *p, size_t row, uint64_t whole_to, int own)
 {
     const dala_record *record = &p->records[row];
+    size_t first_change = p->change_count;
+    int left_out = 0;
     for (size_t i = 0; i < record->field_count; i++) {
         const dala_record_field *field = &record->fields[i];
-        if (field->seq <= whole_to || field->version.device_id == p->device_id) continue;
+        if (!is_sent(p, field, whole_to, own)) {
+            left_out |= field->version.device_id != p->device_id;
+            continue;
+        }
         int seen = 0; /* does an earlier field open this version's change? */
         for (size_t j = 0; j < i && !seen; j++)
-            seen = record->fields[j].seq > whole_to && record->fields[j].version.device_id != p->device_id &&
+            seen = is_sent(p, &record->fields[j], whole_to, own) &&
                    dala_version_compare(&record->fields[j].version, &field->version) == 0;
         if (seen) continue;
         int rc = grow((void **)&p->changes, &p->change_alloc, p->change_count + 1, sizeof *p->changes);
@@ -95,14 +115,18 @@ static int add_record_changes(page *p, size_t row, uint64_t whole_to)
         change->fields = (dala_field *)(uintptr_t)p->field_count; /* an offset for now */
         for (size_t j = i; j < record->field_count; j++) {
             const dala_record_field *member = &record->fields[j];
-            if (member->seq <= whole_to || dala_version_compare(&member->version, &field->version)) continue;
+            if (!is_sent(p, member, whole_to, own) || dala_version_compare(&member->version, &field->version))
+                continue;
             rc = grow((void **)&p->fields, &p->field_alloc, p->field_count + 1, sizeof *p->fields);
             if (rc) return rc;
             p->fields[p->field_count++] = (dala_field){member->name, member->value, 0};
             change->field_count++;
         }
     }
-    return DALA_OK;
+    if (!left_out || p->change_count == first_change) return DALA_OK;
+    int rc = grow((void **)&p->partial, &p->partial_alloc, p->partial_count + 1, sizeof *p->partial);
+    if (!rc) p->partial[p->partial_count++] = (uint32_t)first_change;
+    return rc;
 }
 
 /* Reads the rows of one page after `cursor` into `p`; *is_cut says the
@@ -113,9 +137,10 @@ static int read_rows(page *p, server_conn *conn, uint64_t unit_id, const dala_cu
 {
     sqlite3_stmt *stmt = server_stmt_get(conn, STMT_PULL_PAGE);
     if (!stmt) return DALA_EIO;
-    p->records = calloc(limit, sizeof *p->records);
-    p->ids = calloc(limit, sizeof *p->ids);
-    p->tables = calloc(limit, sizeof *p->tables);
+    /* Room for the page and for the records the device wants whole. */
+    p->records = calloc(limit + DALA_MAX_WANTED, sizeof *p->records);
+    p->ids = calloc(limit + DALA_MAX_WANTED, sizeof *p->ids);
+    p->tables = calloc(limit + DALA_MAX_WANTED, sizeof *p->tables);
     if (!p->records || !p->ids || !p->tables) return dala_error_set(DALA_ENOMEM, "read pull page");
     sqlite3_bind_int64(stmt, 1, (int64_t)unit_id);
     sqlite3_bind_int64(stmt, 2, (int64_t)cursor->seq);
@@ -146,12 +171,82 @@ static int read_rows(page *p, server_conn *conn, uint64_t unit_id, const dala_cu
         snprintf(p->tables[row], sizeof p->tables[row], "%s", (const char *)sqlite3_column_text(stmt, 1));
         rc = dala_record_decode(&p->records[row], sqlite3_column_blob(stmt, 3),
                                 (size_t)sqlite3_column_bytes(stmt, 3));
-        if (!rc) rc = add_record_changes(p, row, cursor->whole_to);
+        if (!rc) rc = add_record_changes(p, row, cursor->whole_to, 0);
     }
     if (!rc && step != SQLITE_ROW && step != SQLITE_DONE) rc = server_db_error(conn->db, "read pull page");
     sqlite3_reset(stmt);
-    for (size_t i = 0; i < p->change_count; i++)
-        p->changes[i].fields = p->fields + (uintptr_t)p->changes[i].fields;
+    return rc;
+}
+
+/* The unit of a record the device wants whole, or 0 when it may not have
+ * it (no such record, or out of its sight). */
+static int wanted_unit(int64_t *unit_out, server_conn *conn, const server_device *device, const uint8_t *id)
+{
+    char id_text[DALA_UUID_TEXT_LEN + 1];
+    *unit_out = 0;
+    dala_uuid_format(id_text, id);
+    int found = server_record_in_sight(NULL, conn, device, "*", id_text);
+    if (found < 0) return found;
+    if (!found) return DALA_OK;
+    sqlite3_stmt *stmt = server_stmt_get(conn, STMT_RECORD_GET);
+    if (!stmt) return DALA_EIO;
+    sqlite3_bind_blob(stmt, 1, id, DALA_UUID_BYTES, SQLITE_STATIC);
+    int step = sqlite3_step(stmt), rc = DALA_OK;
+    if (step == SQLITE_ROW) *unit_out = sqlite3_column_int64(stmt, 1);
+    else if (step != SQLITE_DONE) rc = server_db_error(conn->db, "read a wanted record");
+    sqlite3_reset(stmt);
+    return rc;
+}
+
+/* Adds the records the device wants whole that belong to the page's unit,
+ * with every field; lists those it may not have as gone. One already on
+ * the page is left there. */
+static int add_wanted(page *p, server_conn *conn, const server_device *device, const dala_sync_request *request,
+                      uint64_t unit_id)
+{
+    int rc = DALA_OK;
+    for (size_t w = 0; !rc && w < request->wanted_count; w++) {
+        const uint8_t *id = request->wanted + w * DALA_UUID_BYTES;
+        int64_t unit = 0;
+        rc = wanted_unit(&unit, conn, device, id);
+        if (rc) break;
+        if (unit == 0) {
+            uint8_t(*grown)[DALA_UUID_BYTES] = realloc(p->gone, (p->gone_count + 1) * sizeof *grown);
+            if (!grown) return dala_error_set(DALA_ENOMEM, "read pull page: out of memory");
+            p->gone = grown;
+            memcpy(p->gone[p->gone_count++], id, DALA_UUID_BYTES);
+            continue;
+        }
+        int on_page = (uint64_t)unit != unit_id;
+        for (size_t r = 0; r < p->row_count && !on_page; r++) on_page = memcmp(p->ids[r], id, DALA_UUID_BYTES) == 0;
+        if (on_page) continue; /* there already, or served with its own unit's page */
+        sqlite3_stmt *stmt = server_stmt_get(conn, STMT_RECORD_GET);
+        if (!stmt) return DALA_EIO;
+        sqlite3_bind_blob(stmt, 1, id, DALA_UUID_BYTES, SQLITE_STATIC);
+        if (sqlite3_step(stmt) == SQLITE_ROW) {
+            size_t row = p->row_count++;
+            memcpy(p->ids[row], id, DALA_UUID_BYTES);
+            snprintf(p->tables[row], sizeof p->tables[row], "%s", (const char *)sqlite3_column_text(stmt, 0));
+            rc = dala_record_decode(&p->records[row], sqlite3_column_blob(stmt, 2),
+                                    (size_t)sqlite3_column_bytes(stmt, 2));
+            if (!rc) rc = add_record_changes(p, row, 0, 1);
+        }
+        sqlite3_reset(stmt);
+    }
+    return rc;
+}
+
+/* Whether the device wants whole a record of `unit_id`. */
+static int wants_from(int *out, server_conn *conn, const server_device *device, const dala_sync_request *request,
+                      int64_t unit_id)
+{
+    *out = 0;
+    int rc = DALA_OK;
+    for (size_t w = 0; !rc && !*out && w < request->wanted_count; w++) {
+        int64_t unit = 0;
+        rc = wanted_unit(&unit, conn, device, request->wanted + w * DALA_UUID_BYTES);
+        *out = unit == unit_id;
+    }
     return rc;
 }
 
@@ -168,7 +263,8 @@ static int log_end(uint64_t *out, server_conn *conn, int64_t unit_id)
 }
 
 /* Picks the log to read: the first unit above the device (from the top)
- * with news the device has not read, else the device's own unit. */
+ * with news the device has not read, or a record it wants whole, else the
+ * device's own unit. */
 static int pick_log(uint64_t *unit_out, int *is_above, server_conn *conn, const server_device *device,
                     const dala_sync_request *request)
 {
@@ -179,8 +275,11 @@ static int pick_log(uint64_t *unit_out, int *is_above, server_conn *conn, const 
     int rc = server_unit_ancestors(ancestors, SERVER_MAX_TREE_DEPTH, &count, conn, device->unit_id);
     for (size_t i = count; !rc && i-- > 0;) {
         uint64_t end;
+        int wanted = 0;
         rc = log_end(&end, conn, ancestors[i]);
-        if (!rc && end > cursor_of(request, (uint64_t)ancestors[i]).seq) {
+        if (!rc && end <= cursor_of(request, (uint64_t)ancestors[i]).seq)
+            rc = wants_from(&wanted, conn, device, request, ancestors[i]);
+        if (!rc && (wanted || end > cursor_of(request, (uint64_t)ancestors[i]).seq)) {
             *unit_out = (uint64_t)ancestors[i];
             *is_above = 1;
             break;
@@ -190,7 +289,7 @@ static int pick_log(uint64_t *unit_out, int *is_above, server_conn *conn, const 
 }
 
 int server_read_pull(dala_sync_response *response, dala_buf *pull, dala_cursor **cursors_out,
-                     server_conn *conn, const server_device *device,
+                     void **gone_out, server_conn *conn, const server_device *device,
                      const dala_sync_request *request, uint32_t max_pull_changes)
 {
     uint32_t limit = request->max_pull_changes;
@@ -207,6 +306,9 @@ int server_read_pull(dala_sync_response *response, dala_buf *pull, dala_cursor *
     cursor = cursor_of(request, unit_id);
     last_seq = cursor.seq;
     if (!rc) rc = read_rows(&p, conn, unit_id, &cursor, limit, &is_cut, &last_seq);
+    if (!rc) rc = add_wanted(&p, conn, device, request, unit_id);
+    for (size_t i = 0; i < p.change_count; i++)
+        p.changes[i].fields = p.fields + (uintptr_t)p.changes[i].fields;
     sqlite3_exec(conn->db, "COMMIT", NULL, NULL, NULL);
     if (!rc) rc = dala_batch_encode(pull, dala_schema_version(), 0, p.changes, p.change_count);
     dala_cursor *cursors = rc ? NULL : malloc(sizeof *cursors);
@@ -222,6 +324,13 @@ int server_read_pull(dala_sync_response *response, dala_buf *pull, dala_cursor *
         response->pull_unit_id = unit_id;
         response->pull = pull->data;
         response->pull_len = pull->len;
+        response->partial = p.partial; /* handed over: the response frees it */
+        response->partial_count = p.partial_count;
+        p.partial = NULL;
+        response->gone = (const uint8_t *)p.gone; /* the caller frees it with the cursors */
+        response->gone_count = p.gone_count;
+        *gone_out = p.gone;
+        p.gone = NULL;
         *cursors_out = cursors;
     }
     page_free(&p);

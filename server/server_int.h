@@ -285,9 +285,11 @@ int server_apply_push(push_result *result, dala_server *server, server_conn *con
                       const server_device *device, const uint8_t *push, size_t push_len);
 
 /* Reads the next page the device may see, from its cursors, and encodes
- * it into `pull` (a batch). Fills the response's cursors, unit, has_more. */
+ * it into `pull` (a batch), with the records it wants whole. Fills the
+ * response's cursors, unit, has_more, partial and gone; the caller frees
+ * *cursors_out, *gone_out and response->partial. */
 int server_read_pull(dala_sync_response *response, dala_buf *pull, dala_cursor **cursors_out,
-                     server_conn *conn, const server_device *device,
+                     void **gone_out, server_conn *conn, const server_device *device,
                      const dala_sync_request *request, uint32_t max_pull_changes);
 
 /* Notes that a sync begins (`begins` 1) or ends (0) now: the text

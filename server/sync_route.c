@@ -25,6 +25,8 @@ typedef struct sync_call {
     dala_sync_request request;
     push_result push;
     dala_cursor *cursors;
+    void *gone;             /* record ids the device may not have */
+    uint32_t *partial;      /* changes of records the page sent in part */
     int status;
 } sync_call;
 
@@ -126,8 +128,9 @@ static int answer_request(sync_call *call)
     response.acked_batch_seq = call->push.acked_batch_seq;
     response.rejected_count = call->push.rejected_count;
     response.rejected = call->push.rejected;
-    if (!rc) rc = server_read_pull(&response, &call->pull, &call->cursors, call->db, &call->device,
+    if (!rc) rc = server_read_pull(&response, &call->pull, &call->cursors, &call->gone, call->db, &call->device,
                                    &call->request, call->server->options.max_pull_changes);
+    call->partial = (uint32_t *)response.partial;
     if (!rc) rc = dala_sync_response_encode(&call->answer, &response);
     if (!rc) rc = seal_answer(call);
     if (!rc) {
@@ -165,6 +168,8 @@ static void sync_call_free(sync_call *call)
     dala_sync_request_clear(&call->request);
     push_result_free(&call->push);
     free(call->cursors);
+    free(call->gone);
+    free(call->partial);
 }
 
 int route_sync(struct mg_connection *conn, void *context)

@@ -503,6 +503,7 @@ int dala_record_apply(size_t *changed_out, dala_record *record, const dala_chang
 
 #define DALA_MESSAGE_VERSION 2
 #define DALA_MAX_CURSORS 4096u
+#define DALA_MAX_WANTED 64u /* records a request may ask for whole */
 #define DALA_MAX_REASON_BYTES 512u
 
 /* A pull cursor. `seq`: the last position of the unit's log whose page the
@@ -526,6 +527,8 @@ typedef struct dala_sync_request {
     const dala_cursor *cursors;
     const uint8_t *push; /* dala_batch_encode output */
     size_t push_len;
+    size_t wanted_count;   /* at most DALA_MAX_WANTED */
+    const uint8_t *wanted; /* record ids (16 bytes each) the device wants whole: it met them in part */
 } dala_sync_request;
 
 /* One refused change of a push: its index in the batch and why. */
@@ -549,6 +552,15 @@ typedef struct dala_sync_response {
     uint64_t pull_unit_id;      /* the unit every pulled change belongs to */
     const uint8_t *pull;        /* an encoded batch of what the device may see */
     size_t pull_len;
+    /* Indexes of the pulled changes, ascending, whose record left out
+     * fields the device should already hold (written at or before its
+     * whole_to): a device that lacks such a record asks for it whole. */
+    size_t partial_count;
+    const uint32_t *partial;
+    /* Wanted records the device may not have (gone, or out of its sight):
+     * it stops asking. 16 bytes each. */
+    size_t gone_count;
+    const uint8_t *gone;
 } dala_sync_response;
 
 /* Appends the encoding of a request or response to `out`. */

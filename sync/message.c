@@ -32,6 +32,15 @@ static int put_cursors(dala_buf *out, const dala_cursor *cursors, size_t count)
     return rc;
 }
 
+/* Record ids, at most DALA_MAX_WANTED: a count, then 16 bytes each. */
+static int put_ids(dala_buf *out, const uint8_t *ids, size_t count)
+{
+    if (count > DALA_MAX_WANTED)
+        return dala_error_set(DALA_ELIMIT, "encode message: %zu record ids, more than %u", count, DALA_MAX_WANTED);
+    int rc = dala_buf_put_varint(out, count);
+    return rc || !count ? rc : dala_buf_append(out, ids, count * DALA_UUID_BYTES);
+}
+
 int dala_sync_request_encode(dala_buf *out, const dala_sync_request *request)
 {
     if (request->max_pull_changes > DALA_MAX_CHANGES_PER_BATCH)
@@ -42,6 +51,7 @@ int dala_sync_request_encode(dala_buf *out, const dala_sync_request *request)
     if (!rc) rc = dala_buf_put_varint(out, request->server_epoch);
     if (!rc) rc = dala_buf_put_varint(out, request->max_pull_changes);
     if (!rc) rc = put_cursors(out, request->cursors, request->cursor_count);
+    if (!rc) rc = put_ids(out, request->wanted, request->wanted_count);
     if (!rc) rc = put_blob(out, request->push, request->push_len);
     if (rc) out->len = start;
     return rc;
@@ -87,6 +97,15 @@ int dala_sync_response_encode(dala_buf *out, const dala_sync_response *response)
     if (!rc) rc = dala_buf_put_u8(out, response->has_more ? 1 : 0);
     if (!rc) rc = dala_buf_put_varint(out, response->pull_unit_id);
     if (!rc) rc = put_blob(out, response->pull, response->pull_len);
+    if (!rc) rc = dala_buf_put_varint(out, response->partial_count);
+    for (size_t i = 0; !rc && i < response->partial_count; i++) {
+        if (response->partial[i] >= DALA_MAX_CHANGES_PER_BATCH || (i && response->partial[i] <= response->partial[i - 1]))
+            rc = dala_error_set(DALA_EINVAL, "encode response: partial indexes must ascend below %u",
+                                DALA_MAX_CHANGES_PER_BATCH);
+        else
+            rc = dala_buf_put_varint(out, response->partial[i]);
+    }
+    if (!rc) rc = put_ids(out, response->gone, response->gone_count);
     if (rc) out->len = start;
     return rc;
 }
@@ -129,6 +148,35 @@ static dala_cursor *read_cursors(dala_reader *r, size_t *count)
     return cursors;
 }
 
+static const uint8_t *read_ids(dala_reader *r, size_t *count)
+{
+    *count = (size_t)dala_read_varint_max(r, DALA_MAX_WANTED, "record id count");
+    if (r->err || *count == 0) return NULL;
+    return dala_read_bytes(r, *count * DALA_UUID_BYTES);
+}
+
+/* Ascending change indexes below DALA_MAX_CHANGES_PER_BATCH. */
+static uint32_t *read_partial(dala_reader *r, size_t *count)
+{
+    *count = (size_t)dala_read_varint_max(r, DALA_MAX_CHANGES_PER_BATCH, "partial count");
+    if (r->err || *count == 0) return NULL;
+    if (*count > dala_reader_remaining(r)) {
+        dala_reader_fail(r, DALA_ECORRUPT, "truncated: %zu partial indexes cannot fit", *count);
+        return NULL;
+    }
+    uint32_t *indexes = dala_calloc(*count, sizeof *indexes);
+    if (!indexes) {
+        dala_reader_fail(r, DALA_ENOMEM, "out of memory for %zu partial indexes", *count);
+        return NULL;
+    }
+    for (size_t i = 0; i < *count && !r->err; i++) {
+        indexes[i] = (uint32_t)dala_read_varint_max(r, DALA_MAX_CHANGES_PER_BATCH - 1, "partial index");
+        if (!r->err && i && indexes[i] <= indexes[i - 1])
+            dala_reader_fail(r, DALA_ECORRUPT, "partial indexes do not ascend");
+    }
+    return indexes;
+}
+
 static void check_end(dala_reader *r)
 {
     if (!r->err && dala_reader_remaining(r))
@@ -145,6 +193,7 @@ int dala_sync_request_decode(dala_sync_request *out, const uint8_t *data, size_t
     out->server_epoch = dala_read_varint(&r);
     out->max_pull_changes = (uint32_t)dala_read_varint_max(&r, DALA_MAX_CHANGES_PER_BATCH, "page size");
     out->cursors = cursors = read_cursors(&r, &out->cursor_count);
+    out->wanted = read_ids(&r, &out->wanted_count);
     out->push = read_blob(&r, &out->push_len, DALA_MAX_BODY_BYTES, "push length");
     check_end(&r);
     if (r.err) dala_sync_request_clear(out);
@@ -191,6 +240,8 @@ int dala_sync_response_decode(dala_sync_response *out, const uint8_t *data, size
     out->has_more = more;
     out->pull_unit_id = dala_read_varint(&r);
     out->pull = read_blob(&r, &out->pull_len, DALA_MAX_BODY_BYTES, "pull length");
+    out->partial = read_partial(&r, &out->partial_count);
+    out->gone = read_ids(&r, &out->gone_count);
     check_end(&r);
     if (r.err) dala_sync_response_clear(out);
     return r.err;
@@ -208,5 +259,6 @@ void dala_sync_response_clear(dala_sync_response *response)
     if (!response) return;
     free((void *)response->cursors);
     free((void *)response->rejected);
+    free((void *)response->partial);
     memset(response, 0, sizeof *response);
 }

@@ -10,7 +10,9 @@ static void test_message_request_round_trips(void)
 {
     const dala_cursor cursors[] = {{12, 400, 350}, {13, 0, 0}};
     const uint8_t push[] = {1, 2, 3, 4};
-    dala_sync_request request = {77, 500, 2, cursors, push, sizeof push}, back;
+    uint8_t wanted[2 * DALA_UUID_BYTES];
+    for (size_t i = 0; i < sizeof wanted; i++) wanted[i] = (uint8_t)i;
+    dala_sync_request request = {77, 500, 2, cursors, push, sizeof push, 2, wanted}, back;
     dala_buf bytes = DALA_BUF_INIT;
     CHECK_OK(dala_sync_request_encode(&bytes, &request));
     CHECK_OK(dala_sync_request_decode(&back, bytes.data, bytes.len));
@@ -25,6 +27,8 @@ static void test_message_request_round_trips(void)
     }
     CHECK_EQ_INT(back.push_len, sizeof push);
     if (back.push_len == sizeof push) CHECK_EQ_MEM(back.push, push, sizeof push);
+    CHECK_EQ_INT(back.wanted_count, 2);
+    if (back.wanted_count == 2) CHECK_EQ_MEM(back.wanted, wanted, sizeof wanted);
     dala_sync_request_clear(&back);
     dala_buf_free(&bytes);
 }
@@ -35,7 +39,10 @@ static void test_message_response_round_trips_with_reasons(void)
     const dala_change_result rejected[] = {{3, DALA_EINVAL, reason, strlen(reason)}};
     const dala_cursor cursors[] = {{12, 401, 401}};
     const uint8_t pull[] = {9, 9};
-    dala_sync_response response = {77, 1764950000123u, 5, 1, rejected, 1, cursors, 1, 12, pull, sizeof pull}, back;
+    const uint32_t partial[] = {0, 7, 300};
+    uint8_t gone[DALA_UUID_BYTES] = {0xab};
+    dala_sync_response response = {77, 1764950000123u, 5, 1, rejected, 1, cursors, 1, 12, pull, sizeof pull,
+                                   3, partial, 1, gone}, back;
     dala_buf bytes = DALA_BUF_INIT;
     CHECK_OK(dala_sync_response_encode(&bytes, &response));
     CHECK_OK(dala_sync_response_decode(&back, bytes.data, bytes.len));
@@ -50,7 +57,22 @@ static void test_message_response_round_trips_with_reasons(void)
     CHECK_EQ_INT(back.has_more, 1);
     CHECK_EQ_U64(back.pull_unit_id, 12);
     CHECK_EQ_INT(back.pull_len, 2);
+    CHECK_EQ_INT(back.partial_count, 3);
+    if (back.partial_count == 3) CHECK_EQ_INT(back.partial[2], 300);
+    CHECK_EQ_INT(back.gone_count, 1);
+    if (back.gone_count == 1) CHECK_EQ_MEM(back.gone, gone, sizeof gone);
     dala_sync_response_clear(&back);
+    /* Partial indexes must ascend, on both ends; a cursor is never whole
+     * past its own position. */
+    const uint32_t unordered[] = {7, 7};
+    response.partial = unordered;
+    response.partial_count = 2;
+    dala_buf_reset(&bytes);
+    CHECK_EQ_INT(dala_sync_response_encode(&bytes, &response), DALA_EINVAL);
+    const dala_cursor ahead[] = {{12, 401, 402}};
+    response.partial_count = 0;
+    response.cursors = ahead;
+    CHECK_EQ_INT(dala_sync_response_encode(&bytes, &response), DALA_EINVAL);
     dala_buf_free(&bytes);
 }
 
@@ -58,7 +80,7 @@ static void test_message_rejects_every_truncation_and_trailing_bytes(void)
 {
     const dala_cursor cursors[] = {{12, 400, 0}};
     const uint8_t push[] = {1, 2, 3};
-    dala_sync_request request = {1, 10, 1, cursors, push, sizeof push}, back;
+    dala_sync_request request = {1, 10, 1, cursors, push, sizeof push, 0, NULL}, back;
     dala_buf bytes = DALA_BUF_INIT;
     CHECK_OK(dala_sync_request_encode(&bytes, &request));
     for (size_t len = 0; len < bytes.len; len++) {

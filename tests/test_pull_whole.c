@@ -20,6 +20,21 @@
 
 #define PAGE 10
 
+/* How many records the store at `path` still asks for whole. */
+static long long sdk_wanted_count(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    long long count = -1;
+    if (sqlite3_open(path, &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM wanted", -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        count = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return count;
+}
+
 /* Edits the `field` of record `id` on `store` to `value` (JSON). */
 static void edit_field(dala_store *store, const char *id, const char *field, const char *value_json)
 {
@@ -100,6 +115,66 @@ done:
     e2e_stop(&h);
 }
 
+/* The net under the rule above: a tablet whose cursor claims it holds the
+ * log whole when it does not (here set by hand) is sent edits of records
+ * it lacks; it stores none of them in part, asks for them whole, and
+ * holds them whole by the end of the same sync. */
+static void test_pull_record_met_in_part_is_fetched_whole(void)
+{
+    harness h;
+    if (harness_start(&h, PAGE)) return;
+    record_set captured = {0}, edited = {0};
+    records_gen gen;
+    records_gen_init(&gen, 4103);
+    dala_store *writer = device_enrol(&h, "w", h.officer_a, h.unit_a), *late = NULL;
+    if (!writer) goto done;
+    capture(&captured, writer, &gen, 20);
+    sync_ok(writer);
+    long long created_to = central_int(&h, "SELECT next_seq - 1 FROM org_unit WHERE id = ?1", h.unit_a, 0);
+    for (int i = 0; i < 3; i++) {
+        edit_field(writer, captured.ids[i * 5], "children_count", "4");
+        set_add(&edited, captured.ids[i * 5], NULL);
+    }
+    sync_ok(writer);
+    late = device_enrol(&h, "late", h.officer_a2, h.unit_a);
+    if (!late) goto done;
+    char path[600], sql[200];
+    snprintf(path, sizeof path, "%s/late.db", h.dir);
+    snprintf(sql, sizeof sql, "INSERT INTO pull_cursor(unit_id, seq, whole_to) VALUES (%lld, %lld, %lld)",
+             (long long)h.unit_a, created_to, created_to);
+    sqlite3 *db = NULL;
+    CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+    CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    sync_ok(late);
+    record_set held = {0};
+    device_records(&held, late, -1);
+    check_same_ids(&held, &edited, "the late tablet");
+    /* Each whole: the same fields and values as the server's, creation too. */
+    sqlite3 *central = central_open(&h), *mem = NULL;
+    CHECK_EQ_INT(sqlite3_open(":memory:", &mem), SQLITE_OK);
+    for (size_t i = 0; central && i < edited.count; i++) {
+        char *device_json = NULL, *server_json = central_fields_json(central, edited.ids[i]);
+        CHECK_OK(dala_record_get_json(&device_json, late, edited.ids[i]));
+        CHECK(server_json && device_json && json_objects_equal(mem, device_json, "$.fields", server_json, "$") == 1);
+        char *date = device_json ? json_get(device_json, "$.fields.visit_date") : NULL;
+        CHECK(date != NULL);
+        free(date);
+        free(server_json);
+        dala_free(device_json);
+    }
+    sqlite3_close(mem);
+    sqlite3_close(central);
+    CHECK_EQ_INT(sdk_wanted_count(path), 0);
+    set_free(&held);
+done:
+    dala_store_close(writer);
+    dala_store_close(late);
+    set_free(&captured);
+    set_free(&edited);
+    e2e_stop(&h);
+}
+
 /* One sealed request posted by several threads at once. */
 typedef struct poster {
     harness *h;
@@ -132,7 +207,7 @@ static void seal_visit_batch(dala_buf *frame, const raw_device *dev, uint64_t se
     dala_buf batch = DALA_BUF_INIT;
     dala_handshake *hs = NULL;
     CHECK_OK(dala_batch_encode(&batch, dala_schema_version(), seq, &change, 1));
-    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len};
+    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL};
     CHECK_OK(raw_seal_request(&hs, frame, dev, &request));
     dala_handshake_free(hs);
     dala_buf_free(&batch);
@@ -202,6 +277,7 @@ const dala_test pull_whole_tests[] = {
     {"pull_new_tablet_of_a_busy_unit_gets_edited_records_whole",
      test_pull_new_tablet_of_a_busy_unit_gets_edited_records_whole},
     {"pull_edits_during_a_catch_up_arrive_whole", test_pull_edits_during_a_catch_up_arrive_whole},
+    {"pull_record_met_in_part_is_fetched_whole", test_pull_record_met_in_part_is_fetched_whole},
     {"pull_duplicated_and_late_requests_leave_numbers_agreeing",
      test_pull_duplicated_and_late_requests_leave_numbers_agreeing},
     {NULL, NULL},

@@ -7,3 +7,11 @@
 -- change nothing.
 ALTER TABLE pull_cursor ADD COLUMN whole_to INTEGER NOT NULL DEFAULT 0;
 DELETE FROM pull_cursor;
+
+-- Records this device met in part (a pulled change left out fields it
+-- should have held, and it did not hold the record): they are not stored
+-- until the server sends them whole, which the next requests ask for.
+CREATE TABLE wanted (
+    record_id TEXT PRIMARY KEY,
+    unit_id   INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
