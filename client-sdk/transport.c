@@ -8,7 +8,12 @@
  * Every answer is read into memory with a cap, whatever Content-Length
  * says (or when it says nothing, or the body is chunked). Failures say
  * which host:port and why ("cannot reach 127.0.0.1:9: connection
- * refused"), never what was sent.
+ * refused"), never what was sent. A connection the server (or a proxy)
+ * closed or reset before answering is reported as that, with the time it
+ * lasted ("the connection was reset by 127.0.0.1:8080 after 3 ms"), and
+ * only a wait that ran its whole timeout_ms as "no answer within": CivetWeb
+ * answers both with the same failure, so the wait's length and the
+ * socket's error tell them apart.
  *
  * Known limit: timeout_ms bounds the wait for the answer's status line
  * and headers (mg_get_response). CivetWeb 1.15 has no timeout for a
@@ -19,10 +24,12 @@
 
 #include <civetweb.h>
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct http_url {
     char host[256];
@@ -92,6 +99,32 @@ static const char *connect_reason(char *ebuf)
     return reason;
 }
 
+static uint64_t monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+}
+
+/* A connection that ended before the answer's status line and headers:
+ * `error` is the socket's errno (ECONNRESET or EPIPE: reset), `waited_ms`
+ * how long the wait for the answer ran (a wait of the whole `timeout_ms`
+ * is a timeout; -1: none), `lasted_ms` the time since the connection was
+ * made, `detail` CivetWeb's words or "". DALA_EIO. */
+static int connection_lost(const http_url *url, int error, uint64_t waited_ms, int timeout_ms,
+                           uint64_t lasted_ms, const char *when, const char *detail)
+{
+    if (strcmp(detail, "No data received") == 0) detail = ""; /* CivetWeb's words for "nothing came" */
+    const char *sep = detail[0] ? ": " : "";
+    int is_reset = error == ECONNRESET || error == EPIPE;
+    if (!is_reset && timeout_ms >= 0 && waited_ms * 10 >= (uint64_t)timeout_ms * 9)
+        return dala_error_set(DALA_EIO, "no answer from %s:%d within %d ms%s%s", url->host, url->port,
+                              timeout_ms, sep, detail);
+    return dala_error_set(DALA_EIO, "the connection was %s by %s:%d after %llu ms, %s%s%s",
+                          is_reset ? "reset" : "closed", url->host, url->port, (unsigned long long)lasted_ms,
+                          when, sep, detail);
+}
+
 static int write_all(struct mg_connection *conn, const void *data, size_t len)
 {
     const char *p = data;
@@ -151,17 +184,27 @@ static int builtin_post(void *context, const char *url_text, const char *content
                             "User-Agent: libdala/1\r\n\r\n",
                             url.path, url.host, url.port, content_type, body_len);
     dala_buf answer = DALA_BUF_INIT;
+    uint64_t connected_ms = monotonic_ms();
     if (head_len < 0 || (size_t)head_len >= sizeof head) {
         rc = dala_error_set(DALA_EINVAL, "POST %s:%d: request line too long", url.host, url.port);
-    } else if (write_all(conn, head, (size_t)head_len) || write_all(conn, body, body_len)) {
-        rc = dala_error_set(DALA_EIO, "cannot reach %s:%d: sending the request failed", url.host,
-                            url.port);
-    } else if (mg_get_response(conn, ebuf, sizeof ebuf, timeout_ms) < 0) {
-        rc = dala_error_set(DALA_EIO, "no answer from %s:%d within %d ms%s%s", url.host, url.port,
-                            timeout_ms, ebuf[0] ? ": " : "", ebuf);
     } else {
-        *status_out = mg_get_response_info(conn)->status_code;
-        rc = read_body(&answer, conn, &url, max_response_bytes);
+        errno = 0;
+        if (write_all(conn, head, (size_t)head_len) || write_all(conn, body, body_len)) {
+            rc = connection_lost(&url, errno, 0, -1, monotonic_ms() - connected_ms, "while the request was sent",
+                                 "");
+        } else {
+            uint64_t wait_from_ms = monotonic_ms();
+            errno = 0;
+            if (mg_get_response(conn, ebuf, sizeof ebuf, timeout_ms) < 0) {
+                int error = errno;
+                uint64_t now_ms = monotonic_ms();
+                rc = connection_lost(&url, error, now_ms - wait_from_ms, timeout_ms, now_ms - connected_ms,
+                                     "before it answered", ebuf);
+            } else {
+                *status_out = mg_get_response_info(conn)->status_code;
+                rc = read_body(&answer, conn, &url, max_response_bytes);
+            }
+        }
     }
     mg_close_connection(conn);
     if (rc) {

@@ -33,6 +33,23 @@ static int parse_hex_key(uint8_t out[DALA_KEY_BYTES], const char *hex)
     return DALA_OK;
 }
 
+/* Refuses a device key the Noise KK handshake could never use: one of the
+ * low-order X25519 points (all zeros, 1, the points of order 8 and their
+ * non-canonical encodings), for which X25519 with any secret gives a known
+ * all-zero result. The check is the exchange the handshake makes with the
+ * server's static key (dala_x25519 refuses exactly these points), so a
+ * key accepted here is one a sync can use. DALA_EINVAL, saying why. */
+static int check_device_key(const dala_server *server, const uint8_t public_key[DALA_KEY_BYTES])
+{
+    uint8_t shared[DALA_KEY_BYTES];
+    int rc = dala_x25519(shared, server->keys.secret, public_key);
+    dala_wipe(shared, sizeof shared);
+    if (rc == DALA_EAUTH)
+        return dala_error_set(DALA_EINVAL, "enrol: public_key is a low-order X25519 point (such as all zeros), "
+                                           "which would give a known shared secret; make a fresh key pair");
+    return rc; /* a failure of the crypto library, already described */
+}
+
 typedef struct enrolment {
     int64_t device_id, user_id, unit_id;
     char login[128];
@@ -108,7 +125,10 @@ int route_enroll(struct mg_connection *conn, void *context)
         http_send_error(conn, status, DALA_EINVAL, "enrol: use POST");
         goto done;
     }
-    if (throttle_blocked(&server->enrol_failures, info->remote_addr, time(NULL))) {
+    /* The attempt is taken before the code is looked up and given back
+     * unless the code was wrong, so parallel guesses cannot pass the limit. */
+    time_t window = 0;
+    if (throttle_reserve(&server->enrol_failures, info->remote_addr, time(NULL), &window)) {
         status = 429;
         http_send_error(conn, status, DALA_EAUTH, "enrol: too many failed attempts; wait ten minutes");
         goto done;
@@ -118,14 +138,15 @@ int route_enroll(struct mg_connection *conn, void *context)
                 mg_get_var((const char *)body.data, body.len, "public_key", key_hex, sizeof key_hex) <= 0 ||
                 parse_hex_key(public_key, key_hex)))
         rc = dala_error_set(DALA_EINVAL, "enrol: the body needs code and public_key (64 hex digits)");
+    if (!rc) rc = check_device_key(server, public_key); /* before the code is looked at: it stays unused */
     if (!rc) rc = server_code_hash(code_hash, code);
     server_conn *db = rc ? NULL : server_conn_get(server);
     if (!rc && !db) rc = DALA_EIO;
     if (!rc) rc = redeem(&e, db->db, code_hash, public_key);
-    if (rc == DALA_EAUTH) {
-        throttle_fail(&server->enrol_failures, info->remote_addr, time(NULL));
+    if (rc == DALA_EAUTH)
         dala_error_set(rc, "enrol: the code is unknown, already used or expired");
-    }
+    else
+        throttle_give_back(&server->enrol_failures, info->remote_addr, window);
     if (rc) {
         status = rc == DALA_EAUTH ? 403 : http_status_for(rc);
         http_send_error(conn, status, rc, dala_errmsg());

@@ -218,16 +218,26 @@ static int sign_in(web_request *r)
     if (!rc && (!login || !password || !*login || strlen(login) > 60 || strlen(password) > 1024))
         rc = dala_error_set(DALA_EINVAL, "sign in: the body needs login and password");
     if (rc) return web_send_failure(r, rc);
-    int wait = throttle_blocked(&r->server->sign_in_failures, login, now);
-    if (!wait) wait = throttle_blocked(&r->server->sign_in_addresses, addr, now);
+    /* The attempt is taken from both limits before the slow hash and
+     * counts as failed unless it turns out right, so requests running at
+     * once cannot all pass a check made before any of them failed. */
+    throttle *per_login = &r->server->sign_in_failures, *per_address = &r->server->sign_in_addresses;
+    time_t login_window = 0, address_window = 0;
+    int wait = throttle_reserve(per_login, login, now, &login_window);
+    if (!wait) {
+        wait = throttle_reserve(per_address, addr, now, &address_window);
+        if (wait) throttle_give_back(per_login, login, login_window);
+    }
     if (wait) {
         snprintf(r->headers, sizeof r->headers, "Retry-After: %d\r\n", wait);
         return web_send_error(r, 429, DALA_EAUTH, "sign in: too many failed attempts; try again later");
     }
     rc = check_password(r, login, password);
+    if (rc != DALA_EAUTH) {
+        throttle_give_back(per_login, login, login_window);
+        throttle_give_back(per_address, addr, address_window);
+    }
     if (rc == DALA_EAUTH) {
-        throttle_fail(&r->server->sign_in_failures, login, now);
-        throttle_fail(&r->server->sign_in_addresses, addr, now);
         /* A login nobody has is not written down: it may be a password typed in the wrong box. */
         int64_t unit = login_unit(r, login);
         web_audit(r, "sign_in_failed", unit, NULL, unit ? login : "unknown login");
