@@ -470,9 +470,12 @@ static int change(web_request *r, const report_note *note, const char *action)
         return moved(r, note, "report_consolidate", report_note_consolidate(db, note->id, r->user.id, now));
     if (strcmp(action, "sign") == 0) {
         /* A wrong password here counts toward the sign-in throttle of the
-         * login: a stolen session cannot guess the deputy's password. */
-        time_t wall = time(NULL);
-        int wait = throttle_blocked(&r->server->sign_in_failures, r->user.login, wall), replaced = 0;
+         * login: a stolen session cannot guess the deputy's password.
+         * The attempt is taken before the slow password check and given
+         * back unless the password was wrong, so parallel guesses cannot
+         * pass the limit. */
+        time_t window = 0;
+        int wait = throttle_reserve(&r->server->sign_in_failures, r->user.login, time(NULL), &window), replaced = 0;
         if (wait) {
             snprintf(r->headers, sizeof r->headers, "Retry-After: %d\r\n", wait);
             return web_send_error(r, 429, DALA_EAUTH, "sign: too many wrong passwords; try again later");
@@ -480,10 +483,10 @@ static int change(web_request *r, const report_note *note, const char *action)
         int rc = report_note_sign(db, note->id, r->user.id, r->user.full_name, web_body_string(r, "password"), now,
                                   &replaced);
         if (rc == DALA_EAUTH) {
-            throttle_fail(&r->server->sign_in_failures, r->user.login, wall);
             web_audit(r, "report_sign_failed", note->unit_id, NULL, "a wrong password at signing");
             return web_send_error(r, 403, rc, "sign: the password is wrong");
         }
+        throttle_give_back(&r->server->sign_in_failures, r->user.login, window);
         if (!rc && replaced)
             rc = web_audit(r, "signing_key_replaced", note->unit_id, NULL,
                            "the kept signing key did not open with the current password; a new one signed");
