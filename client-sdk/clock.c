@@ -18,6 +18,7 @@
  * were never accepted anywhere, so no one else holds the old version. */
 #include "sdk_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,9 @@ static uint64_t boot_clock_ms(void)
     return (uint64_t)now.tv_sec * 1000u + (uint64_t)now.tv_nsec / 1000000u;
 }
 
-/* The boot's id as a number (a hash of the kernel's boot_id), 0 if unknown. */
-static int64_t boot_id(void)
+/* The boot's id as a number (a hash of the kernel's boot_id), 0 if unknown;
+ * read once per process, since a process never outlives its boot. */
+static int64_t boot_id_read(void)
 {
     char text[64] = "";
     FILE *file = fopen(BOOT_ID_PATH, "r");
@@ -43,6 +45,20 @@ static int64_t boot_id(void)
     uint64_t hash = 1469598103934665603u; /* FNV-1a */
     for (const char *c = text; *c && *c != '\n'; c++) hash = (hash ^ (uint8_t)*c) * 1099511628211u;
     return text[0] ? (int64_t)(hash >> 1) : 0;
+}
+
+static pthread_once_t boot_id_once = PTHREAD_ONCE_INIT;
+static int64_t boot_id_value;
+
+static void boot_id_load(void)
+{
+    boot_id_value = boot_id_read();
+}
+
+static int64_t boot_id(void)
+{
+    pthread_once(&boot_id_once, boot_id_load);
+    return boot_id_value;
 }
 
 int dala_device_clock_ms(uint64_t *out, sqlite3 *db)
@@ -58,8 +74,7 @@ int dala_device_clock_ms(uint64_t *out, sqlite3 *db)
     return DALA_OK;
 }
 
-int dala_clock_observe(int64_t *skew_ms_out, sqlite3 *db, uint64_t server_time_ms, uint64_t sent_wall_ms,
-                       uint64_t sent_boot_ms)
+int dala_clock_observe(int64_t *skew_ms_out, sqlite3 *db, uint64_t server_time_ms, uint64_t sent_boot_ms)
 {
     *skew_ms_out = 0;
     if (server_time_ms == 0) return DALA_OK;
@@ -67,7 +82,6 @@ int dala_clock_observe(int64_t *skew_ms_out, sqlite3 *db, uint64_t server_time_m
     /* The server answered somewhere in the round trip: take its middle. */
     uint64_t half_trip = now_boot >= sent_boot_ms ? (now_boot - sent_boot_ms) / 2 : 0;
     uint64_t server_now = server_time_ms + half_trip;
-    (void)sent_wall_ms;
     *skew_ms_out = (int64_t)(now_wall - server_now);
     int rc = dala_meta_set_int(db, "clock_server_ms", (int64_t)server_now);
     if (!rc) rc = dala_meta_set_int(db, "clock_boot_ms", (int64_t)now_boot);

@@ -174,7 +174,7 @@ static int apply_in_transaction(dala_pull_result *out, sqlite3 *db, uint64_t inf
                                     response->rejected_count, response->server_time_ms);
         out->acked = inflight_count;
     }
-    if (!rc) rc = dala_clock_observe(&out->clock_skew_ms, db, response->server_time_ms, 0, sent_boot_ms);
+    if (!rc) rc = dala_clock_observe(&out->clock_skew_ms, db, response->server_time_ms, sent_boot_ms);
     if (!rc) rc = check_epoch(&out->epoch_reset, db, response);
     if (!rc && !out->epoch_reset && page) {
         int64_t saved;

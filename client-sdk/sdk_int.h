@@ -158,8 +158,7 @@ uint64_t dala_boot_clock_ms(void);
 /* Within the caller's transaction: keeps the server's time of an answer
  * (`server_time_ms`, the request sent at `sent_boot_ms` of the boot clock)
  * as the device's clock; *skew_ms_out = wall clock minus the server's. */
-int dala_clock_observe(int64_t *skew_ms_out, sqlite3 *db, uint64_t server_time_ms, uint64_t sent_wall_ms,
-                       uint64_t sent_boot_ms);
+int dala_clock_observe(int64_t *skew_ms_out, sqlite3 *db, uint64_t server_time_ms, uint64_t sent_boot_ms);
 /* Within the caller's transaction: stamps again, from the device's clock,
  * every pending change not yet in a batch whose version is ahead of it by
  * more than half the drift bound (captured under a wrong wall clock). */
