@@ -1,7 +1,7 @@
 -- 006_batch_digest.sql - what makes a push idempotent. A device's batch is
 -- answered from memory only when both its number and its digest (SHA-256
--- of the batch's bytes) are those of the last batch applied; any other
--- batch is applied, since applying a change already merged changes nothing
+-- of its changes' records, versions and field names) are those of the
+-- last batch applied; any other batch is applied, since applying a change already merged changes nothing
 -- (sync/merge.c). So no numbering disagreement between a tablet and the
 -- server (a duplicated request, a restored database, a lost answer) can
 -- strand a tablet's changes or drop new ones as a "re-send".
