@@ -147,6 +147,7 @@ $(BUILD)/headers.ok: sync/dala_sync.h sync/dala_domain.h sync/dala_json.h sync/d
 test: all
 	$(BUILD)/run_tests
 	@for t in $(FUZZ_TARGETS); do $(BUILD)/replay_$$t tests/fuzz/corpus/$$t || exit 1; done
+	@$(MAKE) --no-print-directory torture-short
 	@BUILD=$(BUILD) sh scripts/browser-tests.sh
 
 # Only the supervisors' pages in headless Chromium (part of `make test`).

@@ -111,14 +111,81 @@ static int write_record(apply_context *ctx, const uint8_t id[16], const char *ta
     return rc;
 }
 
-/* Keeps a concurrent loser as a conflict record of the server's. */
+/* The integer `name` of a conflict record, or -1. */
+static int64_t conflict_int(const dala_record *row, const char *name)
+{
+    const dala_record_field *field = dala_record_find(row, name);
+    return field && field->value.type == DALA_VALUE_INT ? field->value.integer : -1;
+}
+
+/* Whether the server already keeps this losing version of the field as a
+ * conflict of the record: a change merged again (a late copy of an old
+ * batch) must not record its conflict twice. Conflicts are rare, so the
+ * record's few conflict rows are read and decoded here. */
+static int conflict_is_known(int *known, apply_context *ctx, const dala_record_conflict *conflict)
+{
+    sqlite3_stmt *stmt;
+    *known = 0;
+    if (sqlite3_prepare_v2(ctx->conn->db, "SELECT data FROM record WHERE about = ?1 AND tbl = '" DALA_TABLE_CONFLICT "'",
+                           -1, &stmt, NULL))
+        return server_db_error(ctx->conn->db, "read conflicts");
+    sqlite3_bind_blob(stmt, 1, ctx->change->record_id, DALA_UUID_BYTES, SQLITE_STATIC);
+    dala_record row = DALA_RECORD_INIT;
+    int rc = DALA_OK, step;
+    while (!rc && !*known && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        rc = dala_record_decode(&row, sqlite3_column_blob(stmt, 0), (size_t)sqlite3_column_bytes(stmt, 0));
+        const dala_record_field *field = rc ? NULL : dala_record_find(&row, "field");
+        *known = field && field->value.type == DALA_VALUE_TEXT && field->value.len == strlen(conflict->field) &&
+                 memcmp(field->value.bytes, conflict->field, field->value.len) == 0 &&
+                 conflict_int(&row, "loser_hlc") == (int64_t)conflict->loser.hlc &&
+                 conflict_int(&row, "loser_device") == (int64_t)conflict->loser.device_id;
+        dala_record_clear(&row);
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Whether the losing incoming change is history rather than a conflict:
+ * its own version was once the record's (it was merged before, and a later
+ * write replaced it), or its device wrote the field again later (a device
+ * writes a field knowing its own last write). Both meet a change merged a
+ * second time, from a late copy of an old batch. */
+static int loser_is_history(int *is_history, apply_context *ctx, const char *field)
+{
+    sqlite3_stmt *stmt;
+    *is_history = 0;
+    if (sqlite3_prepare_v2(ctx->conn->db, "SELECT 1 FROM record_change WHERE record_id = ?1 AND device_id = ?2 "
+                           "AND hlc >= ?3 AND instr(',' || fields || ',', ',' || ?4 || ',') > 0 LIMIT 1",
+                           -1, &stmt, NULL))
+        return server_db_error(ctx->conn->db, "read a record's history");
+    sqlite3_bind_blob(stmt, 1, ctx->change->record_id, DALA_UUID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 2, (int64_t)ctx->change->device_id);
+    sqlite3_bind_int64(stmt, 3, (int64_t)ctx->change->hlc);
+    sqlite3_bind_text(stmt, 4, field, -1, SQLITE_STATIC);
+    int step = sqlite3_step(stmt), rc = DALA_OK;
+    if (step == SQLITE_ROW) *is_history = 1;
+    else if (step != SQLITE_DONE) rc = server_db_error(ctx->conn->db, "read a record's history");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* Keeps a concurrent loser as a conflict record of the server's, once. Not
+ * a conflict: two versions of one device (a device writes a field again
+ * knowing its own last write), a losing change that is history
+ * (loser_is_history), a loser already kept. */
 static int keep_conflict(void *context, const dala_record_conflict *conflict)
 {
     apply_context *ctx = context;
+    if (conflict->winner.device_id == conflict->loser.device_id) return DALA_OK;
+    int skip = 0, rc = DALA_OK;
+    if (conflict->loser.hlc == ctx->change->hlc && conflict->loser.device_id == ctx->change->device_id)
+        rc = loser_is_history(&skip, ctx, conflict->field);
+    if (!rc && !skip) rc = conflict_is_known(&skip, ctx, conflict);
+    if (rc || skip) return rc;
     dala_record saved = ctx->record; /* the record being merged; restored below */
     uint8_t id[DALA_UUID_BYTES];
     char record_id[DALA_UUID_TEXT_LEN + 1];
-    int rc = dala_uuid_v7(id, (uint64_t)ctx->now * 1000);
+    rc = dala_uuid_v7(id, (uint64_t)ctx->now * 1000);
     if (rc) return rc;
     dala_uuid_format(record_id, ctx->change->record_id);
     dala_version version = {server_hlc_now(ctx->server), 0};
@@ -259,6 +326,7 @@ static int apply_change(apply_context *ctx, size_t index)
     rc = write_record(ctx, ctx->change->record_id, ctx->change->table, seq, ctx->device->id);
     sqlite3_stmt *history = rc ? NULL : server_stmt_get(ctx->conn, STMT_HISTORY_ADD);
     if (!rc) rc = history ? server_history_add(history, ctx->change->record_id, (int64_t)seq, ctx->now, ctx->device->id,
+                                               ctx->change->hlc,
                                                ctx->change->fields, ctx->change->field_count, &ctx->history)
                           : DALA_EIO;
     return rc;

@@ -14,7 +14,12 @@ typedef struct dala_server_options {
     int version;                /* DALA_SERVER_OPTIONS_VERSION */
     const char *db_path;        /* the central SQLite database; created if missing */
     const char *listen;         /* "127.0.0.1:8080"; port 0 picks a free one */
-    int num_threads;            /* CivetWeb worker threads */
+    /* CivetWeb worker threads (default 128). CivetWeb gives each open
+     * connection a thread until it closes, so this is how many clients can
+     * be served at once, slow ones (a tablet on a weak mobile link, or a
+     * client trickling bytes) included; each thread opens its own SQLite
+     * connection when it first needs one (up to 2 MB of page cache). */
+    int num_threads;
     size_t max_body_bytes;      /* largest request body accepted */
     int request_timeout_ms;     /* CivetWeb's request_timeout_ms */
     uint32_t max_pull_changes;  /* the largest page a pull answers with */
@@ -28,7 +33,7 @@ typedef struct dala_server_options {
 
 #define DALA_SERVER_OPTIONS_VERSION 1
 #define DALA_SERVER_OPTIONS_INIT \
-    {DALA_SERVER_OPTIONS_VERSION, "dala-server.db", "127.0.0.1:8080", 16, (size_t)32 << 20, 30000, 2000, NULL, 0, NULL, NULL}
+    {DALA_SERVER_OPTIONS_VERSION, "dala-server.db", "127.0.0.1:8080", 128, (size_t)32 << 20, 30000, 2000, NULL, 0, NULL, NULL}
 
 /* Opens (creating and migrating) the database and starts serving. On
  * DALA_OK `*out` is running; stop it with dala_server_stop. */

@@ -61,7 +61,7 @@ void server_record_columns_bind(sqlite3_stmt *stmt, int first, const record_colu
 }
 
 int server_history_add(sqlite3_stmt *stmt, const uint8_t id[DALA_UUID_BYTES], int64_t seq, int64_t at,
-                       int64_t device_id, const dala_field *fields, size_t count, dala_buf *scratch)
+                       int64_t device_id, uint64_t hlc, const dala_field *fields, size_t count, dala_buf *scratch)
 {
     dala_buf_reset(scratch);
     int rc = DALA_OK;
@@ -75,6 +75,7 @@ int server_history_add(sqlite3_stmt *stmt, const uint8_t id[DALA_UUID_BYTES], in
     sqlite3_bind_int64(stmt, 3, at);
     sqlite3_bind_int64(stmt, 4, device_id);
     sqlite3_bind_text(stmt, 5, (const char *)scratch->data, (int)scratch->len, SQLITE_STATIC);
+    sqlite3_bind_int64(stmt, 6, (int64_t)hlc);
     rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(sqlite3_db_handle(stmt), "write history");
     sqlite3_reset(stmt);
     return rc;

@@ -50,7 +50,7 @@ typedef enum server_stmt {
     "WHEN record.review_state = 'returned' THEN 'corrected' "                                          \
     "WHEN record.review_state = 'approved' THEN 'pending' ELSE record.review_state END"
 #define SERVER_HISTORY_ADD_SQL \
-    "INSERT INTO record_change (record_id, seq, at, device_id, fields) VALUES (?1, ?2, ?3, ?4, ?5)"
+    "INSERT INTO record_change (record_id, seq, at, device_id, fields, hlc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 
 typedef struct session_table session_table;
 
@@ -253,10 +253,11 @@ void server_record_columns(record_columns *out, const char *table, const dala_re
 /* Binds occurred_on, risk, about and status to parameters first..first+3. */
 void server_record_columns_bind(sqlite3_stmt *stmt, int first, const record_columns *columns);
 /* Adds one history row for the write of `fields` (names only) to record
- * `id` at log position `seq`; `stmt` is the connection's STMT_HISTORY_ADD
- * or an equivalent. */
+ * `id` at log position `seq`, by version (`hlc`, `device_id`; hlc 0 for
+ * the server's own); `stmt` is the connection's STMT_HISTORY_ADD or an
+ * equivalent. */
 int server_history_add(sqlite3_stmt *stmt, const uint8_t id[DALA_UUID_BYTES], int64_t seq, int64_t at,
-                       int64_t device_id, const dala_field *fields, size_t count, dala_buf *scratch);
+                       int64_t device_id, uint64_t hlc, const dala_field *fields, size_t count, dala_buf *scratch);
 
 /* --- text search (text_index.c) --------------------------------------- */
 

@@ -81,7 +81,7 @@ static int store_row(sqlite3 *db, const uint8_t id[16], const char *table, int64
         server_record_columns_bind(stmt, 9, &columns);
         rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(db, "write a record");
     }
-    if (!rc) rc = server_history_add(history, id, seq, now, 0, fields, count, &names);
+    if (!rc) rc = server_history_add(history, id, seq, now, 0, 0, fields, count, &names);
     sqlite3_finalize(stmt);
     sqlite3_finalize(history);
     dala_buf_free(&blob);

@@ -133,16 +133,20 @@ static int answer_request(sync_call *call)
     call->partial = (uint32_t *)response.partial;
     if (!rc) rc = dala_sync_response_encode(&call->answer, &response);
     if (!rc) rc = seal_answer(call);
-    if (!rc) {
-        sqlite3_stmt *stmt = server_stmt_get(call->db, STMT_DEVICE_SET_SYNCED);
-        if (stmt) {
-            sqlite3_bind_int64(stmt, 1, call->device.id);
-            sqlite3_bind_int64(stmt, 2, (int64_t)time(NULL));
-            sqlite3_step(stmt);
-            sqlite3_reset(stmt);
-        }
-    }
     return rc;
+}
+
+/* Notes when the device last synced (at most once a minute). After the
+ * answer has left: under other writers this write may wait, and an
+ * answer held back behind it is an acknowledgement the device may lose. */
+static void note_synced(sync_call *call)
+{
+    sqlite3_stmt *stmt = server_stmt_get(call->db, STMT_DEVICE_SET_SYNCED);
+    if (!stmt) return;
+    sqlite3_bind_int64(stmt, 1, call->device.id);
+    sqlite3_bind_int64(stmt, 2, (int64_t)time(NULL));
+    sqlite3_step(stmt);
+    sqlite3_reset(stmt);
 }
 
 /* A session goes back for the device's next sync, whatever happened (a
@@ -195,6 +199,7 @@ int route_sync(struct mg_connection *conn, void *context)
     } else {
         call.status = 200;
         http_send_ok(conn, "application/octet-stream", call.reply.data, call.reply.len);
+        note_synced(&call);
     }
     server_log_request(call.server, conn, call.status, call.device.id, now_ms() - started);
     server_note_sync(call.server, 0);

@@ -273,6 +273,96 @@ done:
     harness_stop(&h);
 }
 
+/* Seals batch `seq` of `dev`: one change of record `seed` (its id filled
+ * with that byte) setting risk_level to `risk` at `hlc` on `base`, with the
+ * visit's other required fields when `base` is 0 (its creation). */
+static void seal_risk_batch(dala_buf *frame, const raw_device *dev, uint64_t seq, uint8_t seed, const char *risk,
+                            uint64_t hlc, uint64_t base)
+{
+    static const char *date = "2026-11-20";
+    dala_field fields[3] = {
+        {"risk_level", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)risk, strlen(risk)}, base},
+        {"visit_date", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)date, 10}, 0},
+        {"purpose", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)"preventive_visit", 16}, 0},
+    };
+    dala_change change = {"field_visit", {0}, hlc, dev->id, base ? 1 : 3, fields};
+    memset(change.record_id, seed, sizeof change.record_id);
+    dala_buf batch = DALA_BUF_INIT;
+    dala_handshake *hs = NULL;
+    CHECK_OK(dala_batch_encode(&batch, dala_schema_version(), seq, &change, 1));
+    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL};
+    CHECK_OK(raw_seal_request(&hs, frame, dev, &request));
+    dala_handshake_free(hs);
+    dala_buf_free(&batch);
+}
+
+static int post_sync(harness *h, const dala_buf *frame)
+{
+    int status = 0;
+    dala_buf answer = DALA_BUF_INIT;
+    if (harness_post(h, "/v1/sync", "application/octet-stream", frame->data, frame->len, &status, &answer))
+        status = -1;
+    dala_buf_free(&answer);
+    return status;
+}
+
+/* Old batches merged again after later writes (a duplicating proxy, a
+ * replay): no conflict is kept twice, and none at all for a change that
+ * is history (its device wrote the field again, or it was once the
+ * record's value). One true conflict stays one. */
+static void test_pull_old_batches_merged_again_keep_no_new_conflict(void)
+{
+    harness h;
+    raw_device a, b;
+    char code[32];
+    if (harness_start(&h, 0)) return;
+    dala_buf a1 = DALA_BUF_INIT, a2 = DALA_BUF_INIT, a3 = DALA_BUF_INIT, b1 = DALA_BUF_INIT, b2 = DALA_BUF_INIT;
+    if (harness_code(&h, code, h.officer_a, h.unit_a) || raw_enroll(&a, h.port, code) ||
+        harness_code(&h, code, h.officer_a2, h.unit_a) || raw_enroll(&b, h.port, code)) {
+        test_fail(__FILE__, __LINE__, "enrolment failed");
+        goto done;
+    }
+    uint64_t ms = dala_wall_clock_ms();
+    uint64_t h1 = DALA_HLC_MAKE(ms, 1), h2 = DALA_HLC_MAKE(ms, 2), h3 = DALA_HLC_MAKE(ms, 3),
+             h4 = DALA_HLC_MAKE(ms, 4), h5 = DALA_HLC_MAKE(ms, 5);
+    seal_risk_batch(&a1, &a, 1, 9, "low", h1, 0);    /* A creates the visit */
+    seal_risk_batch(&b1, &b, 1, 9, "medium", h2, h1); /* B edits on top of it */
+    seal_risk_batch(&a2, &a, 2, 9, "high", h3, h1);  /* A edits concurrently: a true conflict */
+    seal_risk_batch(&a3, &a, 3, 9, "low", h4, h3);   /* A again, on its own */
+    seal_risk_batch(&b2, &b, 2, 9, "medium", h5, h4); /* B on top of A's last */
+    const char *conflicts = "SELECT count(*) FROM record WHERE tbl = 'conflict'";
+    CHECK_EQ_INT(post_sync(&h, &a1), 200);
+    CHECK_EQ_INT(post_sync(&h, &b1), 200);
+    CHECK_EQ_INT(post_sync(&h, &a2), 200);
+    CHECK_EQ_INT(central_int(&h, conflicts, 0, 0), 1);
+    /* A's creation again (its device wrote the field since), B's losing
+     * edit again (kept already): nothing new. */
+    CHECK_EQ_INT(post_sync(&h, &a1), 200);
+    CHECK_EQ_INT(post_sync(&h, &b1), 200);
+    CHECK_EQ_INT(central_int(&h, conflicts, 0, 0), 1);
+    CHECK_EQ_INT(post_sync(&h, &a3), 200);
+    CHECK_EQ_INT(post_sync(&h, &b2), 200);
+    /* A's last edit again, now under B's: it was the record's value once. */
+    CHECK_EQ_INT(post_sync(&h, &a3), 200);
+    CHECK_EQ_INT(post_sync(&h, &a2), 200);
+    CHECK_EQ_INT(post_sync(&h, &b1), 200);
+    CHECK_EQ_INT(central_int(&h, conflicts, 0, 0), 1);
+    char id[DALA_ID_TEXT_BYTES];
+    uint8_t raw_id[DALA_UUID_BYTES];
+    memset(raw_id, 9, sizeof raw_id);
+    dala_uuid_format(id, raw_id);
+    char *risk = central_field(&h, id, "risk_level");
+    CHECK_EQ_STR(risk, "medium");
+    free(risk);
+done:
+    dala_buf_free(&a1);
+    dala_buf_free(&a2);
+    dala_buf_free(&a3);
+    dala_buf_free(&b1);
+    dala_buf_free(&b2);
+    harness_stop(&h);
+}
+
 const dala_test pull_whole_tests[] = {
     {"pull_new_tablet_of_a_busy_unit_gets_edited_records_whole",
      test_pull_new_tablet_of_a_busy_unit_gets_edited_records_whole},
@@ -280,5 +370,6 @@ const dala_test pull_whole_tests[] = {
     {"pull_record_met_in_part_is_fetched_whole", test_pull_record_met_in_part_is_fetched_whole},
     {"pull_duplicated_and_late_requests_leave_numbers_agreeing",
      test_pull_duplicated_and_late_requests_leave_numbers_agreeing},
+    {"pull_old_batches_merged_again_keep_no_new_conflict", test_pull_old_batches_merged_again_keep_no_new_conflict},
     {NULL, NULL},
 };
