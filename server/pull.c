@@ -217,9 +217,11 @@ static int add_wanted(page *p, server_conn *conn, const server_device *device, c
             memcpy(p->gone[p->gone_count++], id, DALA_UUID_BYTES);
             continue;
         }
-        int on_page = (uint64_t)unit != unit_id;
-        for (size_t r = 0; r < p->row_count && !on_page; r++) on_page = memcmp(p->ids[r], id, DALA_UUID_BYTES) == 0;
-        if (on_page) continue; /* there already, or served with its own unit's page */
+        /* Served with a page of its own unit, and once. */
+        int is_deferred = (uint64_t)unit != unit_id;
+        for (size_t r = 0; r < p->row_count && !is_deferred; r++)
+            is_deferred = memcmp(p->ids[r], id, DALA_UUID_BYTES) == 0;
+        if (is_deferred) continue;
         sqlite3_stmt *stmt = server_stmt_get(conn, STMT_RECORD_GET);
         if (!stmt) return DALA_EIO;
         sqlite3_bind_blob(stmt, 1, id, DALA_UUID_BYTES, SQLITE_STATIC);
