@@ -61,17 +61,43 @@ static int64_t boot_id(void)
     return boot_id_value;
 }
 
+/* What the last sync learned of the server's clock, kept in one meta row
+ * ("clock": "<server ms> <boot clock ms> <boot id> <skew ms>") so a sync
+ * writes it in one statement. */
+typedef struct clock_reference {
+    int64_t server_ms, boot_ms, boot, skew_ms;
+} clock_reference;
+
+static int reference_read(clock_reference *out, sqlite3 *db)
+{
+    uint8_t *text = NULL;
+    size_t len = 0;
+    memset(out, 0, sizeof *out);
+    int rc = dala_meta_get_bytes(&text, &len, db, "clock");
+    long long server_ms, boot_ms, boot, skew_ms;
+    if (!rc && text && sscanf((const char *)text, "%lld %lld %lld %lld", &server_ms, &boot_ms, &boot, &skew_ms) == 4)
+        *out = (clock_reference){server_ms, boot_ms, boot, skew_ms};
+    free(text);
+    return rc;
+}
+
 int dala_device_clock_ms(uint64_t *out, sqlite3 *db)
 {
-    int64_t server_ms, boot_ms, boot;
+    clock_reference ref;
     *out = dala_wall_clock_ms();
-    int rc = dala_meta_get_int(&server_ms, db, "clock_server_ms", 0);
-    if (!rc) rc = dala_meta_get_int(&boot_ms, db, "clock_boot_ms", 0);
-    if (!rc) rc = dala_meta_get_int(&boot, db, "clock_boot_id", 0);
-    if (rc || server_ms <= 0 || boot == 0 || boot != boot_id()) return rc;
+    int rc = reference_read(&ref, db);
+    if (rc || ref.server_ms <= 0 || ref.boot == 0 || ref.boot != boot_id()) return rc;
     uint64_t now = boot_clock_ms();
-    if (now >= (uint64_t)boot_ms) *out = (uint64_t)server_ms + (now - (uint64_t)boot_ms);
+    if (now >= (uint64_t)ref.boot_ms) *out = (uint64_t)ref.server_ms + (now - (uint64_t)ref.boot_ms);
     return DALA_OK;
+}
+
+int dala_clock_skew_ms(int64_t *out, sqlite3 *db)
+{
+    clock_reference ref;
+    int rc = reference_read(&ref, db);
+    *out = ref.skew_ms;
+    return rc;
 }
 
 int dala_clock_observe(int64_t *skew_ms_out, sqlite3 *db, uint64_t server_time_ms, uint64_t sent_boot_ms)
@@ -83,11 +109,10 @@ int dala_clock_observe(int64_t *skew_ms_out, sqlite3 *db, uint64_t server_time_m
     uint64_t half_trip = now_boot >= sent_boot_ms ? (now_boot - sent_boot_ms) / 2 : 0;
     uint64_t server_now = server_time_ms + half_trip;
     *skew_ms_out = (int64_t)(now_wall - server_now);
-    int rc = dala_meta_set_int(db, "clock_server_ms", (int64_t)server_now);
-    if (!rc) rc = dala_meta_set_int(db, "clock_boot_ms", (int64_t)now_boot);
-    if (!rc) rc = dala_meta_set_int(db, "clock_boot_id", boot_id());
-    if (!rc) rc = dala_meta_set_int(db, "clock_skew_ms", *skew_ms_out);
-    return rc;
+    char text[96];
+    snprintf(text, sizeof text, "%lld %lld %lld %lld", (long long)server_now, (long long)now_boot,
+             (long long)boot_id(), (long long)*skew_ms_out);
+    return dala_meta_set_text(db, "clock", text);
 }
 
 uint64_t dala_boot_clock_ms(void)

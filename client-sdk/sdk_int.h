@@ -153,6 +153,8 @@ int dala_restore_offer_again(sqlite3 *db);
 /* Now, in Unix ms: the server's time at the last sync carried forward by
  * the boot clock while the tablet has not rebooted, else the wall clock. */
 int dala_device_clock_ms(uint64_t *out, sqlite3 *db);
+/* The wall clock minus the server's, as the last sync measured it (0: never). */
+int dala_clock_skew_ms(int64_t *out, sqlite3 *db);
 /* The boot clock (CLOCK_BOOTTIME) in ms: read when a request leaves. */
 uint64_t dala_boot_clock_ms(void);
 /* Within the caller's transaction: keeps the server's time of an answer

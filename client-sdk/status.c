@@ -44,7 +44,7 @@ int dala_store_status(dala_status *out, dala_store *store)
     rc = dala_meta_get_int(&device_id, store->db, "device_id", 0);
     if (!rc) rc = dala_meta_get_int(&unit_id, store->db, "unit_id", 0);
     if (!rc) rc = dala_meta_get_int(&last_sync, store->db, "last_sync_at", 0);
-    if (!rc) rc = dala_meta_get_int(&skew, store->db, "clock_skew_ms", 0);
+    if (!rc) rc = dala_clock_skew_ms(&skew, store->db);
     if (!rc) rc = status_text(&store->status_officer, store->db, "officer");
     if (!rc) rc = status_text(&store->status_url, store->db, "server_url");
     if (!rc) rc = count_rows(&out->record_count, store->db, "SELECT count(*) FROM record");

@@ -15,10 +15,15 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A worker opens its database connection as it starts, so no request
+ * pays for it: CivetWeb hands a request to any idle worker of many (128 by
+ * default), and a cold one would add about a millisecond. A failure here
+ * is retried when a request needs the connection. */
 static void *thread_started(const struct mg_context *ctx, int thread_type)
 {
-    (void)ctx;
-    (void)thread_type;
+    enum { WORKER_THREAD = 1 };
+    dala_server *server = mg_get_user_data(ctx);
+    if (thread_type == WORKER_THREAD && server) (void)server_conn_get(server);
     return NULL;
 }
 
