@@ -35,16 +35,22 @@ static int takes_pulled(const dala_record *pending, const dala_record_field *cur
     return order < 0 || current->seq != seq; /* the same version: only note its position */
 }
 
-/* Whether the page sent the record of change `index` in part. */
+/* Whether the page sent the record of change `index` in part: the
+ * partial list names the first change of each such record, ascending, and
+ * a record's changes follow one another, so the nearest entry at or below
+ * `index` decides (a binary search: pages hold thousands of changes). */
 static int is_partial(const dala_sync_response *response, const dala_batch *page, size_t index)
 {
-    for (size_t i = 0; i < response->partial_count; i++) {
-        size_t first = response->partial[i];
-        if (first < page->change_count &&
-            memcmp(page->changes[first].record_id, page->changes[index].record_id, DALA_UUID_BYTES) == 0)
-            return 1;
+    size_t low = 0, high = response->partial_count;
+    while (low < high) { /* the first entry above index */
+        size_t mid = low + (high - low) / 2;
+        if (response->partial[mid] <= index) low = mid + 1;
+        else high = mid;
     }
-    return 0;
+    if (low == 0) return 0;
+    size_t first = response->partial[low - 1];
+    return first < page->change_count &&
+           memcmp(page->changes[first].record_id, page->changes[index].record_id, DALA_UUID_BYTES) == 0;
 }
 
 /* A record met in part that this device does not hold: asked for whole
