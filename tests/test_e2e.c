@@ -25,6 +25,7 @@
  * pushed. "Once" (check_unit_log_once) means every write took one position
  * of the unit's log: rows == next_seq - 1, so no record was written twice
  * and no position was burnt. */
+#include "child_server.h"
 #include "e2e_support.h"
 
 #include "raw_client.h"
@@ -228,117 +229,13 @@ done:
 
 /* ------------------------------------------------ kill -9 of the server */
 
-/* dala-server as a child process of the test. */
-typedef struct child_server {
-    pid_t pid;
-    int port;
-    char binary[PATH_MAX + 32], port_file[600], log_file[600];
-} child_server;
-
-/* The dala-server binary beside this run_tests (test_binary_path). */
-static void child_find_binary(child_server *c)
-{
-    snprintf(c->binary, sizeof c->binary, "%s", test_binary_path("dala-server"));
-}
-
-/* Starts `dala-server serve` on `db` at 127.0.0.1:`port` (0: any) and
- * waits (at most 10 s) for its port file. Returns 0, or -1 after a CHECK. */
-static int child_start(child_server *c, const char *db, int port)
-{
-    char listen[32];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
-    unlink(c->port_file);
-    int log_fd = open(c->log_file, O_WRONLY | O_CREAT | O_APPEND, 0600);
-    char *argv[] = {"dala-server", "serve", "--db", (char *)db, "--listen", listen,
-                    "--port-file", c->port_file, "--quiet", NULL};
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (log_fd >= 0) {
-            dup2(log_fd, STDOUT_FILENO);
-            dup2(log_fd, STDERR_FILENO);
-        }
-        execv(c->binary, argv);
-        _exit(127);
-    }
-    if (log_fd >= 0) close(log_fd);
-    if (pid < 0) {
-        test_fail(__FILE__, __LINE__, "fork: %s", strerror(errno));
-        return -1;
-    }
-    c->pid = pid;
-    for (uint64_t started = monotonic_ms(); monotonic_ms() - started < 10000;) {
-        int status;
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            c->pid = 0;
-            test_fail(__FILE__, __LINE__, "%s exited at start (status 0x%x); see %s", c->binary,
-                      status, c->log_file);
-            return -1;
-        }
-        FILE *f = fopen(c->port_file, "r");
-        if (f) {
-            int found = 0;
-            char newline = 0;
-            int complete = fscanf(f, "%d%c", &found, &newline) == 2 && newline == '\n';
-            fclose(f);
-            if (complete) {
-                c->port = found;
-                return 0;
-            }
-        }
-        usleep(2000);
-    }
-    test_fail(__FILE__, __LINE__, "%s wrote no port file in 10 s; see %s", c->binary, c->log_file);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
-    c->pid = 0;
-    return -1;
-}
-
-/* Reaps the child after a SIGKILL (sent here or by the killer thread). */
+/* Reaps the child after a SIGKILL (sent here or by the killer thread),
+ * which must be what ended it. */
 static void child_reap_killed(child_server *c)
 {
-    int status = 0;
     if (!c->pid) return;
-    kill(c->pid, SIGKILL); /* already dead: harmless, the pid is not reaped yet */
-    CHECK_EQ_INT(waitpid(c->pid, &status, 0), c->pid);
+    int status = child_server_kill(c);
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-    c->pid = 0;
-}
-
-/* Whether the file at `path` contains `text` (in its first 64 KiB). */
-static int log_mentions(const char *path, const char *text)
-{
-    char buffer[65536];
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    size_t n = fread(buffer, 1, sizeof buffer - 1, f);
-    fclose(f);
-    buffer[n] = '\0';
-    return strstr(buffer, text) != NULL;
-}
-
-/* Stops the child with SIGTERM (it finishes requests in flight) and
- * checks that it exits 0 within 10 s; SIGKILL after that. */
-static void child_stop(child_server *c)
-{
-    int status = 0;
-    if (!c->pid) return;
-    kill(c->pid, SIGTERM);
-    uint64_t started = monotonic_ms();
-    while (waitpid(c->pid, &status, WNOHANG) == 0) {
-        if (monotonic_ms() - started > 10000) {
-            test_fail(__FILE__, __LINE__, "dala-server ignored SIGTERM for 10 s");
-            kill(c->pid, SIGKILL);
-            waitpid(c->pid, &status, 0);
-            break;
-        }
-        usleep(2000);
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        test_fail(__FILE__, __LINE__, "dala-server did not exit 0 after SIGTERM (status 0x%x)%s; see %s",
-                  status, log_mentions(c->log_file, "LeakSanitizer") ? ": LeakSanitizer found leaks" : "",
-                  c->log_file);
-    c->pid = 0;
 }
 
 /* A thread that SIGKILLs the child `delay_us` after being armed. */
@@ -414,7 +311,7 @@ static void test_e2e_server_killed_during_push_burst_loses_no_acknowledged_chang
     /* The database and its organisation tree, then the server as a child. */
     if (harness_start(&h, 0)) return;
     e2e_stop(&h);
-    child_find_binary(&c);
+    snprintf(c.binary, sizeof c.binary, "%s", test_binary_path("dala-server"));
     snprintf(c.port_file, sizeof c.port_file, "%s/port", h.dir);
     snprintf(c.log_file, sizeof c.log_file, "%s/dala-server.log", h.dir);
     if (access(c.binary, X_OK) != 0) {
@@ -422,7 +319,7 @@ static void test_e2e_server_killed_during_push_burst_loses_no_acknowledged_chang
                   c.binary);
         return;
     }
-    if (child_start(&c, h.db_path, 0)) return;
+    if (child_server_start(&c, h.db_path, 0, 0, 10000)) return;
     h.port = c.port;
     snprintf(h.url, sizeof h.url, "http://127.0.0.1:%d", c.port);
     if (!(device = device_enrol(&h, "a1", h.officer_a, h.unit_a))) goto done;
@@ -449,7 +346,7 @@ static void test_e2e_server_killed_during_push_burst_loses_no_acknowledged_chang
         set_free(&pending);
 
         /* The same database, the same port: the device catches up. */
-        if (child_start(&c, h.db_path, h.port)) goto done;
+        if (child_server_start(&c, h.db_path, h.port, 0, 10000)) goto done;
         CHECK_EQ_INT(c.port, h.port);
         CHECK_OK(sync_via(device, NULL, 20, NULL));
         note_acked(&acked, device);
@@ -457,7 +354,7 @@ static void test_e2e_server_killed_during_push_burst_loses_no_acknowledged_chang
     }
     check_converged(&h, h.unit_a, &captured, &device, 1);
     check_unit_log_once(&h, h.unit_a);
-    child_stop(&c);
+    child_server_stop(&c);
 done:
     if (c.pid) child_reap_killed(&c);
     dala_store_close(device);

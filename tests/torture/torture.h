@@ -15,6 +15,7 @@
 #ifndef DALA_TORTURE_H
 #define DALA_TORTURE_H
 
+#include "child_server.h"
 #include "e2e_support.h"
 #include "fault_proxy.h"
 
@@ -88,17 +89,11 @@ typedef struct tablet {
     int last_rc;
 } tablet;
 
-/* dala-server as a child process. */
-typedef struct server_child {
-    pid_t pid;
-    int port;
-    char port_file[600], log_file[600];
-} server_child;
 
 struct world {
     char name[32];
     harness h; /* dir, db_path, url and port; h.server stays NULL */
-    server_child server;
+    child_server server; /* dala-server as a child process (tests/child_server.h) */
     uint32_t page;
     int64_t units[TORTURE_MAX_UNITS];
     size_t unit_count;

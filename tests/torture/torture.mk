@@ -13,7 +13,8 @@ TORTURE_SRC = $(addprefix tests/torture/,torture_main.c torture_testhelp.c world
               scenario_network.c scenario_kill_server.c scenario_kill_tablet.c scenario_slow_clients.c \
               scenario_soak.c)
 TORTURE_OBJ = $(TORTURE_SRC:%.c=$(BUILD)/%.o) $(BUILD)/tests/e2e_support.o $(BUILD)/tests/server_harness.o \
-              $(BUILD)/tests/records_gen.o $(BUILD)/tests/raw_client.o
+              $(BUILD)/tests/records_gen.o $(BUILD)/tests/raw_client.o $(BUILD)/tests/child_server.o \
+              $(BUILD)/tests/testhelp_files.o
 
 $(BUILD)/torture: $(TORTURE_OBJ) $(BUILD)/libdala_server.a $(BUILD)/libdala.a $(BUILD)/libdala_sync.a
 	$(CC) $(CFLAGS) $(EXTRA_CFLAGS) -pthread -o $@ $(TORTURE_OBJ) $(BUILD)/libdala_server.a $(BUILD)/libdala.a \
