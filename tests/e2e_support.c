@@ -636,3 +636,12 @@ int run_with_timeout(int *wait_status, const char *const *argv, const char *stdi
     }
     return 0;
 }
+
+void note_acked(record_set *acked, dala_store *device)
+{
+    record_set synced = {0};
+    device_records(&synced, device, DALA_RECORD_SYNCED);
+    for (size_t i = 0; i < synced.count; i++)
+        if (set_find(acked, synced.ids[i]) < 0) set_add(acked, synced.ids[i], NULL);
+    set_free(&synced);
+}

@@ -125,6 +125,9 @@ void capture(record_set *into, dala_store *store, records_gen *gen, int count);
 int add_listed(void *context, const dala_record_info *info);
 /* Adds the ids of the device's field visits in `state` (-1: any) to `out`. */
 void device_records(record_set *out, dala_store *store, int state);
+/* Adds to `acked` every record `device` holds as acknowledged (synced)
+ * that it does not hold yet. */
+void note_acked(record_set *acked, dala_store *device);
 /* One dala_sync through `transport` (NULL: the built-in one), pushing at
  * most `max_push` changes a round trip (0: the default). */
 int sync_via(dala_store *store, const dala_transport *transport, uint32_t max_push, dala_sync_stats *stats);

@@ -133,15 +133,6 @@ static long long fill_leaving(const char *path, const char *dir, unsigned long l
     return written;
 }
 
-static void note_acked(record_set *acked, dala_store *device)
-{
-    record_set synced = {0};
-    device_records(&synced, device, DALA_RECORD_SYNCED);
-    for (size_t i = 0; i < synced.count; i++)
-        if (set_find(acked, synced.ids[i]) < 0) set_add(acked, synced.ids[i], NULL);
-    set_free(&synced);
-}
-
 /* Whether a sync's error says the server's disk is full. */
 static int names_full_disk(const char *message)
 {

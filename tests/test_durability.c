@@ -117,16 +117,6 @@ static int capture_tolerant(record_set *into, dala_store *store, records_gen *ge
     return accepted;
 }
 
-/* Adds to `acked` every record `device` holds as acknowledged (synced). */
-static void note_acked(record_set *acked, dala_store *device)
-{
-    record_set synced = {0};
-    device_records(&synced, device, DALA_RECORD_SYNCED);
-    for (size_t i = 0; i < synced.count; i++)
-        if (set_find(acked, synced.ids[i]) < 0) set_add(acked, synced.ids[i], NULL);
-    set_free(&synced);
-}
-
 /* How many of `acked` the server's database lacks; names a few. */
 static size_t count_missing_on_server(const harness *h, const record_set *acked, int report)
 {

@@ -258,16 +258,6 @@ static void *killer_run(void *context)
     return NULL;
 }
 
-/* Adds to `acked` the device's records it holds as acknowledged. */
-static void note_acked(record_set *acked, dala_store *device)
-{
-    record_set synced = {0};
-    device_records(&synced, device, DALA_RECORD_SYNCED);
-    for (size_t i = 0; i < synced.count; i++)
-        if (set_find(acked, synced.ids[i]) < 0) set_add(acked, synced.ids[i], NULL);
-    set_free(&synced);
-}
-
 /* One burst: capture 60 records and sync them in batches of 20, over and
  * over; before the third sync, arm the killer, which kills the server
  * `delay_us` later, in the middle of that sync's round trips. Ends at the
