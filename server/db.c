@@ -291,10 +291,7 @@ int server_db_prepare(dala_server *server)
     }
     if (warning_count && !server->options.quiet) {
         char when[32];
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        server_log_time(when);
         pthread_mutex_lock(&server->lock);
         for (int i = 0; i < warning_count; i++) fprintf(server->log, "%s warning: %s\n", when, warnings[i]);
         fflush(server->log);

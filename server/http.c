@@ -143,16 +143,21 @@ void http_send_ok(struct mg_connection *conn, const char *content_type, const vo
     mg_write(conn, body, len);
 }
 
+void server_log_time(char out[32])
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 void server_log_request(dala_server *server, const struct mg_connection *conn, int status,
                         int64_t device_id, double elapsed_ms)
 {
     if (server->options.quiet) return;
     const struct mg_request_info *info = mg_get_request_info(conn);
     char when[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    server_log_time(when);
     pthread_mutex_lock(&server->lock);
     fprintf(server->log, "%s %s %s %d device=%lld in=%lld ms=%.1f\n", when, info->request_method,
             info->local_uri, status, (long long)device_id, info->content_length, elapsed_ms);

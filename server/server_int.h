@@ -177,6 +177,8 @@ const char *http_status_text(int status);
 const char *http_code_name(int code);
 /* The HTTP status that fits a dala_err. */
 int http_status_for(int code);
+/* The log's time stamp: now in UTC, "2026-12-05T21:13:24Z". */
+void server_log_time(char out[32]);
 /* Writes the request's one log line (no contents, no personal data). */
 void server_log_request(dala_server *server, const struct mg_connection *conn, int status,
                         int64_t device_id, double elapsed_ms);
