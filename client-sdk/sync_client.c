@@ -316,9 +316,10 @@ static void report(sync_run *run, dala_sync_phase phase, uint64_t done, uint64_t
     if (run->options->progress) run->options->progress(run->options->progress_context, phase, done, total);
 }
 
-/* A round trip the server answered busy is tried again after 0.25, 0.5,
- * 1, 2 and 4 s (never longer than the server's Retry-After would ask):
- * the same batch, which the server applies once. */
+/* A round trip the server answered busy (503 EBUSY, Retry-After: 1) is
+ * tried again after 0.25, 0.5, 1, 2 and 4 s, growing so that tablets do
+ * not crowd a busy server: the same batch, which the server applies once.
+ * About 8 s in all, then DALA_EBUSY and the changes stay queued. */
 #define BUSY_RETRIES 5
 #define BUSY_FIRST_WAIT_MS 250u
 
