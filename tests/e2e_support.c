@@ -645,3 +645,27 @@ void note_acked(record_set *acked, dala_store *device)
         if (set_find(acked, synced.ids[i]) < 0) set_add(acked, synced.ids[i], NULL);
     set_free(&synced);
 }
+
+int integrity_of(char *result, size_t size, const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt;
+    snprintf(result, size, "(no answer)");
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+        sqlite3_busy_timeout(db, 10000) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, NULL) == SQLITE_OK) {
+        if (sqlite3_step(stmt) == SQLITE_ROW) snprintf(result, size, "%s", (const char *)sqlite3_column_text(stmt, 0));
+        sqlite3_finalize(stmt);
+    } else {
+        snprintf(result, size, "%s", db ? sqlite3_errmsg(db) : "no memory");
+    }
+    sqlite3_close(db);
+    return strcmp(result, "ok") == 0;
+}
+
+void check_integrity(const char *path)
+{
+    char result[200];
+    if (!integrity_of(result, sizeof result, path))
+        test_fail(__FILE__, __LINE__, "integrity_check of %s: %s", path, result);
+}

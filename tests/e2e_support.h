@@ -125,6 +125,12 @@ void capture(record_set *into, dala_store *store, records_gen *gen, int count);
 int add_listed(void *context, const dala_record_info *info);
 /* Adds the ids of the device's field visits in `state` (-1: any) to `out`. */
 void device_records(record_set *out, dala_store *store, int state);
+/* Runs `PRAGMA integrity_check` on the database at `path` (waiting up to
+ * 10 s for other writers); 1 when it answers "ok", else 0, with the answer
+ * or the reason in `result`. */
+int integrity_of(char *result, size_t size, const char *path);
+/* Fails the running test unless the database at `path` passes it. */
+void check_integrity(const char *path);
 /* Adds to `acked` every record `device` holds as acknowledged (synced)
  * that it does not hold yet. */
 void note_acked(record_set *acked, dala_store *device);

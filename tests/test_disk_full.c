@@ -140,23 +140,6 @@ static int names_full_disk(const char *message)
                        strcasestr(message, "Insufficient Storage") || strstr(message, "507"));
 }
 
-static void check_integrity(const char *path)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *stmt;
-    char result[200] = "(no answer)";
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, NULL) == SQLITE_OK) {
-        if (sqlite3_step(stmt) == SQLITE_ROW)
-            snprintf(result, sizeof result, "%s", (const char *)sqlite3_column_text(stmt, 0));
-        sqlite3_finalize(stmt);
-    } else {
-        snprintf(result, sizeof result, "%s", db ? sqlite3_errmsg(db) : "no memory");
-    }
-    sqlite3_close(db);
-    if (strcmp(result, "ok") != 0) test_fail(__FILE__, __LINE__, "integrity_check of %s: %s", path, result);
-}
-
 static void test_disk_full_server_refuses_clearly_acknowledges_nothing_unwritten_and_recovers(void)
 {
     harness h;

@@ -133,25 +133,6 @@ static size_t count_missing_on_server(const harness *h, const record_set *acked,
     return missing;
 }
 
-/* `PRAGMA integrity_check` of the database at `path` is "ok". */
-static void check_integrity(const char *path)
-{
-    sqlite3 *db = NULL;
-    sqlite3_stmt *stmt;
-    char result[200] = "(no answer)";
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, NULL) == SQLITE_OK) {
-        sqlite3_busy_timeout(db, 5000);
-        if (sqlite3_step(stmt) == SQLITE_ROW)
-            snprintf(result, sizeof result, "%s", (const char *)sqlite3_column_text(stmt, 0));
-        sqlite3_finalize(stmt);
-    } else {
-        snprintf(result, sizeof result, "%s", db ? sqlite3_errmsg(db) : "no memory");
-    }
-    sqlite3_close(db);
-    if (strcmp(result, "ok") != 0) test_fail(__FILE__, __LINE__, "integrity_check of %s: %s", path, result);
-}
-
 static void check_all_integrity(const rig *r)
 {
     check_integrity(r->h.db_path);

@@ -43,76 +43,94 @@ static void edit_field(dala_store *store, const char *id, const char *field, con
     CHECK_OK(dala_record_put(NULL, store, "field_visit", id, json));
 }
 
+/* A unit whose writer tablet captured and synced records; the late
+ * tablet of the unit is enrolled by each test when it needs it. */
+typedef struct busy_unit {
+    harness h;
+    record_set captured;
+    dala_store *writer, *late;
+} busy_unit;
+
+/* Starts the server (pages of PAGE), enrols the writer, captures `count`
+ * records from generator `seed` and syncs them. 0, or -1 after a CHECK. */
+static int busy_unit_open(busy_unit *u, uint64_t seed, int count)
+{
+    memset(u, 0, sizeof *u);
+    if (harness_start(&u->h, PAGE)) return -1;
+    records_gen gen;
+    records_gen_init(&gen, seed);
+    if (!(u->writer = device_enrol(&u->h, "w", u->h.officer_a, u->h.unit_a))) return -1;
+    capture(&u->captured, u->writer, &gen, count);
+    sync_ok(u->writer);
+    return 0;
+}
+
+/* Enrols the unit's second tablet, "late". */
+static int busy_unit_enrol_late(busy_unit *u)
+{
+    u->late = device_enrol(&u->h, "late", u->h.officer_a2, u->h.unit_a);
+    return u->late ? 0 : -1;
+}
+
+/* The captured values no longer hold once records were edited: the
+ * convergence check then compares with the server's. */
+static void busy_unit_forget_values(busy_unit *u)
+{
+    for (size_t i = 0; i < u->captured.count; i++) {
+        free(u->captured.json[i]);
+        u->captured.json[i] = NULL;
+    }
+}
+
+static void busy_unit_close(busy_unit *u)
+{
+    dala_store_close(u->writer);
+    dala_store_close(u->late);
+    set_free(&u->captured);
+    e2e_stop(&u->h);
+}
+
 /* A unit with four pages of history whose early records were edited
  * later: a tablet enrolled afterwards pulls every record whole. */
 static void test_pull_new_tablet_of_a_busy_unit_gets_edited_records_whole(void)
 {
-    harness h;
-    if (harness_start(&h, PAGE)) return;
-    record_set captured = {0};
-    records_gen gen;
-    records_gen_init(&gen, 4101);
-    dala_store *writer = device_enrol(&h, "w", h.officer_a, h.unit_a), *late = NULL;
-    if (!writer) goto done;
-    capture(&captured, writer, &gen, 4 * PAGE);
-    sync_ok(writer);
+    busy_unit u;
+    if (busy_unit_open(&u, 4101, 4 * PAGE)) goto done;
     /* The first records move to the end of the log. */
-    for (int i = 0; i < 5; i++) edit_field(writer, captured.ids[i], "children_count", "3");
-    sync_ok(writer);
-    for (size_t i = 0; i < captured.count; i++) { /* values now differ from the captured ones */
-        free(captured.json[i]);
-        captured.json[i] = NULL;
-    }
-    late = device_enrol(&h, "late", h.officer_a2, h.unit_a);
-    if (!late) goto done;
+    for (int i = 0; i < 5; i++) edit_field(u.writer, u.captured.ids[i], "children_count", "3");
+    sync_ok(u.writer);
+    busy_unit_forget_values(&u);
+    if (busy_unit_enrol_late(&u)) goto done;
     dala_sync_stats stats;
-    CHECK_OK(sync_via(late, NULL, 0, &stats));
+    CHECK_OK(sync_via(u.late, NULL, 0, &stats));
     CHECK(stats.round_trips >= 4); /* it did catch up over several pages */
-    dala_store *devices[] = {writer, late};
-    check_converged(&h, h.unit_a, &captured, devices, 2);
+    dala_store *devices[] = {u.writer, u.late};
+    check_converged(&u.h, u.h.unit_a, &u.captured, devices, 2);
 done:
-    dala_store_close(writer);
-    dala_store_close(late);
-    set_free(&captured);
-    e2e_stop(&h);
+    busy_unit_close(&u);
 }
 
 /* Edits land while a tablet is half-way through catching up: records it
  * has already paged past and records still ahead of it both arrive whole. */
 static void test_pull_edits_during_a_catch_up_arrive_whole(void)
 {
-    harness h;
-    if (harness_start(&h, PAGE)) return;
-    record_set captured = {0};
-    records_gen gen;
-    records_gen_init(&gen, 4102);
-    dala_store *writer = device_enrol(&h, "w", h.officer_a, h.unit_a), *late = NULL;
-    if (!writer) goto done;
-    capture(&captured, writer, &gen, 5 * PAGE);
-    sync_ok(writer);
-    late = device_enrol(&h, "late", h.officer_a2, h.unit_a);
-    if (!late) goto done;
+    busy_unit u;
+    if (busy_unit_open(&u, 4102, 5 * PAGE) || busy_unit_enrol_late(&u)) goto done;
     /* Two pages in, the writer edits a record the late tablet has seen
      * (the first) and ones it has not reached yet. */
     dala_sync_options options = DALA_SYNC_OPTIONS_INIT;
     options.max_round_trips = 2;
-    CHECK_EQ_INT(dala_sync(NULL, late, &options), DALA_ELIMIT);
-    edit_field(writer, captured.ids[0], "children_count", "1");
-    edit_field(writer, captured.ids[3 * PAGE], "children_count", "2");
-    edit_field(writer, captured.ids[4 * PAGE + 1], "measures_taken", "\"Түсіндіру жұмысы жүргізілді\"");
-    sync_ok(writer);
-    sync_ok(late);
-    for (size_t i = 0; i < captured.count; i++) {
-        free(captured.json[i]);
-        captured.json[i] = NULL;
-    }
-    dala_store *devices[] = {writer, late};
-    check_converged(&h, h.unit_a, &captured, devices, 2);
+    CHECK_EQ_INT(dala_sync(NULL, u.late, &options), DALA_ELIMIT);
+    edit_field(u.writer, u.captured.ids[0], "children_count", "1");
+    edit_field(u.writer, u.captured.ids[3 * PAGE], "children_count", "2");
+    edit_field(u.writer, u.captured.ids[4 * PAGE + 1], "measures_taken", "\"Түсіндіру жұмысы жүргізілді\"");
+    sync_ok(u.writer);
+    sync_ok(u.late);
+    busy_unit_forget_values(&u);
+    dala_store *devices[] = {u.writer, u.late};
+    check_converged(&u.h, u.h.unit_a, &u.captured, devices, 2);
 done:
-    dala_store_close(writer);
-    dala_store_close(late);
-    set_free(&captured);
-    e2e_stop(&h);
+    busy_unit_close(&u);
 }
 
 /* The net under the rule above: a tablet whose cursor claims it holds the
@@ -121,41 +139,35 @@ done:
  * holds them whole by the end of the same sync. */
 static void test_pull_record_met_in_part_is_fetched_whole(void)
 {
-    harness h;
-    if (harness_start(&h, PAGE)) return;
-    record_set captured = {0}, edited = {0};
-    records_gen gen;
-    records_gen_init(&gen, 4103);
-    dala_store *writer = device_enrol(&h, "w", h.officer_a, h.unit_a), *late = NULL;
-    if (!writer) goto done;
-    capture(&captured, writer, &gen, 20);
-    sync_ok(writer);
-    long long created_to = central_int(&h, "SELECT next_seq - 1 FROM org_unit WHERE id = ?1", h.unit_a, 0);
+    busy_unit u;
+    record_set edited = {0};
+    if (busy_unit_open(&u, 4103, 20)) goto done;
+    harness *h = &u.h;
+    long long created_to = central_int(h, "SELECT next_seq - 1 FROM org_unit WHERE id = ?1", h->unit_a, 0);
     for (int i = 0; i < 3; i++) {
-        edit_field(writer, captured.ids[i * 5], "children_count", "4");
-        set_add(&edited, captured.ids[i * 5], NULL);
+        edit_field(u.writer, u.captured.ids[i * 5], "children_count", "4");
+        set_add(&edited, u.captured.ids[i * 5], NULL);
     }
-    sync_ok(writer);
-    late = device_enrol(&h, "late", h.officer_a2, h.unit_a);
-    if (!late) goto done;
+    sync_ok(u.writer);
+    if (busy_unit_enrol_late(&u)) goto done;
     char path[600], sql[200];
-    snprintf(path, sizeof path, "%s/late.db", h.dir);
+    snprintf(path, sizeof path, "%s/late.db", h->dir);
     snprintf(sql, sizeof sql, "INSERT INTO pull_cursor(unit_id, seq, whole_to) VALUES (%lld, %lld, %lld)",
-             (long long)h.unit_a, created_to, created_to);
+             (long long)h->unit_a, created_to, created_to);
     sqlite3 *db = NULL;
     CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
     CHECK_EQ_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    sync_ok(late);
+    sync_ok(u.late);
     record_set held = {0};
-    device_records(&held, late, -1);
+    device_records(&held, u.late, -1);
     check_same_ids(&held, &edited, "the late tablet");
     /* Each whole: the same fields and values as the server's, creation too. */
-    sqlite3 *central = central_open(&h), *mem = NULL;
+    sqlite3 *central = central_open(h), *mem = NULL;
     CHECK_EQ_INT(sqlite3_open(":memory:", &mem), SQLITE_OK);
     for (size_t i = 0; central && i < edited.count; i++) {
         char *device_json = NULL, *server_json = central_fields_json(central, edited.ids[i]);
-        CHECK_OK(dala_record_get_json(&device_json, late, edited.ids[i]));
+        CHECK_OK(dala_record_get_json(&device_json, u.late, edited.ids[i]));
         CHECK(server_json && device_json && json_objects_equal(mem, device_json, "$.fields", server_json, "$") == 1);
         char *date = device_json ? json_get(device_json, "$.fields.visit_date") : NULL;
         CHECK(date != NULL);
@@ -168,11 +180,8 @@ static void test_pull_record_met_in_part_is_fetched_whole(void)
     CHECK_EQ_INT(sdk_wanted_count(path), 0);
     set_free(&held);
 done:
-    dala_store_close(writer);
-    dala_store_close(late);
-    set_free(&captured);
     set_free(&edited);
-    e2e_stop(&h);
+    busy_unit_close(&u);
 }
 
 /* One sealed request posted by several threads at once. */

@@ -66,24 +66,14 @@ static int load_server(model *out, const world *w)
     return 0;
 }
 
-/* `PRAGMA integrity_check` of the file at `path` is "ok". */
-static void check_integrity(world *w, const char *path, const char *what)
+/* `PRAGMA integrity_check` of the file at `path` is "ok" (integrity_of). */
+static void check_store_integrity(world *w, const char *path, const char *what)
 {
-    sqlite3 *db = NULL;
-    char *result = NULL;
-    sqlite3_stmt *stmt;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
-        sqlite3_busy_timeout(db, 10000) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, NULL) == SQLITE_OK) {
-        if (sqlite3_step(stmt) == SQLITE_ROW) result = strdup((const char *)sqlite3_column_text(stmt, 0));
-        sqlite3_finalize(stmt);
-    }
-    sqlite3_close(db);
-    if (!result || strcmp(result, "ok") != 0) {
+    char result[200];
+    if (!integrity_of(result, sizeof result, path)) {
         atomic_fetch_add(&w->fig.integrity, 1);
         torture_fail("%s: integrity_check of %s is not ok", w->name, what);
     }
-    free(result);
 }
 
 /* The server against the model: each record written is there once, in its
@@ -259,8 +249,8 @@ void world_converge(world *w, int rounds)
         check_server(w, &server, mem);
         for (size_t i = 0; i < w->tablet_count; i++) check_tablet(w, w->tablets[i], &server, mem);
     }
-    check_integrity(w, w->h.db_path, "the central database");
-    for (size_t i = 0; i < w->tablet_count; i++) check_integrity(w, w->tablets[i]->path, w->tablets[i]->name);
+    check_store_integrity(w, w->h.db_path, "the central database");
+    for (size_t i = 0; i < w->tablet_count; i++) check_store_integrity(w, w->tablets[i]->path, w->tablets[i]->name);
     torture_note("%s: convergence checked: %zu records on the server, %zu written, %zu tablets", w->name,
                  server.count, w->model.count, w->tablet_count);
     sqlite3_close(mem);
