@@ -158,7 +158,7 @@ static int build_request(dala_buf *out, sync_run *run, const dala_push_batch *ba
     if (!rc) rc = load_wanted(wanted, &wanted_count, run->store->db);
     if (!rc) {
         dala_sync_request request = {(uint64_t)server_epoch, run->page_changes, cursor_count, cursors,
-                                     batch->encoded.data, batch->encoded.len, wanted_count, wanted[0]};
+                                     batch->encoded.data, batch->encoded.len, wanted_count, wanted[0], 0};
         rc = dala_sync_request_encode(out, &request);
     }
     free(cursors);

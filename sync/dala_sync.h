@@ -501,7 +501,7 @@ int dala_record_apply(size_t *changed_out, dala_record *record, const dala_chang
  * (docs/protocol.md, "Messages"). Decoded messages borrow from the bytes
  * they were decoded from: keep those alive while using them. */
 
-#define DALA_MESSAGE_VERSION 2
+#define DALA_MESSAGE_VERSION 3
 #define DALA_MAX_CURSORS 4096u
 #define DALA_MAX_WANTED 64u /* records a request may ask for whole */
 #define DALA_MAX_REASON_BYTES 512u
@@ -529,7 +529,17 @@ typedef struct dala_sync_request {
     size_t push_len;
     size_t wanted_count;   /* at most DALA_MAX_WANTED */
     const uint8_t *wanted; /* record ids (16 bytes each) the device wants whole: it met them in part */
+    /* DALA_REQUEST_WIPED: the device erased its store after the server
+     * named it lost; this request (sent over the session still held in
+     * memory) confirms the wipe and carries nothing else. */
+    uint32_t flags;
 } dala_sync_request;
+
+#define DALA_REQUEST_WIPED 1u
+
+/* What the server says of the device itself (a response's device_state). */
+#define DALA_DEVICE_ACTIVE 0
+#define DALA_DEVICE_LOST 1 /* a supervisor marked it lost: erase the store now */
 
 /* One refused change of a push: its index in the batch and why. */
 typedef struct dala_change_result {
@@ -561,6 +571,15 @@ typedef struct dala_sync_response {
      * it stops asking. 16 bytes each. */
     size_t gone_count;
     const uint8_t *gone;
+    /* DALA_DEVICE_LOST: nothing of the request was taken; the device
+     * erases its store and confirms with DALA_REQUEST_WIPED. */
+    uint8_t device_state;
+    /* After `dala-server admin rotate-key`: the server's new key epoch
+     * (0: none newer than the one this request used) and its public key,
+     * which the device uses from its next handshake on. Carried inside
+     * the sealed response, so it is authenticated by the old key. */
+    uint32_t next_key_epoch;
+    uint8_t next_server_key[DALA_KEY_BYTES];
 } dala_sync_response;
 
 /* Appends the encoding of a request or response to `out`. */

@@ -53,6 +53,7 @@ int dala_sync_request_encode(dala_buf *out, const dala_sync_request *request)
     if (!rc) rc = put_cursors(out, request->cursors, request->cursor_count);
     if (!rc) rc = put_ids(out, request->wanted, request->wanted_count);
     if (!rc) rc = put_blob(out, request->push, request->push_len);
+    if (!rc) rc = dala_buf_put_varint(out, request->flags);
     if (rc) out->len = start;
     return rc;
 }
@@ -106,6 +107,12 @@ int dala_sync_response_encode(dala_buf *out, const dala_sync_response *response)
             rc = dala_buf_put_varint(out, response->partial[i]);
     }
     if (!rc) rc = put_ids(out, response->gone, response->gone_count);
+    if (!rc && response->device_state > DALA_DEVICE_LOST)
+        rc = dala_error_set(DALA_EINVAL, "encode response: device state %u", response->device_state);
+    if (!rc) rc = dala_buf_put_u8(out, response->device_state);
+    if (!rc) rc = dala_buf_put_varint(out, response->next_key_epoch);
+    if (!rc && response->next_key_epoch)
+        rc = dala_buf_append(out, response->next_server_key, DALA_KEY_BYTES);
     if (rc) out->len = start;
     return rc;
 }
@@ -195,6 +202,7 @@ int dala_sync_request_decode(dala_sync_request *out, const uint8_t *data, size_t
     out->cursors = cursors = read_cursors(&r, &out->cursor_count);
     out->wanted = read_ids(&r, &out->wanted_count);
     out->push = read_blob(&r, &out->push_len, DALA_MAX_BODY_BYTES, "push length");
+    out->flags = (uint32_t)dala_read_varint_max(&r, DALA_REQUEST_WIPED, "request flags");
     check_end(&r);
     if (r.err) dala_sync_request_clear(out);
     return r.err;
@@ -242,6 +250,14 @@ int dala_sync_response_decode(dala_sync_response *out, const uint8_t *data, size
     out->pull = read_blob(&r, &out->pull_len, DALA_MAX_BODY_BYTES, "pull length");
     out->partial = read_partial(&r, &out->partial_count);
     out->gone = read_ids(&r, &out->gone_count);
+    out->device_state = dala_read_u8(&r);
+    if (!r.err && out->device_state > DALA_DEVICE_LOST)
+        dala_reader_fail(&r, DALA_ECORRUPT, "device state %u", out->device_state);
+    out->next_key_epoch = (uint32_t)dala_read_varint_max(&r, UINT32_MAX, "next key epoch");
+    if (!r.err && out->next_key_epoch) {
+        const uint8_t *key = dala_read_bytes(&r, DALA_KEY_BYTES);
+        if (!r.err) memcpy(out->next_server_key, key, DALA_KEY_BYTES);
+    }
     check_end(&r);
     if (r.err) dala_sync_response_clear(out);
     return r.err;

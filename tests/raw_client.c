@@ -94,7 +94,7 @@ int raw_push(int port, const raw_device *dev, uint64_t seq, const dala_change *c
     dala_handshake *hs = NULL;
     int status = -1;
     if (dala_batch_encode(&batch, dala_schema_version(), seq, changes, count) == DALA_OK) {
-        dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL};
+        dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL, 0};
         if (raw_seal_request(&hs, &frame, dev, &request) == DALA_OK)
             status = raw_post_frame(port, hs, &frame, body, NULL);
         if (status == 200 && dala_sync_response_decode(response, body->data, body->len)) status = -2;

@@ -177,7 +177,7 @@ static int respond(dala_buf *out, fake_server *server, const dala_sync_request *
     dala_cursor cursors[1] = {{server->unit_id, to, to}};
     dala_sync_response response = {server->server_epoch, (uint64_t)time(NULL) * 1000u, server->seen_batch_seq,
                                    server->refusal_count, server->refusals, 1, cursors,
-                                   to < server->log_count, server->unit_id, page.data, page.len, 0, NULL, 0, NULL};
+                                   to < server->log_count, server->unit_id, page.data, page.len, 0, NULL, 0, NULL, 0, 0, {0}};
     int rc = dala_sync_response_encode(out, &response);
     dala_buf_free(&page);
     return rc ? 500 : 200;

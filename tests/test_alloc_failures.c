@@ -69,9 +69,9 @@ static int round_trip_the_sync_messages(void)
     const dala_change_result refused[] = {{1, DALA_EINVAL, "field_visit.purpose: is required", 32}};
     const uint8_t wanted[2 * DALA_UUID_BYTES] = {1, 2, 3};
     const uint32_t partial[] = {0, 4};
-    dala_sync_request request = {7, 100, 2, cursors, (const uint8_t *)"", 0, 2, wanted}, request_back;
+    dala_sync_request request = {7, 100, 2, cursors, (const uint8_t *)"", 0, 2, wanted, DALA_REQUEST_WIPED}, request_back;
     dala_sync_response response = {7, 1764950000123u, 2, 1, refused, 2, cursors, 0, 3, (const uint8_t *)"", 0,
-                                   2, partial, 1, wanted};
+                                   2, partial, 1, wanted, DALA_DEVICE_LOST, 2, {9}};
     dala_sync_response response_back;
     dala_buf bytes = DALA_BUF_INIT;
     int rc = dala_sync_request_encode(&bytes, &request);

@@ -12,11 +12,12 @@ static void test_message_request_round_trips(void)
     const uint8_t push[] = {1, 2, 3, 4};
     uint8_t wanted[2 * DALA_UUID_BYTES];
     for (size_t i = 0; i < sizeof wanted; i++) wanted[i] = (uint8_t)i;
-    dala_sync_request request = {77, 500, 2, cursors, push, sizeof push, 2, wanted}, back;
+    dala_sync_request request = {77, 500, 2, cursors, push, sizeof push, 2, wanted, DALA_REQUEST_WIPED}, back;
     dala_buf bytes = DALA_BUF_INIT;
     CHECK_OK(dala_sync_request_encode(&bytes, &request));
     CHECK_OK(dala_sync_request_decode(&back, bytes.data, bytes.len));
     CHECK_EQ_U64(back.server_epoch, 77);
+    CHECK_EQ_INT(back.flags, DALA_REQUEST_WIPED);
     CHECK_EQ_INT(back.max_pull_changes, 500);
     CHECK_EQ_INT(back.cursor_count, 2);
     if (back.cursor_count == 2) {
@@ -42,7 +43,7 @@ static void test_message_response_round_trips_with_reasons(void)
     const uint32_t partial[] = {0, 7, 300};
     uint8_t gone[DALA_UUID_BYTES] = {0xab};
     dala_sync_response response = {77, 1764950000123u, 5, 1, rejected, 1, cursors, 1, 12, pull, sizeof pull,
-                                   3, partial, 1, gone}, back;
+                                   3, partial, 1, gone, DALA_DEVICE_LOST, 4, {0x5a}}, back;
     dala_buf bytes = DALA_BUF_INIT;
     CHECK_OK(dala_sync_response_encode(&bytes, &response));
     CHECK_OK(dala_sync_response_decode(&back, bytes.data, bytes.len));
@@ -61,7 +62,26 @@ static void test_message_response_round_trips_with_reasons(void)
     if (back.partial_count == 3) CHECK_EQ_INT(back.partial[2], 300);
     CHECK_EQ_INT(back.gone_count, 1);
     if (back.gone_count == 1) CHECK_EQ_MEM(back.gone, gone, sizeof gone);
+    CHECK_EQ_INT(back.device_state, DALA_DEVICE_LOST);
+    CHECK_EQ_INT(back.next_key_epoch, 4);
+    CHECK_EQ_MEM(back.next_server_key, response.next_server_key, DALA_KEY_BYTES);
     dala_sync_response_clear(&back);
+    /* Without a newer key the 32 bytes are not sent; a device state past
+     * "lost" is refused on both ends. */
+    response.next_key_epoch = 0;
+    dala_buf_reset(&bytes);
+    CHECK_OK(dala_sync_response_encode(&bytes, &response));
+    size_t without_key = bytes.len;
+    dala_buf_reset(&bytes);
+    response.next_key_epoch = 4;
+    CHECK_OK(dala_sync_response_encode(&bytes, &response));
+    CHECK_EQ_INT(bytes.len - without_key, DALA_KEY_BYTES);
+    bytes.data[bytes.len - DALA_KEY_BYTES - 2] = 2;
+    CHECK_EQ_INT(dala_sync_response_decode(&back, bytes.data, bytes.len), DALA_ECORRUPT);
+    response.device_state = 2;
+    dala_buf_reset(&bytes);
+    CHECK_EQ_INT(dala_sync_response_encode(&bytes, &response), DALA_EINVAL);
+    response.device_state = DALA_DEVICE_ACTIVE;
     /* Partial indexes must ascend, on both ends; a cursor is never whole
      * past its own position. */
     const uint32_t unordered[] = {7, 7};
@@ -80,7 +100,7 @@ static void test_message_rejects_every_truncation_and_trailing_bytes(void)
 {
     const dala_cursor cursors[] = {{12, 400, 0}};
     const uint8_t push[] = {1, 2, 3};
-    dala_sync_request request = {1, 10, 1, cursors, push, sizeof push, 0, NULL}, back;
+    dala_sync_request request = {1, 10, 1, cursors, push, sizeof push, 0, NULL, 0}, back;
     dala_buf bytes = DALA_BUF_INIT;
     CHECK_OK(dala_sync_request_encode(&bytes, &request));
     for (size_t len = 0; len < bytes.len; len++) {

@@ -216,7 +216,7 @@ static void seal_visit_batch(dala_buf *frame, const raw_device *dev, uint64_t se
     dala_buf batch = DALA_BUF_INIT;
     dala_handshake *hs = NULL;
     CHECK_OK(dala_batch_encode(&batch, dala_schema_version(), seq, &change, 1));
-    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL};
+    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL, 0};
     CHECK_OK(raw_seal_request(&hs, frame, dev, &request));
     dala_handshake_free(hs);
     dala_buf_free(&batch);
@@ -299,7 +299,7 @@ static void seal_risk_batch(dala_buf *frame, const raw_device *dev, uint64_t seq
     dala_buf batch = DALA_BUF_INIT;
     dala_handshake *hs = NULL;
     CHECK_OK(dala_batch_encode(&batch, dala_schema_version(), seq, &change, 1));
-    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL};
+    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL, 0};
     CHECK_OK(raw_seal_request(&hs, frame, dev, &request));
     dala_handshake_free(hs);
     dala_buf_free(&batch);

@@ -131,7 +131,7 @@ static void test_server_refuses_malformed_oversized_and_tampered_frames(void)
     dala_change change = visit_change(fields, 1, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "preventive_visit");
     dala_buf batch = DALA_BUF_INIT;
     CHECK_OK(dala_batch_encode(&batch, 1, 1, &change, 1));
-    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL};
+    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL, 0};
     dala_handshake *hs = NULL;
     seal_request(&hs, &frame, &dev, &request);
     frame.data[frame.len - 5] ^= 0x01; /* one bit of the tag */
@@ -165,7 +165,7 @@ static void test_server_applies_a_resent_batch_once(void)
     dala_change change = visit_change(fields, 2, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
     dala_buf batch = DALA_BUF_INIT, frame = DALA_BUF_INIT, body = DALA_BUF_INIT;
     CHECK_OK(dala_batch_encode(&batch, 1, 1, &change, 1));
-    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL};
+    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL, 0};
     for (int attempt = 0; attempt < 3; attempt++) {
         /* The very same batch, in a fresh handshake each time (as after a lost answer). */
         dala_handshake *hs = NULL;
@@ -255,7 +255,7 @@ static void test_server_keeps_units_apart(void)
     dala_cursor claim = {(uint64_t)h.unit_a, 0, 0};
     dala_buf empty = DALA_BUF_INIT, frame = DALA_BUF_INIT;
     CHECK_OK(dala_batch_encode(&empty, 1, 0, NULL, 0));
-    dala_sync_request request = {0, 100, 1, &claim, empty.data, empty.len, 0, NULL};
+    dala_sync_request request = {0, 100, 1, &claim, empty.data, empty.len, 0, NULL, 0};
     dala_handshake *hs = NULL;
     dala_buf_reset(&body);
     seal_request(&hs, &frame, &b, &request);
@@ -322,7 +322,7 @@ static void test_server_session_serves_data_frames_and_refuses_replays(void)
     if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
     dala_buf empty = DALA_BUF_INIT, frame = DALA_BUF_INIT, body = DALA_BUF_INIT, error = DALA_BUF_INIT;
     CHECK_OK(dala_batch_encode(&empty, 1, 0, NULL, 0));
-    dala_sync_request request = {0, 100, 0, NULL, empty.data, empty.len, 0, NULL};
+    dala_sync_request request = {0, 100, 0, NULL, empty.data, empty.len, 0, NULL, 0};
 
     /* Before any handshake there is no session: told to handshake. */
     dala_buf request_bytes = DALA_BUF_INIT;
@@ -384,7 +384,7 @@ static uint64_t server_epoch(harness *h, const raw_device *dev)
     dala_sync_response response;
     uint64_t epoch = 0;
     CHECK_OK(dala_batch_encode(&empty, 1, 0, NULL, 0));
-    dala_sync_request request = {0, 10, 0, NULL, empty.data, empty.len, 0, NULL};
+    dala_sync_request request = {0, 10, 0, NULL, empty.data, empty.len, 0, NULL, 0};
     seal_request(&hs, &frame, dev, &request);
     if (post_frame(h, hs, &frame, &body, NULL) == 200 &&
         dala_sync_response_decode(&response, body.data, body.len) == DALA_OK) {
@@ -484,7 +484,7 @@ static void test_server_reads_chunked_bodies_within_the_cap(void)
     dala_change change = visit_change(fields, 11, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
     dala_buf batch = DALA_BUF_INIT, frame = DALA_BUF_INIT;
     CHECK_OK(dala_batch_encode(&batch, 1, 1, &change, 1));
-    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL};
+    dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL, 0};
     dala_handshake *hs = NULL;
     seal_request(&hs, &frame, &dev, &request);
     CHECK_EQ_INT(post_chunked(h.port, frame.data, frame.len, 7), 200); /* a real push, in 7-byte chunks */
