@@ -170,6 +170,22 @@ static int check_epoch(int *reset_out, sqlite3 *db, const dala_sync_response *re
     return rc ? rc : dala_meta_set_int(db, "server_epoch", (int64_t)server_epoch);
 }
 
+/* After a rotation of the server's key (`dala-server admin rotate-key`),
+ * an answer to a request made under an older key epoch carries the newer
+ * epoch and its public key. The answer opened under the key the device
+ * holds, so they are the server's; they are kept (from the next handshake
+ * on) only when the epoch is newer than the device's, so neither a replay
+ * nor anything else can take the device back to an older key. */
+static int adopt_server_key(sqlite3 *db, const dala_sync_response *response)
+{
+    int64_t epoch;
+    if (!response->next_key_epoch) return DALA_OK;
+    int rc = dala_meta_get_int(&epoch, db, "key_epoch", 0);
+    if (rc || (int64_t)response->next_key_epoch <= epoch) return rc;
+    rc = dala_meta_set_blob(db, "server_public_key", response->next_server_key, DALA_KEY_BYTES);
+    return rc ? rc : dala_meta_set_int(db, "key_epoch", (int64_t)response->next_key_epoch);
+}
+
 /* The body of dala_pull_apply, inside its transaction. */
 static int apply_in_transaction(dala_pull_result *out, sqlite3 *db, uint64_t inflight_seq,
                                 size_t inflight_count, const dala_sync_response *response,
@@ -183,6 +199,7 @@ static int apply_in_transaction(dala_pull_result *out, sqlite3 *db, uint64_t inf
         out->acked = inflight_count;
     }
     if (!rc) rc = dala_clock_observe(&out->clock_skew_ms, db, response->server_time_ms, sent_boot_ms);
+    if (!rc) rc = adopt_server_key(db, response);
     if (!rc) rc = check_epoch(&out->epoch_reset, db, response);
     if (!rc && !out->epoch_reset && page) {
         int64_t saved;

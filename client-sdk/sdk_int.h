@@ -34,10 +34,27 @@ struct dala_store {
      * sync (an X25519 operation, 0.6 ms) and kept; wiped at close. */
     dala_keypair device_key;
     int has_device_key;
+    /* The store's data key as the crypt VFS holds it (crypt_vfs.c); 0 for
+     * a plaintext store opened by tests and benchmarks. */
+    uint64_t keyring_id;
+    /* Erased (dala_store_wipe): db is an empty in-memory stand-in. */
+    int wiped;
     /* Copies behind the borrowed strings of dala_store_status. */
     char *status_officer;
     char *status_url;
 };
+
+/* --- erasing (erase.c) ------------------------------------------------- */
+
+/* Erases the store: wipes the keys in memory, closes the database, shreds
+ * every file of the store (store_files.h), and leaves an empty in-memory
+ * stand-in so the handle stays safe to use. Returns DALA_EWIPED with `why`
+ * in the detail when all went, else the first failure. */
+int dala_store_wipe(dala_store *store, const char *why);
+
+/* Releases the store's data key from the crypt VFS and wipes it; nothing
+ * when the store holds none (crypt_vfs.c). */
+void dala_store_forget_key(dala_store *store);
 
 /* --- SQLite ----------------------------------------------------------- */
 

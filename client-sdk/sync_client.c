@@ -19,7 +19,11 @@
  * with a handshake; so it is when the server refuses a DATA frame with
  * any 401, since it cannot tell a frame of a session it replaced (after a
  * replayed HELLO) from a forged one, and the handshake is the
- * authoritative way to learn whether the device itself is refused. */
+ * authoritative way to learn whether the device itself is refused.
+ *
+ * A tablet the server names lost (a supervisor marked it) applies nothing
+ * of the answer: it erases its store and confirms over the same session
+ * (erase_lost_store), and dala_sync returns DALA_EWIPED. */
 #include "sdk_int.h"
 
 #include <stdio.h>
@@ -300,7 +304,9 @@ static int round_trip(dala_sync_response *response, dala_buf *body, sync_run *ru
     if (rc) goto done;
     rc = dala_sync_response_decode(response, body->data, body->len);
     if (rc) dala_error_set(rc, "the server's response: %s", dala_errmsg());
-    if (!rc && batch->batch_seq && response->acked_batch_seq != batch->batch_seq) {
+    /* A lost device's answer acknowledges nothing: the store is erased next. */
+    if (!rc && batch->batch_seq && response->device_state != DALA_DEVICE_LOST &&
+        response->acked_batch_seq != batch->batch_seq) {
         rc = dala_error_set(DALA_EIO, "the server answered without acknowledging batch %llu "
                                       "(it acknowledged %llu)", (unsigned long long)batch->batch_seq,
                             (unsigned long long)response->acked_batch_seq);
@@ -308,6 +314,49 @@ static int round_trip(dala_sync_response *response, dala_buf *body, sync_run *ru
     }
 done:
     dala_buf_free(&request);
+    return rc;
+}
+
+/* Tells the server the store is erased: one request with
+ * DALA_REQUEST_WIPED and nothing else, sealed under `session` (borrowed),
+ * the session of the answer that named the tablet lost. */
+static int confirm_wipe(sync_run *run, dala_session *session)
+{
+    dala_sync_request request;
+    dala_buf encoded = DALA_BUF_INIT, frame = DALA_BUF_INIT, body = DALA_BUF_INIT;
+    uint8_t *reply = NULL;
+    size_t reply_len = 0;
+    dala_frame_header header = request_header(run, DALA_FRAME_DATA);
+    memset(&request, 0, sizeof request);
+    request.flags = DALA_REQUEST_WIPED;
+    int rc = dala_sync_request_encode(&encoded, &request);
+    if (!rc) rc = dala_session_seal(session, &frame, &header, encoded.data, encoded.len);
+    if (!rc) rc = post_frame(&reply, &reply_len, run, &frame, 0, 1);
+    if (!rc) rc = dala_session_open(session, &body, NULL, reply, reply_len, DALA_MAX_BODY_BYTES);
+    dala_buf_free(&encoded);
+    dala_buf_free(&frame);
+    dala_buf_free(&body);
+    free(reply);
+    return rc;
+}
+
+/* The server says a supervisor marked this tablet lost (docs/protocol.md,
+ * 10.8): the store is erased (records, outbox, keys: dala_store_wipe), then
+ * the server is told so over the live session, which is then freed. The
+ * session is taken from the store first, since the wipe frees it. Returns
+ * DALA_EWIPED once the store is gone, or the wipe's failure. */
+static int erase_lost_store(sync_run *run)
+{
+    dala_store *store = run->store;
+    dala_session *session = store->session;
+    store->session = NULL;
+    store->session_expires_ms = 0;
+    int rc = dala_store_wipe(store, "the server says this tablet was marked lost");
+    int confirmed = rc == DALA_EWIPED && session && confirm_wipe(run, session) == DALA_OK;
+    dala_session_free(session);
+    if (rc == DALA_EWIPED)
+        rc = dala_error_set(DALA_EWIPED, "a supervisor marked this tablet lost: its store was erased (records, "
+                            "outbox and keys)%s", confirmed ? "" : "; the server could not be told");
     return rc;
 }
 
@@ -370,9 +419,18 @@ static int run_loop(sync_run *run)
         uint64_t sent_boot_ms = 0;
         rc = round_trip_patiently(&response, &body, &sent_boot_ms, run, &batch);
         /* A page holds at most page_changes records, but a record can
-         * come as several changes (one per version): cap by the codec. */
-        if (!rc) rc = dala_pull_apply(&result, run->store->db, batch.batch_seq, batch.count,
+         * come as several changes (one per version): cap by the codec. A
+         * tablet marked lost erases its store instead. */
+        if (!rc && response.device_state == DALA_DEVICE_LOST) rc = erase_lost_store(run);
+        else if (!rc) rc = dala_pull_apply(&result, run->store->db, batch.batch_seq, batch.count,
                                       &response, DALA_MAX_CHANGES_PER_BATCH, sent_boot_ms);
+        /* A newer server key, kept by dala_pull_apply: the next round trip
+         * handshakes with it, so it is proven while the old one still works. */
+        if (!rc && response.next_key_epoch > run->enrolment.key_epoch) {
+            run->enrolment.key_epoch = response.next_key_epoch;
+            memcpy(run->enrolment.server_public_key, response.next_server_key, DALA_KEY_BYTES);
+            drop_session(run->store);
+        }
         int has_more = response.has_more;
         dala_sync_response_clear(&response);
         dala_buf_free(&body);
@@ -406,6 +464,7 @@ int dala_sync(dala_sync_stats *out, dala_store *store, const dala_sync_options *
     memset(&run, 0, sizeof run);
     if (out) memset(out, 0, sizeof *out);
     if (!store) return dala_error_set(DALA_EINVAL, "sync: store is NULL");
+    if (store->wiped) return dala_error_set(DALA_EWIPED, "sync: the store was erased");
     if (!options) options = &defaults;
     if (options->version != DALA_SYNC_OPTIONS_VERSION)
         return dala_error_set(DALA_EINVAL, "sync: options version %d is not %d", options->version,

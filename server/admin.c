@@ -1,12 +1,13 @@
 /* admin.c - the administration dala-server offers from the same binary:
  * the organisation tree, users with roles, single-use enrolment codes
- * bound to an officer and a unit, and revoking a lost tablet. It works on
- * the database file directly, with the server running or not (SQLite's
- * WAL lets both write safely). */
+ * bound to an officer and a unit, revoking a tablet and marking one lost
+ * (its next sync erases it). It works on the database file directly, with
+ * the server running or not (SQLite's WAL lets both write safely). */
 #include "server_int.h"
 #include "migration.h"
 #include "sync_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdarg.h>
@@ -125,6 +126,27 @@ int dala_admin_device_revoke(dala_admin *admin, int64_t device_id)
                  device_id, (int64_t)time(NULL));
     if (!rc && sqlite3_changes(admin->db) != 1)
         rc = dala_error_set(DALA_ENOTFOUND, "revoke device: no active device %lld", (long long)device_id);
+    return rc;
+}
+
+int dala_admin_device_lost(dala_admin *admin, int64_t device_id, int64_t by_user_id)
+{
+    int64_t unit_id = 0;
+    char detail[80];
+    snprintf(detail, sizeof detail, by_user_id ? "device %lld" : "device %lld, by the administration command",
+             (long long)device_id);
+    int rc = server_db_begin(admin->db);
+    if (rc) return rc;
+    rc = run(admin, &unit_id, "mark device lost", "SELECT unit_id FROM device WHERE id = ?1", "i", device_id);
+    if (!rc && !unit_id) rc = dala_error_set(DALA_ENOTFOUND, "mark device lost: no device %lld", (long long)device_id);
+    if (!rc) rc = run(admin, NULL, "mark device lost",
+                      "UPDATE device SET lost_at = ?2, lost_by_user_id = nullif(?3, 0) WHERE id = ?1 AND lost_at IS NULL",
+                      "iii", device_id, (int64_t)time(NULL), by_user_id);
+    if (!rc && sqlite3_changes(admin->db) != 1)
+        rc = dala_error_set(DALA_ECONFLICT, "mark device lost: device %lld is marked lost already", (long long)device_id);
+    if (!rc) rc = server_audit_add(admin->db, by_user_id, "device_lost", unit_id, NULL, detail);
+    if (!rc) rc = server_db_commit(admin->db);
+    if (rc) server_db_rollback(admin->db);
     return rc;
 }
 

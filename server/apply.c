@@ -58,6 +58,7 @@ int server_device_load(server_device *out, server_conn *conn, int64_t device_id)
     out->unit_id = sqlite3_column_int64(stmt, 1);
     memcpy(out->public_key, sqlite3_column_blob(stmt, 2), DALA_KEY_BYTES);
     out->is_revoked = sqlite3_column_int(stmt, 3);
+    out->is_lost = sqlite3_column_int(stmt, 4);
     sqlite3_reset(stmt);
     return DALA_OK;
 }

@@ -29,11 +29,19 @@ typedef struct dala_server_options {
      * unix seconds; NULL: the system's. Tests set it to a chosen day. */
     int64_t (*clock)(void *context);
     void *clock_context;
+    /* The key file of the server's secrets, one per key epoch (mode 0600;
+     * docs/protocol.md, "Server keys and rotation"); NULL: "<db_path>.keys". */
+    const char *key_file;
+    /* A file holding the 64 hex digits of an AES-256 key that wraps the key
+     * file (it must not be readable by others); NULL: the environment
+     * variable DALA_SERVER_KEY_WRAP if set, else the key file is plain. */
+    const char *key_wrap_file;
 } dala_server_options;
 
-#define DALA_SERVER_OPTIONS_VERSION 1
-#define DALA_SERVER_OPTIONS_INIT \
-    {DALA_SERVER_OPTIONS_VERSION, "dala-server.db", "127.0.0.1:8080", 128, (size_t)32 << 20, 30000, 2000, NULL, 0, NULL, NULL}
+#define DALA_SERVER_OPTIONS_VERSION 2
+#define DALA_SERVER_OPTIONS_INIT                                                                                  \
+    {DALA_SERVER_OPTIONS_VERSION, "dala-server.db", "127.0.0.1:8080", 128, (size_t)32 << 20, 30000, 2000, NULL, 0, \
+     NULL, NULL, NULL, NULL}
 
 /* Opens (creating and migrating) the database and starts serving. On
  * DALA_OK `*out` is running; stop it with dala_server_stop. */
@@ -67,6 +75,36 @@ int dala_admin_code_new(char *code_out, dala_admin *admin, int64_t user_id, int6
                         int ttl_seconds);
 /* Revokes a device: its next sync is refused. */
 int dala_admin_device_revoke(dala_admin *admin, int64_t device_id);
+/* Marks a device lost, in one transaction with its audit entry
+ * ("device_lost"): from its next sync on, the server takes nothing from it
+ * and tells it to erase its store (docs/protocol.md, 10.8). `by_user_id` is
+ * the supervisor who marked it (0: the administration command). A revoked
+ * device may be marked lost too. Returns DALA_OK, DALA_ENOTFOUND (no such
+ * device), DALA_ECONFLICT (marked lost already), DALA_EBUSY or DALA_EIO. */
+int dala_admin_device_lost(dala_admin *admin, int64_t device_id, int64_t by_user_id);
+/* What dala_admin_rotate_key did. */
+typedef struct dala_key_rotation {
+    uint32_t epoch;                 /* the new current key epoch */
+    uint8_t public_key[32];         /* its X25519 public key */
+    char fingerprint[20];           /* SHA-256 of it, 8 bytes: "abcd ef01 2345 6789" */
+    uint32_t previous_epoch;        /* the epoch it follows (0: none) */
+    int64_t previous_destroy_after; /* when that one's secret is destroyed, unix seconds */
+    size_t destroyed_count;         /* older secrets destroyed now, their time being up */
+} dala_key_rotation;
+
+/* Starts a new server key epoch: a fresh X25519 secret is added to the key
+ * file (`key_file`, NULL: "<db>.keys"; wrapped as dala_server_options'
+ * `key_wrap_file` says) and is current from now on; the secrets held
+ * before are destroyed `grace_seconds` from now (the command's default is
+ * 30 days). Tablets learn the new key at their next sync, authenticated
+ * under the old one; a tablet that has not synced when the grace period
+ * ends must enrol again. A running server picks the change up at its next
+ * sync. The key file is rewritten atomically and durably under the
+ * database's write lock. DALA_EINVAL (negative grace), DALA_ENOTFOUND
+ * (key file missing though the database had one), DALA_EAUTH (wrapping
+ * key), DALA_ECORRUPT, DALA_ELIMIT, DALA_EBUSY, DALA_EIO. */
+int dala_admin_rotate_key(dala_key_rotation *out, dala_admin *admin, const char *key_file,
+                          const char *key_wrap_file, int64_t grace_seconds);
 /* Looks up a unit by its code (e.g. "pd-astana") or name, or a user by
  * login; DALA_ENOTFOUND if none. */
 int dala_admin_unit_find(int64_t *id_out, dala_admin *admin, const char *name);

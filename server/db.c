@@ -1,6 +1,7 @@
-/* db.c - the central database: connections with Dala's settings, the
- * schema migrated at start, the server's key and epoch kept in it, and one
- * connection per worker thread with its prepared statements. */
+/* db.c - the central database: connections with Dala's settings (the
+ * file made 0600), the schema migrated at start, the server's epoch kept
+ * in it (its keys are in the key file: server_keys.c), and one connection
+ * per worker thread with its prepared statements. */
 #include "server_int.h"
 #include "sqlite_settings.h"
 #include "sqlite_text.h"
@@ -17,7 +18,7 @@
 extern const dala_migration server_migrations[];
 
 static const char *const statement_sql[STMT_COUNT] = {
-    [STMT_DEVICE_BY_ID] = "SELECT user_id, unit_id, public_key, revoked_at IS NOT NULL "
+    [STMT_DEVICE_BY_ID] = "SELECT user_id, unit_id, public_key, revoked_at IS NOT NULL, lost_at IS NOT NULL "
                           "FROM device WHERE id = ?1",
     [STMT_UNIT_ANCESTORS] = "WITH RECURSIVE up(id, parent_id, depth) AS ("
                             "SELECT id, parent_id, 0 FROM org_unit WHERE id = ?1 UNION ALL "
@@ -75,9 +76,13 @@ int server_db_open(sqlite3 **out, const char *path)
 {
     sqlite3 *db = NULL;
     *out = NULL;
+    /* Made here 0600 (in a folder made 0700), not by SQLite with 0644 less
+     * the umask; SQLite gives the -wal and -shm files the database's mode. */
+    int rc = server_file_create(path);
+    if (rc) return dala_error_wrap(rc, "open database");
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
-        int rc = dala_error_set(DALA_EIO, "open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+        rc = dala_error_set(DALA_EIO, "open %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
         sqlite3_close(db);
         return rc;
     }
@@ -91,7 +96,7 @@ int server_db_open(sqlite3 **out, const char *path)
                           "PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 4000;";
     if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_exec(db, dala_sqlite_synchronous_pragma(), NULL, NULL, NULL) != SQLITE_OK) {
-        int rc = server_db_error(db, path);
+        rc = server_db_error(db, path);
         sqlite3_close(db);
         return rc;
     }
@@ -169,7 +174,7 @@ int server_epoch_mark(const dala_server *server, sqlite3 *db)
     char path[4096], tmp[4112];
     epoch_file_path(path, sizeof path, server->db_path);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *file = fopen(tmp, "w");
+    FILE *file = server_file_open_write(tmp, 0);
     int is_written = file && fprintf(file, "%llu %lld\n", (unsigned long long)server->epoch,
                                      (long long)log_high_water(db)) >= 0;
     /* fclose writes the buffer: on a full disk this is where it fails. */
@@ -204,29 +209,44 @@ static int reconcile_epoch(uint8_t epoch[8], sqlite3 *db, const char *db_path)
     return rc;
 }
 
-/* Loads the server's static key and epoch, making them on first start. */
+/* Loads the server's epoch, making it on first start; then its keys
+ * (server_keys.c), from the key file beside the database, made or moved
+ * there out of a database an older build kept its secret in. */
 static int load_identity(dala_server *server, sqlite3 *db)
 {
-    uint8_t secret[DALA_KEY_BYTES], epoch[8];
+    uint8_t epoch[8];
     int rc = server_db_begin(db);
     if (rc) return rc;
-    rc = meta_get(db, "static_secret", secret, sizeof secret);
+    rc = meta_get(db, "epoch", epoch, sizeof epoch);
     if (rc == DALA_ENOTFOUND) {
-        rc = dala_random(secret, sizeof secret);
-        if (!rc) rc = dala_random(epoch, sizeof epoch);
+        rc = dala_random(epoch, sizeof epoch);
         epoch[0] &= 0x7f; /* keep it positive as a SQLite integer and in JSON */
-        if (!rc) rc = meta_put(db, "static_secret", secret, sizeof secret);
         if (!rc) rc = meta_put(db, "epoch", epoch, sizeof epoch);
-    } else if (!rc) {
-        rc = meta_get(db, "epoch", epoch, sizeof epoch);
     }
     if (!rc) rc = reconcile_epoch(epoch, db, server->db_path);
-    if (!rc) rc = dala_keypair_from_secret(&server->keys, secret);
     if (!rc) rc = server_db_commit(db);
     else server_db_rollback(db);
     server->epoch = dala_load_u64be(epoch);
-    dala_wipe(secret, sizeof secret);
+    if (!rc) rc = server_keys_start(server, db);
     return rc;
+}
+
+/* The files beside the database that an older build made 0644 (less the
+ * umask) are made 0600 before anything opens them; the log says so once,
+ * since the next start finds nothing to do. */
+static void tighten_old_files(char *note, size_t size, const char *db_path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal", ".epoch", ".reserve"};
+    size_t used = 0;
+    note[0] = '\0';
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s%s", db_path, suffixes[i]);
+        int done = server_file_tighten(path);
+        if (done != 0 && used < size)
+            used += (size_t)snprintf(note + used, size - used, "%s%s%s", used ? ", " : "", path,
+                                     done < 0 ? " (failed: not its owner?)" : "");
+    }
 }
 
 /* Starting on a full disk. The first connection to a WAL database builds
@@ -246,7 +266,7 @@ static int load_identity(dala_server *server, sqlite3 *db)
 
 int server_db_prepare(dala_server *server)
 {
-    char reserve[4200], dir[4096], warnings[2][700];
+    char reserve[4200], dir[4096], warnings[3][700];
     int warning_count = 0;
     snprintf(reserve, sizeof reserve, "%s.reserve", server->db_path);
     snprintf(dir, sizeof dir, "%s", server->db_path);
@@ -256,6 +276,12 @@ int server_db_prepare(dala_server *server)
     struct statvfs disk;
     uint64_t free_bytes = statvfs(dir, &disk) == 0 ? (uint64_t)disk.f_bavail * disk.f_frsize : UINT64_MAX;
     int is_full = free_bytes < START_RESERVE_BYTES, is_released = is_full && remove(reserve) == 0;
+    char tightened[480];
+    tighten_old_files(tightened, sizeof tightened, server->db_path);
+    if (tightened[0])
+        snprintf(warnings[warning_count++], sizeof warnings[0],
+                 "made the database's files private (mode 0600; an older dala-server left them readable by "
+                 "other users): %s", tightened);
 
     sqlite3 *db;
     int rc = server_db_open(&db, server->db_path);
@@ -281,7 +307,7 @@ int server_db_prepare(dala_server *server)
                  "until space is freed", server->db_path, (unsigned long long)free_bytes,
                  is_released ? "; the start reserve beside it was released so the server could start" : "");
     /* The reserve is kept only where it leaves as much room again. */
-    FILE *file = free_bytes >= 2 * START_RESERVE_BYTES ? fopen(reserve, "wbx") : NULL;
+    FILE *file = free_bytes >= 2 * START_RESERVE_BYTES ? server_file_open_write(reserve, 1) : NULL;
     if (file) {
         static const char zeros[4096];
         size_t written = 0;

@@ -39,10 +39,13 @@ static int parse_hex_key(uint8_t out[DALA_KEY_BYTES], const char *hex)
  * all-zero result. The check is the exchange the handshake makes with the
  * server's static key (dala_x25519 refuses exactly these points), so a
  * key accepted here is one a sync can use. DALA_EINVAL, saying why. */
-static int check_device_key(const dala_server *server, const uint8_t public_key[DALA_KEY_BYTES])
+static int check_device_key(dala_server *server, const uint8_t public_key[DALA_KEY_BYTES])
 {
     uint8_t shared[DALA_KEY_BYTES];
-    int rc = dala_x25519(shared, server->keys.secret, public_key);
+    server_key_pick_result current;
+    int rc = server_key_pick_current(&current, server);
+    if (!rc) rc = dala_x25519(shared, current.pair.secret, public_key);
+    server_key_pick_wipe(&current);
     dala_wipe(shared, sizeof shared);
     if (rc == DALA_EAUTH)
         return dala_error_set(DALA_EINVAL, "enrol: public_key is a low-order X25519 point (such as all zeros), "
@@ -98,16 +101,20 @@ done:
     return rc;
 }
 
+/* The answer hands out the current key epoch and its public key. */
 static void send_enrolment(struct mg_connection *conn, dala_server *server, const enrolment *e)
 {
     char key_hex[2 * DALA_KEY_BYTES + 1], body[512];
+    server_key_pick_result current;
+    (void)server_key_pick_current(&current, server); /* fills the current epoch whatever it returns */
+    server_key_pick_wipe(&current);
     for (size_t i = 0; i < DALA_KEY_BYTES; i++)
-        snprintf(key_hex + 2 * i, 3, "%02x", server->keys.public_key[i]);
+        snprintf(key_hex + 2 * i, 3, "%02x", current.current_public_key[i]);
     int n = snprintf(body, sizeof body,
                      "{\"device_id\":%lld,\"unit_id\":%lld,\"officer\":\"%s\","
-                     "\"server_public_key\":\"%s\",\"key_epoch\":%d,\"server_epoch\":\"%llu\"}\n",
+                     "\"server_public_key\":\"%s\",\"key_epoch\":%u,\"server_epoch\":\"%llu\"}\n",
                      (long long)e->device_id, (long long)e->unit_id, e->login, key_hex,
-                     DALA_KEY_EPOCH, (unsigned long long)server->epoch);
+                     (unsigned)current.current_epoch, (unsigned long long)server->epoch);
     http_send_ok(conn, "application/json", body, (size_t)n);
 }
 
@@ -142,6 +149,7 @@ int route_enroll(struct mg_connection *conn, void *context)
     if (!rc) rc = server_code_hash(code_hash, code);
     server_conn *db = rc ? NULL : server_conn_get(server);
     if (!rc && !db) rc = DALA_EIO;
+    if (!rc) server_keys_refresh(server, db->db); /* a rotation by `admin rotate-key` hands out its key */
     if (!rc) rc = redeem(&e, db->db, code_hash, public_key);
     if (rc == DALA_EAUTH)
         dala_error_set(rc, "enrol: the code is unknown, already used or expired");

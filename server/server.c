@@ -78,8 +78,9 @@ static int start_civetweb(dala_server *server)
 
 /* Every minute, and once more at stop: ended web sessions deleted, a
  * checkpoint that also truncates the WAL when no reader holds it (so long
- * readers cannot grow it without bound), and the epoch mark beside the
- * database. Every second, when no sync has run for a second, the text
+ * readers cannot grow it without bound), the epoch mark beside the
+ * database, and old key secrets destroyed once their time is up
+ * (server_keys.c). Every second, when no sync has run for a second, the text
  * search index catches up with the records written since, in small
  * transactions, stopping as soon as a sync comes: indexing uses the quiet
  * moments, and a search reads the records not yet indexed directly. */
@@ -107,6 +108,7 @@ static void maintain(dala_server *server, sqlite3 *db)
     forget_ended_sessions(db);
     sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
     server_epoch_mark(server, db);
+    server_keys_refresh(server, db); /* old secrets destroyed on time, syncs or not */
 }
 
 static int is_stopping(dala_server *server)
@@ -177,6 +179,8 @@ int dala_server_start(dala_server **out, const dala_server_options *options)
     server->db_path = strdup(options->db_path);
     server->listen = strdup(options->listen);
     pthread_mutex_init(&server->lock, NULL);
+    pthread_mutex_init(&server->keys_lock, NULL);
+    pthread_mutex_init(&server->keys_refresh_lock, NULL);
     pthread_cond_init(&server->wake, NULL);
     throttle_init(&server->enrol_failures, 10, 600);
     throttle_init(&server->sign_in_failures, WEB_SIGN_IN_FAILURES_PER_LOGIN, WEB_SIGN_IN_WINDOW_SECONDS);
@@ -186,7 +190,7 @@ int dala_server_start(dala_server **out, const dala_server_options *options)
     int rc = DALA_OK;
     if (!server->db_path || !server->listen) rc = dala_error_set(DALA_ENOMEM, "start server: out of memory");
     if (!rc && options->access_log) {
-        server->log = fopen(options->access_log, "a");
+        server->log = server_file_open_append(options->access_log);
         server->owns_log = server->log != NULL;
         if (!server->log) rc = dala_error_set(DALA_EIO, "open log %s", options->access_log);
     }
@@ -257,7 +261,10 @@ void dala_server_stop(dala_server *server)
     }
     if (server->owns_log) fclose(server->log);
     session_table_free(server->sessions);
-    dala_keypair_wipe(&server->keys);
+    server_keyring_wipe(&server->keyring);
+    server_key_config_wipe(&server->key_config);
+    pthread_mutex_destroy(&server->keys_lock);
+    pthread_mutex_destroy(&server->keys_refresh_lock);
     pthread_mutex_destroy(&server->lock);
     pthread_cond_destroy(&server->wake);
     throttle_destroy(&server->enrol_failures);

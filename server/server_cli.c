@@ -1,7 +1,8 @@
 /* server_cli.c - parses `dala-server serve` flags and its config file
  * (`key = value` lines, '#' comments; keys: db, listen, threads,
- * max_body_bytes, request_timeout_ms, max_pull_changes, log), and runs
- * the `admin` commands. Flags given after --config override the file. */
+ * max_body_bytes, request_timeout_ms, max_pull_changes, log, key_file,
+ * key_wrap_file), and runs the `admin` commands. Flags given after
+ * --config override the file. */
 #include "server_cli.h"
 #include "dala_sync.h"
 #include "sync_int.h"
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Parses a positive integer no greater than `max`; -1 if it is not one. */
 static long long parse_count(const char *text, long long max)
@@ -45,6 +47,8 @@ static int apply_setting(dala_server_options *options, const char *key, const ch
     if (strcmp(key, "db") == 0) options->db_path = copy;
     else if (strcmp(key, "listen") == 0) options->listen = copy;
     else if (strcmp(key, "log") == 0) options->access_log = copy;
+    else if (strcmp(key, "key_file") == 0) options->key_file = copy;
+    else if (strcmp(key, "key_wrap_file") == 0) options->key_wrap_file = copy;
     else if (strcmp(key, "threads") == 0 && (n = parse_count(value, 512)) > 0) options->num_threads = (int)n;
     else if (strcmp(key, "max_body_bytes") == 0 && (n = parse_count(value, 1LL << 30)) > 0)
         options->max_body_bytes = (size_t)n;
@@ -98,7 +102,8 @@ int server_cli_parse_serve(dala_server_options *options, const char **port_file,
     static const struct {
         const char *flag, *key;
     } flags[] = {{"--db", "db"}, {"--listen", "listen"}, {"--threads", "threads"},
-                 {"--max-body", "max_body_bytes"}, {"--log", "log"}, {"--page", "max_pull_changes"}};
+                 {"--max-body", "max_body_bytes"}, {"--log", "log"}, {"--page", "max_pull_changes"},
+                 {"--key-file", "key_file"}, {"--key-wrap-file", "key_wrap_file"}};
     for (int i = 1; i < argc; i++) {
         int known = 0;
         if (strcmp(argv[i], "--quiet") == 0) {
@@ -157,6 +162,9 @@ const char *server_cli_flag(int argc, char **argv, const char *name)
         if (strcmp(argv[i], name) == 0) return argv[i + 1];
     return NULL;
 }
+
+/* The key file flags of `admin`, before or after the command. */
+static const char *admin_key_file, *admin_key_wrap_file;
 
 static int admin_failed(const char *what)
 {
@@ -225,6 +233,16 @@ static int admin_command(dala_admin *admin, const char *command, int argc, char 
         printf("device %lld revoked\n", device_id);
         return 0;
     }
+    if (strcmp(command, "device-lost") == 0) {
+        /* --by names the supervisor who reported it, for the audit trail. */
+        const char *device = server_cli_flag(argc, argv, "--device"), *by = server_cli_flag(argc, argv, "--by");
+        long long device_id = device ? parse_count(device, INT64_MAX) : -1;
+        if (device_id < 0) return fprintf(stderr, "dala-server admin device-lost: --device ID [--by LOGIN]\n"), 2;
+        if ((by && dala_admin_user_find(&user, admin, by)) || dala_admin_device_lost(admin, device_id, user))
+            return admin_failed(command);
+        printf("device %lld marked lost: its next sync erases it\n", device_id);
+        return 0;
+    }
     if (strcmp(command, "form-publish") == 0) {
         const char *file = server_cli_flag(argc, argv, "--file"), *unit_name = server_cli_flag(argc, argv, "--unit");
         char form_id[DALA_UUID_TEXT_LEN + 1], *definition = NULL;
@@ -254,6 +272,29 @@ static int admin_command(dala_admin *admin, const char *command, int argc, char 
         if (dala_admin_record_list(admin, print_record, NULL)) return admin_failed(command);
         return 0;
     }
+    if (strcmp(command, "rotate-key") == 0) {
+        /* --grace-seconds is for tests and drills; operators give days. */
+        const char *days = server_cli_flag(argc, argv, "--grace-days");
+        const char *seconds = server_cli_flag(argc, argv, "--grace-seconds");
+        long long grace = seconds ? parse_count(seconds, 3650LL * 86400)
+                          : days  ? parse_count(days, 3650) * 86400
+                                  : 30LL * 86400;
+        if (grace < 0)
+            return fprintf(stderr, "dala-server admin rotate-key: [--grace-days N] (1 to 3650; default 30)\n"), 2;
+        dala_key_rotation rotation;
+        if (dala_admin_rotate_key(&rotation, admin, admin_key_file, admin_key_wrap_file, grace))
+            return admin_failed(command);
+        char until[32] = "";
+        time_t when = (time_t)rotation.previous_destroy_after;
+        struct tm utc;
+        if (gmtime_r(&when, &utc)) strftime(until, sizeof until, "%Y-%m-%dT%H:%M:%SZ", &utc);
+        printf("key epoch %u is current, fingerprint %s\n", (unsigned)rotation.epoch, rotation.fingerprint);
+        if (rotation.previous_epoch)
+            printf("key epoch %u stays usable for tablets that have not synced yet; its secret is destroyed "
+                   "after %s\n", (unsigned)rotation.previous_epoch, until);
+        printf("the running server uses the new key from its next sync; back up the key file now\n");
+        return 0;
+    }
     if (strcmp(command, "report") == 0) return server_cli_report(admin, argc, argv);
     fprintf(stderr, "dala-server admin: unknown command '%s'\n", command);
     return 2;
@@ -268,6 +309,8 @@ int server_cli_admin(int argc, char **argv)
         fprintf(stderr, "dala-server admin: --db PATH and a command are needed\n");
         return 2;
     }
+    admin_key_file = server_cli_flag(argc, argv, "--key-file");
+    admin_key_wrap_file = server_cli_flag(argc, argv, "--key-wrap-file");
     dala_admin *admin;
     if (dala_admin_open(&admin, db)) return admin_failed("open");
     int rc = admin_command(admin, argv[at], argc - at, argv + at);

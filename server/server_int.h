@@ -13,7 +13,8 @@
 #include <stdio.h>
 #include <time.h>
 
-#define DALA_KEY_EPOCH 1
+/* The first key epoch: a server's one static key before any rotation. */
+#define SERVER_FIRST_KEY_EPOCH 1
 /* The deepest organisation tree walked: ministry > committee > department
  * > body > unit, with room to spare. */
 #define SERVER_MAX_TREE_DEPTH 16
@@ -53,6 +54,91 @@ typedef enum server_stmt {
     "INSERT INTO record_change (record_id, seq, at, device_id, fields, hlc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
 
 typedef struct session_table session_table;
+
+/* --- the server's keys (key_file.c, server_keys.c) --------------------- */
+
+/* Epochs a key file remembers, held and destroyed together. */
+#define SERVER_MAX_KEYS 32
+#define SERVER_WRAP_KEY_BYTES 32
+#define SERVER_KEY_WRAP_ENV "DALA_SERVER_KEY_WRAP"
+/* "abcd ef01 2345 6789" and a NUL: SHA-256 of a public key, 8 bytes. */
+#define SERVER_FINGERPRINT_BYTES 20
+/* server_meta rows: where an older build kept the secret, and the mark
+ * that the key file was made (so a missing one is an error, not a reason
+ * to make a new identity). */
+#define SERVER_META_STATIC_SECRET "static_secret"
+#define SERVER_META_KEY_FILE_MADE "key_file_made"
+
+/* One key epoch. Unix seconds throughout. */
+typedef struct server_key {
+    uint32_t epoch;
+    int64_t created_at;
+    int64_t destroy_after; /* 0: kept (the current key) */
+    int64_t destroyed_at;  /* not 0: destroyed, no secret held */
+    dala_keypair pair;
+} server_key;
+
+/* The key file's epochs, oldest first; the newest held one is current. */
+typedef struct server_keyring {
+    size_t count;
+    server_key keys[SERVER_MAX_KEYS];
+} server_keyring;
+
+/* Where the keys are kept and the key that wraps them, if any. */
+typedef struct server_key_config {
+    char path[4096];
+    uint8_t wrap_key[SERVER_WRAP_KEY_BYTES];
+    int has_wrap_key;
+} server_key_config;
+
+/* What server_keys_update did, for the log and the admin command. */
+typedef struct server_key_report {
+    int is_made, is_moved, is_wrapped, is_checkpoint_partial;
+    uint32_t new_epoch, previous_epoch;
+    int64_t previous_destroy_after;
+    size_t destroyed_count;
+    uint32_t destroyed[SERVER_MAX_KEYS];
+} server_key_report;
+
+/* A key file's identity, to notice that another process replaced it. */
+typedef struct server_file_stamp {
+    uint64_t device, inode;
+    int64_t size, mtime_ns;
+} server_file_stamp;
+
+/* The key of one epoch, copied out for one sync, and the current one's
+ * public half. */
+typedef struct server_key_pick_result {
+    dala_keypair pair;
+    uint32_t current_epoch;
+    uint8_t current_public_key[DALA_KEY_BYTES];
+} server_key_pick_result;
+
+/* The key file's place (`key_file`, or "<db_path>.keys") and wrapping key
+ * (read from `key_wrap_file`, which must not be readable by others, else
+ * from $DALA_SERVER_KEY_WRAP; none if neither). DALA_EINVAL, DALA_EIO,
+ * DALA_EAUTH. Wipe with server_key_config_wipe. */
+int server_key_config_init(server_key_config *out, const char *db_path, const char *key_file,
+                           const char *key_wrap_file);
+void server_key_config_wipe(server_key_config *config);
+/* Reads the key file: DALA_ENOTFOUND if there is none, DALA_ECORRUPT,
+ * DALA_EAUTH (wrapped, and no or the wrong wrapping key), DALA_EIO. */
+int server_key_file_read(server_keyring *out, int *is_wrapped, const server_key_config *config);
+/* Replaces the key file atomically and durably (wrapped when the config
+ * has a wrapping key), mode 0600. */
+int server_key_file_write(const server_keyring *ring, const server_key_config *config);
+void server_key_fingerprint(char out[SERVER_FINGERPRINT_BYTES], const uint8_t public_key[DALA_KEY_BYTES]);
+const server_key *server_keyring_current(const server_keyring *ring);
+const server_key *server_keyring_find(const server_keyring *ring, uint32_t epoch);
+void server_keyring_wipe(server_keyring *ring);
+/* In one transaction of `db` (BEGIN IMMEDIATE): reads the key file, or
+ * makes it (moving an older database's static secret out as epoch 1);
+ * refuses a missing one the database says was made; rotates when
+ * `rotate_grace_seconds` >= 0 (a new current epoch, the held ones
+ * destroyed that long after `now`); destroys the secrets past their time;
+ * writes the file back durably if anything changed, then commits. */
+int server_keys_update(server_keyring *out, sqlite3 *db, const server_key_config *config, int64_t now,
+                       int64_t rotate_grace_seconds, server_key_report *report);
 
 /* --- failed attempts (throttle.c) -------------------------------------- */
 
@@ -97,7 +183,13 @@ struct dala_server {
     char *db_path;
     char *listen;
     struct mg_context *ctx;
-    dala_keypair keys;    /* the server's static X25519 key */
+    server_key_config key_config;
+    server_keyring keyring;         /* guarded by keys_lock */
+    server_file_stamp key_file_seen; /* guarded by keys_lock */
+    pthread_mutex_t keys_lock;
+    pthread_mutex_t keys_refresh_lock; /* one reload at a time */
+    int64_t keys_next_destroy;      /* unix seconds; 0: none (atomic) */
+    int64_t keys_retry_at;          /* after a failed reload (atomic) */
     uint64_t epoch;       /* changes only when the database is replaced */
     pthread_mutex_t lock; /* guards clock and log */
     dala_hlc clock;
@@ -120,6 +212,13 @@ struct dala_admin {
     sqlite3 *db;
 };
 
+/* Adds one entry to the audit trail (web_audit.c): `action` by user
+ * `user_id` (0: no one, e.g. the administration command or a tablet),
+ * about `unit_id` (0: none) and record `record_id` (NULL: none); `detail`
+ * (may be NULL) holds no field values. */
+int server_audit_add(sqlite3 *db, int64_t user_id, const char *action, int64_t unit_id, const uint8_t *record_id,
+                     const char *detail);
+
 /* --- sync sessions (sessions.c) ---------------------------------------- */
 
 /* How long a session's keys serve further syncs without a handshake. */
@@ -136,6 +235,42 @@ void session_table_put(session_table *table, int64_t device_id, dala_session *se
  * until it puts it back). DALA_ESESSION if there is none or it expired. */
 int session_table_take(dala_session **out, int64_t *expires_ms, session_table *table,
                        int64_t device_id, int64_t now_ms);
+
+/* --- the running server's keys (server_keys.c) ------------------------ */
+
+/* Loads the keys at start (making or moving them as server_keys_update
+ * does) and says in the log what changed. */
+int server_keys_start(dala_server *server, sqlite3 *db);
+/* Reloads the keys when the key file changed (a rotation by another
+ * process) or a secret's destroy-after time passed, through `db`; a
+ * failure is logged and the keys in use stay. Cheap when nothing changed. */
+void server_keys_refresh(dala_server *server, sqlite3 *db);
+/* Copies out the key of `epoch` if it is still held and within its grace
+ * period, else DALA_EAUTH saying to enrol again; the current epoch and
+ * public key are filled either way. Wipe the result. */
+int server_key_pick(server_key_pick_result *out, dala_server *server, uint32_t epoch);
+/* The same for the current epoch's key. */
+int server_key_pick_current(server_key_pick_result *out, dala_server *server);
+void server_key_pick_wipe(server_key_pick_result *pick);
+
+/* --- the server's files (files.c) --------------------------------------- */
+
+/* Makes the folder of `path` (one level), mode 0700, if it is missing. */
+int server_folder_make(const char *path);
+/* Creates `path` empty, mode 0600 (its folder as server_folder_make), if
+ * it does not exist. */
+int server_file_create(const char *path);
+/* fopen(path, "a") / fopen(path, "w"; with O_EXCL when `is_exclusive`),
+ * but created 0600; a log an older build left readable is made 0600. */
+FILE *server_file_open_append(const char *path);
+FILE *server_file_open_write(const char *path, int is_exclusive);
+/* Makes an existing regular file 0600 if group or others had any access:
+ * 1 if it did so, 0 if nothing was needed (or no such file), -1 if chmod
+ * failed. */
+int server_file_tighten(const char *path);
+/* Replaces `path` with `data` atomically and durably: a 0600 temporary
+ * file written and fsynced, renamed over it, the folder fsynced. */
+int server_file_replace(const char *path, const void *data, size_t len);
 
 /* --- database (db.c) ---------------------------------------------------- */
 
@@ -209,6 +344,7 @@ typedef struct server_device {
     int64_t unit_id;
     uint8_t public_key[DALA_KEY_BYTES];
     int is_revoked;
+    int is_lost; /* marked lost: answered with DALA_DEVICE_LOST, nothing taken */
 } server_device;
 
 int server_device_load(server_device *out, server_conn *conn, int64_t device_id);

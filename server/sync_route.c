@@ -1,13 +1,15 @@
 /* sync_route.c - POST /v1/sync: one round trip that opens the device's
  * sealed HELLO, applies its push, reads its next pull page and answers
  * with a sealed REPLY; or, within a live session (sessions.c), the same
- * with DATA frames both ways and no handshake. The device is known by the
+ * with DATA frames both ways and no handshake. A device marked lost gets
+ * its state and nothing else (answer_lost). The device is known by the
  * id in the frame header and proven by its key (the frame opens only with
  * the key enrolled for that id); its unit comes from the server's records.
  * Errors are plain JSON answers with a status that says what went wrong. */
 #include "server_int.h"
 #include "sync_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,6 +20,7 @@ typedef struct sync_call {
     server_conn *db;
     server_device device;
     dala_frame_header header;
+    server_key_pick_result key; /* the key of the frame's epoch, and the current one's public half */
     dala_handshake *handshake;
     dala_session *session; /* a DATA round trip, or the one a handshake made */
     int64_t session_expires_ms;
@@ -57,7 +60,7 @@ static int open_frame(sync_call *call)
     if (call->header.frame_type != DALA_FRAME_HELLO)
         return dala_error_set(DALA_ECORRUPT, "sync: expected a HELLO or DATA frame, got type %u",
                               call->header.frame_type);
-    int rc = dala_handshake_new(&call->handshake, 0, &call->server->keys, call->device.public_key, NULL);
+    int rc = dala_handshake_new(&call->handshake, 0, &call->key.pair, call->device.public_key, NULL);
     if (!rc) rc = dala_handshake_read(call->handshake, &call->body, NULL, call->frame.data,
                                       call->frame.len, DALA_MAX_BODY_BYTES);
     return rc;
@@ -101,14 +104,16 @@ static int open_request(sync_call *call)
     int rc = http_read_body(call->conn, &call->frame, cap);
     if (!rc) rc = dala_frame_header_parse(&call->header, call->frame.data, call->frame.len);
     if (!rc) rc = check_schema_version(call->header.schema_version);
-    if (!rc && call->header.key_epoch != DALA_KEY_EPOCH)
-        rc = dala_error_set(DALA_EAUTH, "sync: the frame is sealed to server key epoch %u; this server's "
-                            "is %d: enrol the device again", call->header.key_epoch, DALA_KEY_EPOCH);
     if (!rc && !(call->db = server_conn_get(call->server))) rc = DALA_EIO;
+    /* Any key epoch whose secret is still held (server_keys.c): a rotation
+     * made by `admin rotate-key` is picked up here first. */
+    if (!rc) server_keys_refresh(call->server, call->db->db);
+    if (!rc) rc = server_key_pick(&call->key, call->server, call->header.key_epoch);
     if (!rc) rc = server_device_load(&call->device, call->db, (int64_t)call->header.device_id);
     if (!rc) rc = open_frame(call);
-    /* Only a device that proved its key learns that it is revoked. */
-    if (!rc && call->device.is_revoked) {
+    /* Only a device that proved its key learns that it is revoked. One
+     * marked lost as well is told it is lost (answer_lost), so it erases. */
+    if (!rc && call->device.is_revoked && !call->device.is_lost) {
         call->status = 403;
         return dala_error_set(DALA_EAUTH, "sync: device %lld is revoked", (long long)call->device.id);
     }
@@ -128,9 +133,58 @@ static int answer_request(sync_call *call)
     response.acked_batch_seq = call->push.acked_batch_seq;
     response.rejected_count = call->push.rejected_count;
     response.rejected = call->push.rejected;
+    /* A device on an older key epoch learns the current key, inside the
+     * answer sealed under the old one. */
+    if (call->header.key_epoch < call->key.current_epoch) {
+        response.next_key_epoch = call->key.current_epoch;
+        memcpy(response.next_server_key, call->key.current_public_key, DALA_KEY_BYTES);
+    }
     if (!rc) rc = server_read_pull(&response, &call->pull, &call->cursors, &call->gone, call->db, &call->device,
                                    &call->request, call->server->options.max_pull_changes);
     call->partial = (uint32_t *)response.partial;
+    if (!rc) rc = dala_sync_response_encode(&call->answer, &response);
+    if (!rc) rc = seal_answer(call);
+    return rc;
+}
+
+/* Records, once, that a lost device erased its store: the moment and an
+ * audit entry, in one transaction. */
+static int note_wipe_confirmed(sync_call *call)
+{
+    sqlite3 *db = call->db->db;
+    sqlite3_stmt *stmt;
+    char detail[48];
+    snprintf(detail, sizeof detail, "device %lld", (long long)call->device.id);
+    int rc = server_db_begin(db);
+    if (rc) return rc;
+    if (sqlite3_prepare_v2(db, "UPDATE device SET wipe_confirmed_at = ?2 WHERE id = ?1 AND wipe_confirmed_at IS NULL",
+                           -1, &stmt, NULL) != SQLITE_OK) {
+        rc = server_db_error(db, "note the wipe");
+    } else {
+        sqlite3_bind_int64(stmt, 1, call->device.id);
+        sqlite3_bind_int64(stmt, 2, (int64_t)time(NULL));
+        rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(db, "note the wipe");
+        sqlite3_finalize(stmt);
+    }
+    if (!rc && sqlite3_changes(db) == 1)
+        rc = server_audit_add(db, 0, "device_wiped", call->device.unit_id, NULL, detail);
+    if (!rc) rc = server_db_commit(db);
+    if (rc) server_db_rollback(db);
+    return rc;
+}
+
+/* The answer to a device marked lost (docs/protocol.md, 10.8): its state
+ * and the server's clock, nothing else. Nothing of the request is taken:
+ * no push applied, no page read, no cursor moved. A request that says the
+ * store was erased (DALA_REQUEST_WIPED) is noted first. */
+static int answer_lost(sync_call *call)
+{
+    int rc = call->request.flags & DALA_REQUEST_WIPED ? note_wipe_confirmed(call) : DALA_OK;
+    dala_sync_response response;
+    memset(&response, 0, sizeof response);
+    response.server_epoch = call->server->epoch;
+    response.server_time_ms = dala_wall_clock_ms();
+    response.device_state = DALA_DEVICE_LOST;
     if (!rc) rc = dala_sync_response_encode(&call->answer, &response);
     if (!rc) rc = seal_answer(call);
     return rc;
@@ -164,6 +218,7 @@ static void sync_call_free(sync_call *call)
 {
     give_back_session(call);
     dala_handshake_free(call->handshake);
+    server_key_pick_wipe(&call->key);
     dala_buf_free(&call->frame);
     dala_buf_free(&call->body);
     dala_buf_free(&call->answer);
@@ -190,7 +245,7 @@ int route_sync(struct mg_connection *conn, void *context)
         rc = dala_error_set(DALA_EINVAL, "sync: use POST");
     } else {
         rc = open_request(&call);
-        if (!rc) rc = answer_request(&call);
+        if (!rc) rc = call.device.is_lost ? answer_lost(&call) : answer_request(&call);
     }
     give_back_session(&call);
     if (rc) {

@@ -1,5 +1,6 @@
 /* web_audit.c - the audit trail: who read a person's sensitive fields,
- * exported a list, decided, settled, revoked or signed in, and when. Each
+ * exported a list, decided, settled, revoked, marked a tablet lost or
+ * signed in, and when, and when a lost tablet confirmed its wipe. Each
  * entry carries the unit of what it touched, so the trail is scoped like
  * the records; entries hold no field values. Visible to unit heads and
  * above (GET /v1/audit). */
@@ -9,21 +10,27 @@
 #include <string.h>
 #include <time.h>
 
-int web_audit(web_request *r, const char *action, int64_t unit_id, const uint8_t *record_id, const char *detail)
+int server_audit_add(sqlite3 *db, int64_t user_id, const char *action, int64_t unit_id, const uint8_t *record_id,
+                     const char *detail)
 {
     sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v2(r->conn->db, "INSERT INTO audit (at, user_id, action, unit_id, record_id, detail) "
-                                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &stmt, NULL))
-        return server_db_error(r->conn->db, "write the audit trail");
+    if (sqlite3_prepare_v2(db, "INSERT INTO audit (at, user_id, action, unit_id, record_id, detail) "
+                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", -1, &stmt, NULL))
+        return server_db_error(db, "write the audit trail");
     sqlite3_bind_int64(stmt, 1, (int64_t)time(NULL));
-    if (r->user.id) sqlite3_bind_int64(stmt, 2, r->user.id);
+    if (user_id) sqlite3_bind_int64(stmt, 2, user_id);
     sqlite3_bind_text(stmt, 3, action, -1, SQLITE_STATIC);
     if (unit_id) sqlite3_bind_int64(stmt, 4, unit_id);
     if (record_id) sqlite3_bind_blob(stmt, 5, record_id, DALA_UUID_BYTES, SQLITE_STATIC);
     if (detail) sqlite3_bind_text(stmt, 6, detail, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(r->conn->db, "write the audit trail");
+    int rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(db, "write the audit trail");
     sqlite3_finalize(stmt);
     return rc;
+}
+
+int web_audit(web_request *r, const char *action, int64_t unit_id, const uint8_t *record_id, const char *detail)
+{
+    return server_audit_add(r->conn->db, r->user.id, action, unit_id, record_id, detail);
 }
 
 int web_route_audit(web_request *r)

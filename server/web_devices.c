@@ -1,8 +1,10 @@
 /* web_devices.c - tablets and people: the devices of the scope with their
- * last sync, revoking a lost tablet (its next sync is refused), enrolment
+ * last sync, revoking a tablet (its next sync is refused), marking a lost
+ * one (its next sync erases it, and it confirms the wipe), enrolment
  * codes for an officer (as text and as a QR code the tablet's camera
- * reads), and the users of the scope. Unit heads and deputies see and
- * revoke devices; the administrator also makes codes and adds users. */
+ * reads), and the users of the scope. Unit heads and deputies see,
+ * revoke and mark lost devices; the administrator also makes codes and
+ * adds users. */
 #include "qr.h"
 #include "web_int.h"
 
@@ -21,7 +23,9 @@ int web_route_devices(web_request *r)
     sqlite3_stmt *stmt;
     if (sqlite3_prepare_v2(r->conn->db,
                            WEB_SCOPE_CTE "SELECT d.id, u.full_name, d.user_id, d.unit_id, d.enrolled_at, d.last_sync_at, "
-                                         "d.revoked_at FROM device d JOIN app_user u ON u.id = d.user_id "
+                                         "d.revoked_at, d.lost_at, d.wipe_confirmed_at, lb.full_name "
+                                         "FROM device d JOIN app_user u ON u.id = d.user_id "
+                                         "LEFT JOIN app_user lb ON lb.id = d.lost_by_user_id "
                                          "WHERE d.unit_id IN (SELECT id FROM scope) ORDER BY d.id",
                            -1, &stmt, NULL))
         return web_send_failure(r, server_db_error(r->conn->db, "list devices"));
@@ -38,11 +42,15 @@ int web_route_devices(web_request *r)
         json_int(&j, "user_id", sqlite3_column_int64(stmt, 2));
         json_string(&j, "unit", unit);
         json_int(&j, "enrolled_at", sqlite3_column_int64(stmt, 4));
-        for (int c = 5; c <= 6; c++) {
-            const char *key = c == 5 ? "last_sync_at" : "revoked_at";
+        static const char *const times[] = {"last_sync_at", "revoked_at", "lost_at", "wipe_confirmed_at"};
+        for (int c = 5; c <= 8; c++) {
+            const char *key = times[c - 5];
             if (sqlite3_column_type(stmt, c) == SQLITE_NULL) json_null(&j, key);
             else json_int(&j, key, sqlite3_column_int64(stmt, c));
         }
+        /* Who marked it lost; null when not lost or marked by the administration command. */
+        if (sqlite3_column_type(stmt, 9) == SQLITE_NULL) json_null(&j, "lost_by");
+        else json_string(&j, "lost_by", (const char *)sqlite3_column_text(stmt, 9));
         json_object_end(&j);
     }
     sqlite3_finalize(stmt);
@@ -91,6 +99,22 @@ int web_route_revoke(web_request *r, const char *id_text)
     if (!rc) rc = web_audit(r, "revoke", unit_id, NULL, detail);
     if (rc) return web_send_failure(r, rc);
     return web_send_done(r, "revoked");
+}
+
+/* Marks a device lost: its next sync erases the tablet (docs/protocol.md,
+ * 10.8). Scoped as revoking is; the audit entry is written with the mark. */
+int web_route_device_lost(web_request *r, const char *id_text)
+{
+    if (!web_role_may_manage_devices(r->user.role))
+        return web_send_error(r, 403, DALA_EAUTH, "mark lost: this role does not manage devices");
+    int64_t device_id, unit_id;
+    int rc = parse_id(&device_id, id_text);
+    if (rc) rc = dala_error_set(DALA_ENOTFOUND, "mark lost: no such device in your scope");
+    if (!rc) rc = unit_in_scope(&unit_id, r, "SELECT unit_id FROM device WHERE id = ?1", device_id, "mark device lost");
+    struct dala_admin admin = {r->conn->db};
+    if (!rc) rc = dala_admin_device_lost(&admin, device_id, r->user.id);
+    if (rc) return web_send_failure(r, rc);
+    return web_send_done(r, "lost");
 }
 
 int web_route_enrol_code(web_request *r)

@@ -174,6 +174,7 @@ int web_route_review(web_request *r, const char *id);
 int web_route_settle(web_request *r, const char *id);
 int web_route_devices(web_request *r);
 int web_route_revoke(web_request *r, const char *id);
+int web_route_device_lost(web_request *r, const char *id);
 int web_route_enrol_code(web_request *r);
 int web_route_users(web_request *r);
 int web_route_audit(web_request *r);

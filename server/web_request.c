@@ -155,6 +155,7 @@ static int dispatch(web_request *r)
     if (match_id(path, "conflicts/", "/settle", id, sizeof id)) return is_post ? web_route_settle(r, id) : 405;
     if (strcmp(path, "devices") == 0) return is_get ? web_route_devices(r) : 405;
     if (match_id(path, "devices/", "/revoke", id, sizeof id)) return is_post ? web_route_revoke(r, id) : 405;
+    if (match_id(path, "devices/", "/lost", id, sizeof id)) return is_post ? web_route_device_lost(r, id) : 405;
     if (strcmp(path, "enrol-codes") == 0) return is_post ? web_route_enrol_code(r) : 405;
     if (strcmp(path, "users") == 0) return is_get || is_post ? web_route_users(r) : 405;
     if (strcmp(path, "audit") == 0) return is_get ? web_route_audit(r) : 405;

@@ -46,7 +46,8 @@ typedef enum dala_err {
     DALA_ENOTFOUND = -11, /* the thing asked for does not exist */
     DALA_ESESSION = -12,  /* the sync session expired or is unknown: handshake again */
     DALA_EBUSY = -13,     /* the database is busy with other writers: try again shortly */
-    DALA_ENOSPACE = -14   /* the disk is full: nothing was written */
+    DALA_ENOSPACE = -14,  /* the disk is full: nothing was written */
+    DALA_EWIPED = -15     /* the store erased itself: too many wrong PINs, or the tablet was marked lost */
 } dala_err;
 
 /* Static English text for a code; never NULL, also for unknown codes. */

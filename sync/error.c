@@ -27,6 +27,7 @@ const char *dala_strerror(int code)
     case DALA_ESESSION: return "sync session expired";
     case DALA_EBUSY: return "busy, try again shortly";
     case DALA_ENOSPACE: return "no space left on the disk";
+    case DALA_EWIPED: return "the store was erased";
     default: return "unknown error";
     }
 }

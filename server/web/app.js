@@ -54,6 +54,10 @@ const STRINGS = {
     revoke: 'Қолжетімділікті тоқтату', confirm: 'Растау', cancel: 'Болдырмау',
     revoke_q: 'Бұл құрылғының қолжетімділігін тоқтату керек пе? Мұны қайтару мүмкін емес.',
     revoked_ok: 'Құрылғының қолжетімділігі тоқтатылды.',
+    lost: 'Жоғалған', mark_lost: 'Жоғалды деп белгілеу', lost_by: (who) => `белгілеген: ${who}`,
+    lost_q: 'Бұл планшетті жоғалды деп белгілеу керек пе? Келесі байланыста ол өзіндегі барлық деректерді өшіреді. Мұны қайтару мүмкін емес.',
+    lost_ok: 'Планшет жоғалды деп белгіленді; келесі байланыста оның деректері өшіріледі.',
+    wipe_confirmed: (at) => `Деректердің өшірілуі расталды: ${at}`, wipe_pending: 'Деректердің өшірілуі әлі расталмаған',
     enrol: 'Планшетті тіркеу коды', enrol_user: 'Қызметкер', enrol_make: 'Код жасау',
     enrol_valid: (at) => `${at} дейін жарамды`, enrol_hint: 'Планшеттің камерасымен QR-кодты оқыңыз немесе кодты теріңіз. Код бір рет қана жарамды.',
     users: 'Пайдаланушылар', col_login: 'Логин', col_full_name: 'Аты-жөні', col_role: 'Рөлі',
@@ -64,7 +68,8 @@ const STRINGS = {
     act_sign_in: 'Кіру', act_sign_in_failed: 'Сәтсіз кіру', act_sign_out: 'Шығу',
     act_read_sensitive: 'Дербес деректерді оқу', act_export: 'Экспорт', act_review: 'Қарау шешімі',
     act_settle: 'Қайшылықты шешу', act_revoke: 'Құрылғыны тоқтату', act_enrol_code: 'Тіркеу коды',
-    act_user_add: 'Пайдаланушы қосу',
+    act_user_add: 'Пайдаланушы қосу', act_device_lost: 'Құрылғы жоғалды деп белгіленді',
+    act_device_wiped: 'Жоғалған құрылғы деректерін өшірді',
     nav_reports: 'Баяндау жазбалар', reports: 'Тоқсандық баяндау жазбалар',
     f_year: 'Жыл', f_quarter: 'Тоқсан', show: 'Көрсету', quarter_n: (q) => `${q}-тоқсан`,
     col_level: 'Деңгейі', level_unit: 'Бөлініс', level_department: 'Департамент (жиынтық)',
@@ -135,6 +140,10 @@ const STRINGS = {
     revoke: 'Отозвать доступ', confirm: 'Подтвердить', cancel: 'Отмена',
     revoke_q: 'Отозвать доступ этого устройства? Отменить это нельзя.',
     revoked_ok: 'Доступ устройства отозван.',
+    lost: 'Утеряно', mark_lost: 'Отметить как утерянное', lost_by: (who) => `отметил(а): ${who}`,
+    lost_q: 'Отметить этот планшет как утерянный? При следующей связи он сотрёт все свои данные. Отменить это нельзя.',
+    lost_ok: 'Планшет отмечен как утерянный; при следующей связи его данные будут стёрты.',
+    wipe_confirmed: (at) => `Стирание данных подтверждено: ${at}`, wipe_pending: 'Стирание данных ещё не подтверждено',
     enrol: 'Код регистрации планшета', enrol_user: 'Сотрудник', enrol_make: 'Создать код',
     enrol_valid: (at) => `Действителен до ${at}`, enrol_hint: 'Считайте QR-код камерой планшета или введите код. Код одноразовый.',
     users: 'Пользователи', col_login: 'Логин', col_full_name: 'ФИО', col_role: 'Роль',
@@ -145,7 +154,8 @@ const STRINGS = {
     act_sign_in: 'Вход', act_sign_in_failed: 'Неудачный вход', act_sign_out: 'Выход',
     act_read_sensitive: 'Чтение персональных данных', act_export: 'Экспорт', act_review: 'Решение по записи',
     act_settle: 'Урегулирование конфликта', act_revoke: 'Отзыв устройства', act_enrol_code: 'Код регистрации',
-    act_user_add: 'Добавление пользователя',
+    act_user_add: 'Добавление пользователя', act_device_lost: 'Отметка об утере устройства',
+    act_device_wiped: 'Утерянное устройство стёрло данные',
     nav_reports: 'Докладные записки', reports: 'Квартальные докладные записки',
     f_year: 'Год', f_quarter: 'Квартал', show: 'Показать', quarter_n: (q) => `${q}-й квартал`,
     col_level: 'Уровень', level_unit: 'Подразделение', level_department: 'Департамент (сводная)',
@@ -1131,38 +1141,54 @@ function noteActions(n, role, saveUnsaved) {
   return panel;
 }
 
-/* ---- Devices: last sync per tablet, revoking with an in-page
- * confirmation; for administrators the enrolment code form. */
+/* A device action behind an in-page confirmation: the button `label`
+ * (data-test `name`) asks `question`, then POSTs /v1/devices/{id}/`verb`
+ * and says `done`. */
+function deviceAction(d, name, label, verb, question, done) {
+  const start = h('button', { type: 'button', test: name, 'data-id': d.id }, t(label));
+  start.addEventListener('click', () => {
+    const yes = h('button', { type: 'button', class: 'danger', test: name + '-confirm' }, t('confirm'));
+    const no = h('button', { type: 'button', test: name + '-cancel' }, t('cancel'));
+    const box = h('div', { class: 'confirm', role: 'alertdialog' }, h('p', null, t(question)), yes, ' ', no);
+    no.addEventListener('click', () => box.replaceWith(start));
+    yes.addEventListener('click', async () => {
+      yes.disabled = true;
+      try {
+        await api('POST', `/v1/devices/${encodeURIComponent(d.id)}/${verb}`);
+        showMessage(t(done), 'ok');
+        await redraw();
+      } catch (err) { failed(err); yes.disabled = false; }
+    });
+    start.replaceWith(box);
+    yes.focus();
+  });
+  return start;
+}
+
+/* ---- Devices: last sync per tablet, revoking and marking lost with an
+ * in-page confirmation, a lost tablet's wipe; for administrators the
+ * enrolment code form. */
 async function viewDevices() {
   const role = state.session.user.role;
   const { devices } = await api('GET', '/v1/devices');
   const rows = (devices || []).map((d) => {
     const cell = h('td', { class: 'actions-cell' });
-    if (d.revoked_at) {
+    const markLost = () => deviceAction(d, 'lost', 'mark_lost', 'lost', 'lost_q', 'lost_ok');
+    if (d.lost_at) {
+      cell.append(h('span', { class: 'badge conflict', test: 'device-lost' }, t('lost')), ' ', fmtTime(d.lost_at),
+        d.lost_by ? ' · ' + t('lost_by', d.lost_by) : '', h('br'),
+        h('span', { test: 'device-wipe' }, d.wipe_confirmed_at ? t('wipe_confirmed', fmtTime(d.wipe_confirmed_at))
+          : t('wipe_pending')));
+    } else if (d.revoked_at) {
       cell.append(h('span', { class: 'badge state-returned', test: 'device-revoked' }, t('revoked')),
-        ' ', fmtTime(d.revoked_at));
+        ' ', fmtTime(d.revoked_at), ' ', markLost());
     } else {
-      const start = h('button', { type: 'button', test: 'revoke', 'data-id': d.id }, t('revoke'));
-      start.addEventListener('click', () => {
-        const yes = h('button', { type: 'button', class: 'danger', test: 'revoke-confirm' }, t('confirm'));
-        const no = h('button', { type: 'button', test: 'revoke-cancel' }, t('cancel'));
-        const box = h('div', { class: 'confirm', role: 'alertdialog' }, h('p', null, t('revoke_q')), yes, ' ', no);
-        no.addEventListener('click', () => box.replaceWith(start));
-        yes.addEventListener('click', async () => {
-          yes.disabled = true;
-          try {
-            await api('POST', `/v1/devices/${encodeURIComponent(d.id)}/revoke`);
-            showMessage(t('revoked_ok'), 'ok');
-            await redraw();
-          } catch (err) { failed(err); yes.disabled = false; }
-        });
-        start.replaceWith(box);
-        yes.focus();
-      });
-      cell.append(h('span', { class: 'badge state-approved' }, t('active')), ' ', start);
+      cell.append(h('span', { class: 'badge state-approved' }, t('active')), ' ',
+        deviceAction(d, 'revoke', 'revoke', 'revoke', 'revoke_q', 'revoked_ok'), ' ', markLost());
     }
     return h('tr', { test: 'device-row', 'data-id': d.id, 'data-user-id': d.user_id,
-      'data-revoked': d.revoked_at ? 'yes' : 'no' },
+      'data-revoked': d.revoked_at ? 'yes' : 'no', 'data-lost': d.lost_at ? 'yes' : 'no',
+      'data-wiped': d.wipe_confirmed_at ? 'yes' : 'no' },
       h('td', { class: 'num' }, String(d.id)), h('td', null, d.officer), h('td', null, d.unit),
       h('td', { class: 'nowrap' }, fmtTime(d.enrolled_at)),
       h('td', { class: 'nowrap' }, d.last_sync_at ? fmtTime(d.last_sync_at) : t('never')), cell);
