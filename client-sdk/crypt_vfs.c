@@ -150,7 +150,7 @@ int dala_crypt_uri(char *out, size_t size, const char *path, uint64_t key_id)
         if (*c == '%' || *c == '?' || *c == '#' || *c < 0x21 || *c >= 0x7f) at += (size_t)snprintf(out + at, size - at, "%%%02X", *c);
         else out[at++] = (char)*c;
     }
-    int n = at < size ? snprintf(out + at, size - at, "?dala_key=%llu", (unsigned long long)key_id) : -1;
+    int n = at < size ? snprintf(out + at, size - at, "?vfs=" DALA_CRYPT_VFS_NAME "&dala_key=%llu", (unsigned long long)key_id) : -1;
     if (n < 0 || (size_t)n >= size - at) return dala_error_set(DALA_EINVAL, "store path too long");
     return DALA_OK;
 }
@@ -171,6 +171,17 @@ typedef struct crypt_file {
 #define REAL_OFFSET ((sizeof(crypt_file) + 15) & ~(size_t)15)
 
 static sqlite3_vfs *base_vfs;
+
+/* Set on this thread when a page failed its tag or a file was cut short:
+ * SQLite may report it as a plain I/O error, and the SDK asks. */
+static __thread int page_check_failed;
+
+int dala_crypt_vfs_take_failure(void)
+{
+    int failed = page_check_failed;
+    page_check_failed = 0;
+    return failed;
+}
 
 static void place_data(uint8_t ad[9], int kind, uint64_t place)
 {
@@ -204,6 +215,7 @@ static int open_page(crypt_file *f, uint8_t *plain, const uint8_t *sealed, uint6
                                       DALA_PAGE_TAG_BYTES, sealed, plain);
     if (len < PAGE) memset(plain + len, 0, PAGE - len);
     if (rc) {
+        page_check_failed = 1;
         memset(plain, 0, PAGE);
         return SQLITE_IOERR_DATA;
     }
@@ -225,6 +237,7 @@ static int read_sealed(crypt_file *f, size_t len, sqlite3_int64 offset, int *abs
         *absent = 1;
         return SQLITE_OK;
     }
+    page_check_failed = 1;
     return SQLITE_IOERR_DATA;
 }
 
@@ -262,14 +275,14 @@ static int page_one_is_ours(const uint8_t *page)
 static int db_write(crypt_file *f, const uint8_t *data, int amount, sqlite3_int64 offset)
 {
     if (offset % PAGE || amount % PAGE) {
-        sqlite3_log(SQLITE_IOERR_WRITE, "dala-crypt: a database write of %d bytes at %lld is not whole pages",
+        sqlite3_log(SQLITE_IOERR, "dala-crypt: a database write of %d bytes at %lld is not whole pages",
                     amount, (long long)offset);
         return SQLITE_IOERR_WRITE;
     }
     for (int done = 0; done < amount; done += PAGE) {
         sqlite3_int64 page = (offset + done) / PAGE;
         if (page == 0 && !page_one_is_ours(data + done)) {
-            sqlite3_log(SQLITE_IOERR_WRITE, "dala-crypt: page 1 must declare %d-byte pages with %d reserved bytes",
+            sqlite3_log(SQLITE_IOERR, "dala-crypt: page 1 must declare %d-byte pages with %d reserved bytes",
                         PAGE, RESERVE);
             return SQLITE_IOERR_WRITE;
         }
@@ -346,7 +359,7 @@ static int log_write(crypt_file *f, const uint8_t *data, int amount, sqlite3_int
         int rc;
         if (!is_page) rc = f->real->pMethods->xWrite(f->real, data, (int)take, at);
         else if (at != start || take != PAGE) {
-            sqlite3_log(SQLITE_IOERR_WRITE, "dala-crypt: a write of part of a WAL page at %lld", (long long)at);
+            sqlite3_log(SQLITE_IOERR, "dala-crypt: a write of part of a WAL page at %lld", (long long)at);
             rc = SQLITE_IOERR_WRITE;
         } else {
             rc = seal_page(f, f->cipher, data, (uint64_t)start);
@@ -599,7 +612,7 @@ static int crypt_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *fil
         uint64_t id = name ? (uint64_t)sqlite3_uri_int64(name, "dala_key", 0) : 0;
         have = id && keyring_copy(key, id, 1) == DALA_OK;
         if (!have) {
-            sqlite3_log(SQLITE_CANTOPEN, "dala-crypt: no key for %s", name ? name : "a file");
+            sqlite3_log(SQLITE_IOERR, "dala-crypt: no key for %s", name ? name : "a file");
             return SQLITE_CANTOPEN;
         }
     }

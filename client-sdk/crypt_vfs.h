@@ -37,7 +37,11 @@ int dala_keyring_get(uint8_t data_key[DALA_DATA_KEY_BYTES], uint64_t id);
  * they close. 0 is ignored. */
 void dala_keyring_release(uint64_t id);
 
-/* Writes "file:<path, escaped>?dala_key=<id>" for sqlite3_open_v2 or
+/* Whether a sealed page failed its check (or a file was cut short) on
+ * this thread since the last call; clears it. */
+int dala_crypt_vfs_take_failure(void);
+
+/* Writes "file:<path, escaped>?vfs=dala-crypt&dala_key=<id>" for sqlite3_open_v2 or
  * VACUUM INTO. DALA_EINVAL when it does not fit. */
 int dala_crypt_uri(char *out, size_t size, const char *path, uint64_t key_id);
 

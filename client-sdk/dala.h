@@ -87,9 +87,77 @@ typedef struct dala_store dala_store;
  *         (the file was migrated by a newer build), DALA_ENOMEM.
  */
 int dala_store_open(dala_store **out, const char *path);
+/* (dala_store_open makes and opens a plaintext store: for tests and the
+ * benchmark's comparison only. Apps call dala_store_open_keyed.) */
 
 /* Closes the store, wiping its copies of key material. NULL is fine. */
 void dala_store_close(dala_store *store);
+
+/* ------------------------------------------------------- the store's key */
+
+/* Every byte of a keyed store (database, WAL, journal, temporary files)
+ * is sealed with AES-256-GCM under a random 32-byte data key
+ * (docs/security.md). The data key is kept, wrapped, in "<path>-key":
+ * either by the app's key provider (the platform keystore), or by a key
+ * derived from the officer's PIN with PBKDF2-HMAC-SHA256 at 600 000
+ * iterations. */
+
+#define DALA_KEY_PROVIDER_VERSION 1
+#define DALA_MAX_WRAPPED_KEY_BYTES 512
+
+/* The app's keystore (Android Keystore, iOS Keychain): a key that never
+ * leaves the platform wraps and unwraps the store's data key. */
+typedef struct dala_key_provider {
+    int version; /* DALA_KEY_PROVIDER_VERSION */
+    /* Wraps `data_key` (32 bytes) into `wrapped` (room for
+     * DALA_MAX_WRAPPED_KEY_BYTES), setting *wrapped_len. DALA_OK or a
+     * DALA_E* code. */
+    int (*wrap)(void *context, const uint8_t *data_key, uint8_t *wrapped, size_t *wrapped_len);
+    /* Unwraps what `wrap` made into `data_key` (32 bytes). DALA_OK;
+     * DALA_EAUTH when the keystore refuses (another device's key, the
+     * user not authenticated). */
+    int (*unwrap)(void *context, const uint8_t *wrapped, size_t wrapped_len, uint8_t *data_key);
+    void *context;
+} dala_key_provider;
+
+#define DALA_STORE_KEY_VERSION 1
+#define DALA_DEFAULT_MAX_WRONG_PINS 10
+
+/* How a store is unlocked: exactly one of `pin` and `provider`. */
+typedef struct dala_store_key {
+    int version;                       /* DALA_STORE_KEY_VERSION */
+    const char *pin;                   /* a PIN or passphrase, 4 to 1024 bytes */
+    const dala_key_provider *provider; /* or the app's keystore */
+    /* Wrong PINs in a row after which the store erases itself; 0:
+     * DALA_DEFAULT_MAX_WRONG_PINS (10), at most 100. Kept in the key
+     * file when the key is set; ignored when it is only opened. */
+    int max_wrong_pins;
+} dala_store_key;
+
+/**
+ * Opens a store sealed under `key`, creating it (mode 0600) when the file
+ * does not exist, and encrypting in place a store an older build left in
+ * plaintext (crash-safe: killed at any moment, the old or the new store
+ * opens, nothing lost; no other process may hold the store meanwhile).
+ *
+ * @return as dala_store_open, and: DALA_EAUTH (a wrong PIN: nothing is
+ *         altered but the count of wrong PINs, which dala_errmsg() gives
+ *         with the tries left; or the key provider refused);
+ *         DALA_EWIPED (that was the last wrong PIN allowed, or the store's
+ *         key was gone: the store erased itself); DALA_ECORRUPT (a sealed
+ *         page failed its check: the file was changed or damaged).
+ */
+int dala_store_open_keyed(dala_store **out, const char *path, const dala_store_key *key);
+
+/* Wraps the open store's data key under a new PIN or provider (and wrong
+ * PIN limit), replacing the key file atomically; the data is not
+ * encrypted again. DALA_OK, DALA_EINVAL (a plaintext store, a bad key),
+ * DALA_EIO. */
+int dala_store_set_key(dala_store *store, const dala_store_key *key);
+
+/* Erases the store at `path` without opening it: its key first, then
+ * every file. DALA_OK, DALA_EIO. */
+int dala_store_erase(const char *path);
 
 /* --------------------------------------------------------------- transport */
 

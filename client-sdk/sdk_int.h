@@ -44,6 +44,21 @@ struct dala_store {
     char *status_url;
 };
 
+/* --- opening (store.c, store_keyed.c) --------------------------------- */
+
+/* A store handle for `path` (the file made 0600), not yet connected. */
+int dala_store_new(dala_store **out, const char *path);
+/* Opens store->db on `name` (the path, or for a sealed store the URI of
+ * dala_crypt_uri) with the store's pragmas, and migrates it. */
+int dala_store_connect(dala_store *store, const char *name, int sealed);
+/* Encrypts the plaintext store at `path` in place under `data_key`,
+ * writing `key_file` at the step that commits (store_encrypt.c). */
+struct dala_key_file;
+int dala_store_encrypt_in_place(const char *path, const uint8_t data_key[32], const struct dala_key_file *key_file);
+/* For tests: when the environment's DALA_TEST_CRASH_AT names `step`,
+ * the process ends at once there (_exit(86)), as a kill would end it. */
+void dala_crash_point(const char *step);
+
 /* --- erasing (erase.c) ------------------------------------------------- */
 
 /* Erases the store: wipes the keys in memory, closes the database, shreds

@@ -7,6 +7,7 @@
 #include "sdk_int.h"
 #include "sqlite_settings.h"
 #include "sqlite_text.h"
+#include "crypt_vfs.h"
 
 #include <pthread.h>
 
@@ -36,12 +37,16 @@ int dala_db_error(sqlite3 *db, int sqlite_rc, const char *what)
     case SQLITE_NOMEM: code = DALA_ENOMEM; break;
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB: code = DALA_ECORRUPT; break;
+    case SQLITE_IOERR: code = (sqlite_rc == SQLITE_IOERR_DATA) ? DALA_ECORRUPT : DALA_EIO; break;
     case SQLITE_TOOBIG: code = DALA_ELIMIT; break;
     case SQLITE_CONSTRAINT:
     case SQLITE_MISMATCH:
     case SQLITE_RANGE: code = DALA_EINVAL; break;
     default: code = DALA_EIO; break; /* IOERR, FULL, CANTOPEN, BUSY, LOCKED, READONLY, ... */
     }
+    if (dala_crypt_vfs_take_failure() && (code == DALA_EIO || code == DALA_ECORRUPT))
+        return dala_error_set(DALA_ECORRUPT, "%s: a sealed page of the store failed its check: the file was "
+                              "changed or damaged (sqlite %d)", what, sqlite_rc);
     const char *message = db ? sqlite3_errmsg(db) : sqlite3_errstr(sqlite_rc);
     return dala_error_set(code, "%s: %s (sqlite %d)", what, message, sqlite_rc);
 }
@@ -250,36 +255,33 @@ static int create_private_file(const char *path)
     return DALA_OK;
 }
 
-int dala_store_open(dala_store **out, const char *path)
+int dala_store_connect(dala_store *store, const char *name, int sealed)
 {
-    if (!out) return dala_error_set(DALA_EINVAL, "open store: out is NULL");
-    *out = NULL;
-    if (!path || !*path) return dala_error_set(DALA_EINVAL, "open store: no path");
-    int rc = create_private_file(path);
-    if (rc) return rc;
-    dala_store *store = calloc(1, sizeof *store);
-    if (!store || !(store->path = strdup(path))) {
-        free(store);
-        return dala_error_set(DALA_ENOMEM, "open store %s: out of memory", path);
-    }
-    int sqlite_rc = sqlite3_open_v2(path, &store->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                                          SQLITE_OPEN_NOMUTEX, NULL);
-    if (sqlite_rc != SQLITE_OK) {
-        rc = dala_error_set(sqlite_rc == SQLITE_NOMEM ? DALA_ENOMEM : DALA_EIO,
-                            "open %s: %s (sqlite %d)", path,
-                            store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(sqlite_rc),
-                            sqlite_rc);
-        goto fail;
-    }
+    const char *path = store->path;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | (sealed ? SQLITE_OPEN_URI : 0);
+    int sqlite_rc = sqlite3_open_v2(name, &store->db, flags, sealed ? DALA_CRYPT_VFS_NAME : NULL);
+    if (sqlite_rc != SQLITE_OK && dala_crypt_vfs_take_failure())
+        return dala_error_set(DALA_ECORRUPT, "open %s: its first page failed its check: the file was changed or "
+                              "damaged, or is not a store sealed with this key (sqlite %d)", path, sqlite_rc);
+    if (sqlite_rc != SQLITE_OK)
+        return dala_error_set(sqlite_rc == SQLITE_NOMEM ? DALA_ENOMEM : DALA_EIO, "open %s: %s (sqlite %d)", path,
+                              store->db ? sqlite3_errmsg(store->db) : sqlite3_errstr(sqlite_rc), sqlite_rc);
     sqlite3_extended_result_codes(store->db, 1);
     sqlite3_busy_timeout(store->db, DALA_BUSY_TIMEOUT_MS);
     /* Kazakh order and case-insensitive search (collation kk, dala_fold). */
-    if (dala_sqlite_text_register(store->db) != SQLITE_OK) {
-        rc = dala_error_set(DALA_ENOMEM, "open %s: registering the Kazakh collation failed", path);
-        goto fail;
+    if (dala_sqlite_text_register(store->db) != SQLITE_OK)
+        return dala_error_set(DALA_ENOMEM, "open %s: registering the Kazakh collation failed", path);
+    int rc = DALA_OK;
+    if (sealed) {
+        /* A new sealed store: 4096-byte pages with room for each page's
+         * nonce and tag (crypt_vfs.h); sorts and temporary tables stay in
+         * memory. An existing store keeps what its first page says. */
+        int reserve = DALA_PAGE_RESERVE_BYTES;
+        sqlite3_file_control(store->db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
+        rc = dala_db_exec(store->db, "PRAGMA temp_store=MEMORY", "keep temporary data in memory");
     }
     /* The first statement reads the file: a non-database fails here. */
-    rc = dala_db_exec(store->db, "PRAGMA journal_mode=WAL", "set WAL mode");
+    if (!rc) rc = dala_db_exec(store->db, "PRAGMA journal_mode=WAL", "set WAL mode");
     if (!rc) rc = dala_db_exec(store->db, "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON", "set pragmas");
     if (!rc) rc = dala_db_exec(store->db, dala_sqlite_synchronous_pragma(), "set durability");
     if (!rc) rc = dala_migrate(store->db, dala_device_migrations, path);
@@ -288,13 +290,38 @@ int dala_store_open(dala_store **out, const char *path)
         char detail[400];
         snprintf(detail, sizeof detail, "%s", dala_errmsg());
         if (!strstr(detail, path)) dala_error_set(rc, "open %s: %s", path, detail);
-        goto fail;
+    }
+    return rc;
+}
+
+int dala_store_new(dala_store **out, const char *path)
+{
+    *out = NULL;
+    int rc = create_private_file(path);
+    if (rc) return rc;
+    dala_store *store = calloc(1, sizeof *store);
+    if (!store || !(store->path = strdup(path))) {
+        free(store);
+        return dala_error_set(DALA_ENOMEM, "open store %s: out of memory", path);
     }
     *out = store;
     return DALA_OK;
-fail:
-    dala_store_close(store);
-    return rc;
+}
+
+int dala_store_open(dala_store **out, const char *path)
+{
+    if (!out) return dala_error_set(DALA_EINVAL, "open store: out is NULL");
+    *out = NULL;
+    if (!path || !*path) return dala_error_set(DALA_EINVAL, "open store: no path");
+    dala_store *store;
+    int rc = dala_store_new(&store, path);
+    if (!rc) rc = dala_store_connect(store, path, 0);
+    if (rc) {
+        dala_store_close(store);
+        return rc;
+    }
+    *out = store;
+    return DALA_OK;
 }
 
 void dala_store_close(dala_store *store)
@@ -304,6 +331,7 @@ void dala_store_close(dala_store *store)
     dala_keypair_wipe(&store->device_key);
     dala_db_cache_drop(store->db);
     sqlite3_close_v2(store->db);
+    dala_store_forget_key(store); /* after the files that use it closed */
     free(store->path);
     free(store->status_officer);
     free(store->status_url);

@@ -47,8 +47,12 @@ int dala_file_replace(const char *path, const void *data, size_t len)
     }
     if (!rc && fsync(fd) != 0) rc = dala_error_set(DALA_EIO, "sync %s: %s", temp, strerror(errno));
     close(fd);
+    dala_crash_point("replace: written");
     if (!rc && rename(temp, path) != 0) rc = dala_error_set(DALA_EIO, "rename %s: %s", temp, strerror(errno));
     if (rc) unlink(temp);
-    else rc = dala_sync_folder_of(path);
+    else {
+        dala_crash_point("replace: renamed");
+        rc = dala_sync_folder_of(path);
+    }
     return rc;
 }
