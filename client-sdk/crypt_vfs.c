@@ -1,7 +1,7 @@
 /* crypt_vfs.c - "dala-crypt", the SQLite VFS under every tablet store: it
  * seals each page on its way to disk and opens it on its way back, and
  * passes everything else to the platform's VFS (unix). Only mbedTLS's
- * AES-256-GCM and HKDF; the design is argued in docs/security.md.
+ * ChaCha20-Poly1305 and HKDF; the design is argued in docs/security.md.
  *
  * What it knows of SQLite's files, and why each write maps to exactly one
  * write of the same byte range (so a crash never damages bytes SQLite did
@@ -30,7 +30,7 @@
 #include "sdk_int.h"
 #include "crypt_vfs.h"
 
-#include <mbedtls/gcm.h>
+#include <mbedtls/chachapoly.h>
 #include <mbedtls/hkdf.h>
 #include <mbedtls/md.h>
 #include <pthread.h>
@@ -162,7 +162,7 @@ typedef struct crypt_file {
     sqlite3_file *real;  /* the platform VFS's file, after this struct */
     int kind;
     int has_key;
-    mbedtls_gcm_context gcm;
+    mbedtls_chachapoly_context aead;
     sqlite3_int64 temp_size; /* a temp file's size as SQLite sees it */
     uint8_t cipher[TEMP_SLOT];
     uint8_t plain[PAGE];
@@ -197,8 +197,7 @@ static int seal_page(crypt_file *f, uint8_t *out, const uint8_t *plain, uint64_t
     uint8_t *nonce = out + len, *tag = nonce + DALA_PAGE_NONCE_BYTES, ad[9];
     if (dala_random(nonce, DALA_PAGE_NONCE_BYTES)) return SQLITE_IOERR_WRITE;
     place_data(ad, f->kind, place);
-    int rc = mbedtls_gcm_crypt_and_tag(&f->gcm, MBEDTLS_GCM_ENCRYPT, len, nonce, DALA_PAGE_NONCE_BYTES, ad,
-                                       sizeof ad, plain, out, DALA_PAGE_TAG_BYTES, tag);
+    int rc = mbedtls_chachapoly_encrypt_and_tag(&f->aead, len, nonce, ad, sizeof ad, plain, out, tag);
     return rc ? SQLITE_IOERR_WRITE : SQLITE_OK;
 }
 
@@ -211,8 +210,7 @@ static int open_page(crypt_file *f, uint8_t *plain, const uint8_t *sealed, uint6
     const uint8_t *nonce = sealed + len, *tag = nonce + DALA_PAGE_NONCE_BYTES;
     uint8_t ad[9];
     place_data(ad, f->kind, place);
-    int rc = mbedtls_gcm_auth_decrypt(&f->gcm, len, nonce, DALA_PAGE_NONCE_BYTES, ad, sizeof ad, tag,
-                                      DALA_PAGE_TAG_BYTES, sealed, plain);
+    int rc = mbedtls_chachapoly_auth_decrypt(&f->aead, len, nonce, ad, sizeof ad, tag, sealed, plain);
     if (len < PAGE) memset(plain + len, 0, PAGE - len);
     if (rc) {
         page_check_failed = 1;
@@ -436,7 +434,7 @@ static int crypt_close(sqlite3_file *file)
 {
     crypt_file *f = (crypt_file *)file;
     int rc = f->real->pMethods ? f->real->pMethods->xClose(f->real) : SQLITE_OK;
-    if (f->has_key) mbedtls_gcm_free(&f->gcm);
+    if (f->has_key) mbedtls_chachapoly_free(&f->aead);
     dala_wipe(f->cipher, sizeof f->cipher);
     dala_wipe(f->plain, sizeof f->plain);
     return rc;
@@ -618,18 +616,18 @@ static int crypt_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *fil
     }
     if (f->kind != KIND_PLAIN) {
         if (!have) return SQLITE_CANTOPEN;
-        mbedtls_gcm_init(&f->gcm);
+        mbedtls_chachapoly_init(&f->aead);
         f->has_key = 1;
-        int rc = mbedtls_gcm_setkey(&f->gcm, MBEDTLS_CIPHER_ID_AES, key, 256);
+        int rc = mbedtls_chachapoly_setkey(&f->aead, key);
         dala_wipe(key, sizeof key);
         if (rc) {
-            mbedtls_gcm_free(&f->gcm);
+            mbedtls_chachapoly_free(&f->aead);
             return SQLITE_CANTOPEN;
         }
     }
     int rc = base_vfs->xOpen(base_vfs, name, f->real, flags, out_flags);
     if (rc != SQLITE_OK) {
-        if (f->has_key) mbedtls_gcm_free(&f->gcm);
+        if (f->has_key) mbedtls_chachapoly_free(&f->aead);
         f->real->pMethods = NULL;
         return rc;
     }

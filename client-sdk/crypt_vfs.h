@@ -1,5 +1,5 @@
 /* crypt_vfs.h - the SQLite VFS that seals every page the tablet's store
- * writes with AES-256-GCM (docs/security.md), and the keyring that hands
+ * writes with ChaCha20-Poly1305 (docs/security.md), and the keyring that hands
  * each store's page key to the files SQLite opens for it.
  *
  * A store opened through this VFS has 4096-byte pages with 28 reserved

@@ -96,7 +96,7 @@ void dala_store_close(dala_store *store);
 /* ------------------------------------------------------- the store's key */
 
 /* Every byte of a keyed store (database, WAL, journal, temporary files)
- * is sealed with AES-256-GCM under a random 32-byte data key
+ * is sealed with ChaCha20-Poly1305 under a random 32-byte data key
  * (docs/security.md). The data key is kept, wrapped, in "<path>-key":
  * either by the app's key provider (the platform keystore), or by a key
  * derived from the officer's PIN with PBKDF2-HMAC-SHA256 at 600 000

@@ -278,7 +278,8 @@ int dala_store_connect(dala_store *store, const char *name, int sealed)
          * memory. An existing store keeps what its first page says. */
         int reserve = DALA_PAGE_RESERVE_BYTES;
         sqlite3_file_control(store->db, "main", SQLITE_FCNTL_RESERVE_BYTES, &reserve);
-        rc = dala_db_exec(store->db, "PRAGMA temp_store=MEMORY", "keep temporary data in memory");
+        rc = dala_db_exec(store->db, "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384",
+                          "keep temporary data and 16 MiB of opened pages in memory");
     }
     /* The first statement reads the file: a non-database fails here. */
     if (!rc) rc = dala_db_exec(store->db, "PRAGMA journal_mode=WAL", "set WAL mode");

@@ -597,6 +597,91 @@ static void bench_noop(world *w, const options *opt)
     free(session_ms);
 }
 
+/* ------------------------------------------- 8: the sealed store (issue 13) */
+
+#define GOAL_SEALED_SLOWER_PERCENT 15.0
+#define GOAL_SEALED_PUT_MS 1.0
+#define SEALED_PUTS 300
+
+/* The app's keystore in the bench: a fixed mask (the bench measures the
+ * pages' sealing, not a keystore). */
+static int bench_wrap(void *context, const uint8_t *data_key, uint8_t *wrapped, size_t *len)
+{
+    (void)context;
+    for (int i = 0; i < 32; i++) wrapped[i] = data_key[i] ^ 0x5c;
+    *len = 32;
+    return DALA_OK;
+}
+
+static int bench_unwrap(void *context, const uint8_t *wrapped, size_t len, uint8_t *data_key)
+{
+    (void)context;
+    if (len != 32) return DALA_EAUTH;
+    for (int i = 0; i < 32; i++) data_key[i] = wrapped[i] ^ 0x5c;
+    return DALA_OK;
+}
+
+/* A fresh store of unit A, plaintext or sealed, enrolled. */
+static dala_store *open_fresh(world *w, const char *path, int sealed)
+{
+    static const dala_key_provider provider = {DALA_KEY_PROVIDER_VERSION, bench_wrap, bench_unwrap, NULL};
+    const dala_store_key key = {DALA_STORE_KEY_VERSION, NULL, &provider, 0};
+    char code[1][CODE_BYTES];
+    dala_store *store;
+    enrol_codes(w, code, 1, w->officer_a3, w->unit_a);
+    must(sealed ? dala_store_open_keyed(&store, path, &key) : dala_store_open(&store, path), "open a fresh store");
+    must(dala_store_enroll(store, w->url, code[0], NULL), "enrol a fresh store");
+    return store;
+}
+
+/* Plaintext and sealed stores alternate in one run: the initial pull of
+ * unit A's records into a fresh store, then durable puts (each its own
+ * COMMIT, synchronous=FULL) timed one by one. */
+static void bench_sealed(world *w, const corpus *c, const options *opt)
+{
+    double *pull_s[2], *put_ms[2];
+    for (int m = 0; m < 2; m++) {
+        pull_s[m] = must_alloc(opt->runs, sizeof(double));
+        put_ms[m] = must_alloc(opt->runs * SEALED_PUTS, sizeof(double));
+    }
+    for (size_t r = 0; r < opt->runs; r++)
+        for (int sealed = 0; sealed < 2; sealed++) {
+            char path[sizeof w->dir + 40];
+            snprintf(path, sizeof path, "%s/fresh-%zu-%s.db", w->dir, r, sealed ? "sealed" : "plain");
+            dala_store *store = open_fresh(w, path, sealed);
+            dala_sync_stats stats;
+            pull_s[sealed][r] = timed_sync(&stats, store, "a fresh store pulls unit A");
+            if (stats.pulled < c->count) fail("a fresh store pulled %llu of %zu", (unsigned long long)stats.pulled, c->count);
+            for (size_t i = 0; i < SEALED_PUTS; i++) {
+                double start = now_seconds();
+                must(dala_record_put(NULL, store, GEN_TABLE, NULL, c->put_json[i % c->count]), "a durable put");
+                put_ms[sealed][r * SEALED_PUTS + i] = (now_seconds() - start) * 1e3;
+            }
+            dala_store_close(store);
+        }
+    double pull_plain = median(pull_s[0], opt->runs), pull_sealed = median(pull_s[1], opt->runs);
+    double put_plain = median(put_ms[0], opt->runs * SEALED_PUTS), put_sealed = median(put_ms[1], opt->runs * SEALED_PUTS);
+    double pull_slower = (pull_sealed / pull_plain - 1) * 100, put_slower = (put_sealed / put_plain - 1) * 100;
+    char measured[32], goal[32], notes[200];
+    fill(measured, sizeof measured, "%+.1f%%", pull_slower);
+    fill(goal, sizeof goal, "<= %.0f%% slower", GOAL_SEALED_SLOWER_PERCENT);
+    fill(notes, sizeof notes, "initial pull of %zu into a fresh store: sealed %.3f s, plaintext %.3f s; medians of %zu, "
+         "alternating", c->count, pull_sealed, pull_plain, opt->runs);
+    add_row("8. sealed store: pull", measured, goal, pass_or_miss(pull_slower <= GOAL_SEALED_SLOWER_PERCENT), notes);
+    fill(measured, sizeof measured, "%+.1f%%", put_slower);
+    fill(notes, sizeof notes, "durable put (own COMMIT, synchronous=FULL): sealed %.3f ms (%.0f/s), plaintext %.3f ms "
+         "(%.0f/s); medians of %zu", put_sealed, 1e3 / put_sealed, put_plain, 1e3 / put_plain, opt->runs * SEALED_PUTS);
+    add_row("   sealed store: put", measured, goal, pass_or_miss(put_slower <= GOAL_SEALED_SLOWER_PERCENT), notes);
+    fill(measured, sizeof measured, "%.3f ms", put_sealed);
+    fill(goal, sizeof goal, "< %.0f ms", GOAL_SEALED_PUT_MS);
+    add_row("   sealed store: put median", measured, goal, pass_or_miss(put_sealed < GOAL_SEALED_PUT_MS),
+            "the same puts, the sealed store's median on its own");
+    for (int m = 0; m < 2; m++) {
+        free(pull_s[m]);
+        free(put_ms[m]);
+    }
+}
+
 /* ------------------------------------------------------ 5: at 100,000 */
 
 /* Sets a generated record's unit_id and officer_id (text codes in the
@@ -919,6 +1004,7 @@ int main(int argc, char **argv)
     if (opt.extra) bench_scale(&w, &c, &opt, &delta_gen, &small);
     bench_devices(&w, &opt);
     if (opt.extra) bench_lists(&w, &opt);
+    bench_sealed(&w, &c, &opt);
 
     /* The SDK's default pages (dala.h: max_pull_changes, max_push_changes 0 -> 1000). */
     printf("bench_server: dala-server in process on 127.0.0.1, %d worker threads; %zu records "
