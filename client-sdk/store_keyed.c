@@ -92,12 +92,11 @@ static int obtain_data_key(uint8_t data_key[DALA_DATA_KEY_BYTES], const char *pa
     dala_key_file file;
     int read = dala_key_file_read(&file, key_path);
     if (state == STORE_SEALED) {
-        if (read == DALA_ENOTFOUND) {
-            /* Sealed pages and no key: an erase was cut short. Nothing
-             * can read them any more; finish it. */
-            dala_store_erase_files(path);
-            return dala_error_set(DALA_EWIPED, "the store %s has no key file: it was erased", path);
-        }
+        if (read == DALA_ENOTFOUND)
+            /* No key: an erase cut short, or a file that is no store at
+             * all. Either way nothing can read it; it is left alone. */
+            return dala_error_set(DALA_EWIPED, "%s has no key file: it is an erased store (dala_store_erase "
+                                  "removes what is left) or not a Dala store", path);
         if (read) return read;
         if (file.kind == DALA_KEY_KIND_PIN && key->pin) return unlock_with_pin(data_key, &file, key_path, path, key);
         return dala_key_file_unwrap(data_key, &file, key);

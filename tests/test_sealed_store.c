@@ -285,6 +285,29 @@ static void test_sealed_store_opens_with_the_apps_key_provider_and_changes_to_a_
     dala_pin_iterations_set(0);
 }
 
+/* A file that is no store, or a store whose key is gone, is never
+ * destroyed by an open: it answers DALA_EWIPED and stays as it was. */
+static void test_sealed_store_leaves_a_file_without_key_alone(void)
+{
+    const char *dir = test_tmpdir();
+    char path[600];
+    snprintf(path, sizeof path, "%s", sdk_path(dir, "notes.txt"));
+    FILE *f = fopen(path, "wb");
+    fputs("an officer's own notes, not a store", f);
+    fclose(f);
+    dala_store *store = NULL;
+    dala_store_key key = pin_key(PIN);
+    CHECK_EQ_INT(dala_store_open_keyed(&store, path, &key), DALA_EWIPED);
+    CHECK(strstr(dala_errmsg(), "no key file") != NULL);
+    size_t len = 0;
+    uint8_t *kept = read_all(path, &len);
+    CHECK(kept && len == strlen("an officer's own notes, not a store"));
+    free(kept);
+    CHECK_OK(dala_store_erase(path));
+    struct stat st;
+    CHECK(stat(path, &st) != 0);
+}
+
 /* --- hostile files ------------------------------------------------------- */
 
 static int open_and_read_all(const char *path)
@@ -540,6 +563,7 @@ const dala_test sealed_store_tests[] = {
     {"sealed_store_wrong_pins_count_and_the_last_erases_it", test_sealed_store_wrong_pins_count_and_the_last_erases_it},
     {"sealed_store_pin_key_uses_owasp_count", test_sealed_store_pin_key_uses_owasp_count},
     {"sealed_store_opens_with_the_apps_key_provider_and_changes_to_a_pin", test_sealed_store_opens_with_the_apps_key_provider_and_changes_to_a_pin},
+    {"sealed_store_leaves_a_file_without_key_alone", test_sealed_store_leaves_a_file_without_key_alone},
     {"sealed_store_detects_a_flipped_byte_in_every_page", test_sealed_store_detects_a_flipped_byte_in_every_page},
     {"sealed_store_refuses_a_page_from_another_store", test_sealed_store_refuses_a_page_from_another_store},
     {"sealed_store_encrypts_a_plaintext_store_in_place_killed_at_every_step", test_sealed_store_encrypts_a_plaintext_store_in_place_killed_at_every_step},
