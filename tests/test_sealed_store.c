@@ -308,6 +308,48 @@ static void test_sealed_store_leaves_a_file_without_key_alone(void)
     CHECK(stat(path, &st) != 0);
 }
 
+/* Temporary files (sorts and temporary tables that spill) go through the
+ * sealing VFS under a key of their own: with temp_store=FILE and a tiny
+ * cache, a temporary table of 3000 rows and a sort over it spill, and read
+ * back whole and in order. */
+static void test_sealed_store_temp_files_spill_sealed_and_read_back(void)
+{
+    const char *dir = test_tmpdir();
+    char tmp[700];
+    snprintf(tmp, sizeof tmp, "%s/tmp", dir);
+    mkdir(tmp, 0700);
+    setenv("SQLITE_TMPDIR", tmp, 1);
+    dala_store *store = NULL;
+    dala_store_key key = pin_key(PIN);
+    dala_pin_iterations_set(FAST_ITERATIONS);
+    CHECK_OK(dala_store_open_keyed(&store, sdk_path(dir, "dala.db"), &key));
+    if (store) {
+        CHECK_OK(dala_db_exec(store->db, "PRAGMA temp_store=FILE; PRAGMA cache_size=8; "
+                                         "CREATE TEMP TABLE spill(n INTEGER, pad BLOB); "
+                                         "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000) "
+                                         "INSERT INTO spill SELECT (i * 7919) % 3001, randomblob(600) FROM c",
+                              "fill a temporary table"));
+        sqlite3_stmt *stmt = NULL;
+        CHECK_OK(dala_db_prepare(&stmt, store->db, "SELECT n FROM spill ORDER BY pad, n"));
+        int rows = 0;
+        while (stmt && sqlite3_step(stmt) == SQLITE_ROW) rows++;
+        sqlite3_finalize(stmt);
+        CHECK_EQ_INT(rows, 3000);
+        CHECK_OK(dala_db_prepare(&stmt, store->db, "SELECT count(*), sum(n) FROM (SELECT n FROM spill ORDER BY n)"));
+        CHECK(stmt && sqlite3_step(stmt) == SQLITE_ROW);
+        if (stmt) {
+            long long expected = 0;
+            for (int i = 1; i <= 3000; i++) expected += (i * 7919LL) % 3001;
+            CHECK_EQ_INT(sqlite3_column_int(stmt, 0), 3000);
+            CHECK(sqlite3_column_int64(stmt, 1) == expected);
+        }
+        sqlite3_finalize(stmt);
+    }
+    dala_store_close(store);
+    unsetenv("SQLITE_TMPDIR");
+    dala_pin_iterations_set(0);
+}
+
 /* --- hostile files ------------------------------------------------------- */
 
 static int open_and_read_all(const char *path)
@@ -563,6 +605,7 @@ const dala_test sealed_store_tests[] = {
     {"sealed_store_wrong_pins_count_and_the_last_erases_it", test_sealed_store_wrong_pins_count_and_the_last_erases_it},
     {"sealed_store_pin_key_uses_owasp_count", test_sealed_store_pin_key_uses_owasp_count},
     {"sealed_store_opens_with_the_apps_key_provider_and_changes_to_a_pin", test_sealed_store_opens_with_the_apps_key_provider_and_changes_to_a_pin},
+    {"sealed_store_temp_files_spill_sealed_and_read_back", test_sealed_store_temp_files_spill_sealed_and_read_back},
     {"sealed_store_leaves_a_file_without_key_alone", test_sealed_store_leaves_a_file_without_key_alone},
     {"sealed_store_detects_a_flipped_byte_in_every_page", test_sealed_store_detects_a_flipped_byte_in_every_page},
     {"sealed_store_refuses_a_page_from_another_store", test_sealed_store_refuses_a_page_from_another_store},
