@@ -482,6 +482,8 @@ typedef struct dala_status {
     uint64_t conflict_count;   /* conflict records synced down */
     uint64_t last_sync_ms;     /* Unix ms of the last completed round trip; 0: never */
     int64_t clock_skew_ms;     /* the wall clock minus the server's, as the last sync measured it */
+    int is_sealed;             /* opened with dala_store_open_keyed: every file encrypted */
+    int is_erased;             /* erased while open (the tablet was marked lost): an empty stand-in */
 } dala_status;
 
 /* Fills `out`. DALA_OK, DALA_EINVAL, DALA_EIO. */

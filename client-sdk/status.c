@@ -58,6 +58,8 @@ int dala_store_status(dala_status *out, dala_store *store)
         return rc;
     }
     out->is_enrolled = device_id > 0;
+    out->is_sealed = store->keyring_id != 0;
+    out->is_erased = store->wiped;
     out->device_id = (uint64_t)device_id;
     out->unit_id = (uint64_t)unit_id;
     out->last_sync_ms = (uint64_t)last_sync;

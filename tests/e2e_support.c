@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -244,13 +245,38 @@ char *gen_fields_json(const gen_record *rec)
 
 /* Opens `name`.db in the harness's folder and enrols it as a device of
  * `officer` in `unit` with a fresh code; NULL (after a CHECK) on failure. */
-dala_store *device_enrol(harness *h, const char *name, int64_t officer, int64_t unit)
+/* The app's keystore in the tests: a fixed mask stands in for a key the
+ * platform keeps. */
+static int keystore_wrap(void *context, const uint8_t *data_key, uint8_t *wrapped, size_t *len)
+{
+    (void)context;
+    for (int i = 0; i < 32; i++) wrapped[i] = data_key[i] ^ (uint8_t)(0xa5 + i);
+    *len = 32;
+    return DALA_OK;
+}
+
+static int keystore_unwrap(void *context, const uint8_t *wrapped, size_t len, uint8_t *data_key)
+{
+    (void)context;
+    if (len != 32) return DALA_EAUTH;
+    for (int i = 0; i < 32; i++) data_key[i] = wrapped[i] ^ (uint8_t)(0xa5 + i);
+    return DALA_OK;
+}
+
+const dala_store_key *test_keystore_key(void)
+{
+    static const dala_key_provider provider = {DALA_KEY_PROVIDER_VERSION, keystore_wrap, keystore_unwrap, NULL};
+    static const dala_store_key key = {DALA_STORE_KEY_VERSION, NULL, &provider, 0};
+    return &key;
+}
+
+static dala_store *enrol_store(harness *h, const char *name, int64_t officer, int64_t unit, int sealed)
 {
     char code[32], path[600];
     dala_store *store = NULL;
     snprintf(path, sizeof path, "%s/%s.db", h->dir, name);
     if (harness_code(h, code, officer, unit)) return NULL;
-    CHECK_OK(dala_store_open(&store, path));
+    CHECK_OK(sealed ? dala_store_open_keyed(&store, path, test_keystore_key()) : dala_store_open(&store, path));
     if (!store) return NULL;
     int rc = dala_store_enroll(store, h->url, code, NULL);
     CHECK_OK(rc);
@@ -259,6 +285,16 @@ dala_store *device_enrol(harness *h, const char *name, int64_t officer, int64_t 
         return NULL;
     }
     return store;
+}
+
+dala_store *device_enrol(harness *h, const char *name, int64_t officer, int64_t unit)
+{
+    return enrol_store(h, name, officer, unit, 0);
+}
+
+dala_store *device_enrol_sealed(harness *h, const char *name, int64_t officer, int64_t unit)
+{
+    return enrol_store(h, name, officer, unit, 1);
 }
 
 dala_status device_status(dala_store *store)
@@ -635,6 +671,16 @@ int run_with_timeout(int *wait_status, const char *const *argv, const char *stdi
         nanosleep(&pause, NULL);
     }
     return 0;
+}
+
+int write_pin_file(const char *path, const char *pin)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t len = strlen(pin);
+    int ok = fd >= 0 && fchmod(fd, 0600) == 0 && write(fd, pin, len) == (ssize_t)len && write(fd, "\n", 1) == 1;
+    if (fd >= 0) close(fd);
+    if (!ok) test_fail(__FILE__, __LINE__, "cannot write the PIN file %s", path);
+    return ok ? 0 : -1;
 }
 
 void note_acked(record_set *acked, dala_store *device)

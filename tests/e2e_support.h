@@ -118,6 +118,10 @@ char *gen_fields_json(const gen_record *rec);
 /* Opens `name`.db in the harness's folder and enrols it as a device of
  * `officer` in `unit` with a fresh code; NULL (after a CHECK) on failure. */
 dala_store *device_enrol(harness *h, const char *name, int64_t officer, int64_t unit);
+/* The same, sealed at rest under test_keystore_key(), as an app's store. */
+dala_store *device_enrol_sealed(harness *h, const char *name, int64_t officer, int64_t unit);
+/* A key provider standing in for the platform keystore. */
+const dala_store_key *test_keystore_key(void);
 dala_status device_status(dala_store *store);
 /* Captures `count` generated field visits on `store`; adds each id and
  * its JSON to `into`. */
@@ -190,5 +194,12 @@ void publish_form(harness *h, int version, const char *code, const char *unit_co
  * A file it cannot open makes the child exit 127. */
 int run_with_timeout(int *wait_status, const char *const *argv, const char *stdin_path, const char *stdout_path,
                      const char *stderr_path, uint64_t timeout_ms);
+
+/* The PIN the tests' `dala` runs seal their stores under. */
+#define CLI_TEST_PIN "2468-test"
+
+/* Writes `pin` and a newline to the file at `path` (made or replaced),
+ * mode 0600 as `dala --pin-file` wants it. 0, or -1 after a failed check. */
+int write_pin_file(const char *path, const char *pin);
 
 #endif

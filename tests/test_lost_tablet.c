@@ -152,14 +152,14 @@ static void test_lost_tablet_marked_by_the_admin_command_erases_itself_at_its_ne
     records_gen gen;
     char *out = NULL;
     records_gen_init(&gen, 1301);
-    dala_store *a1 = device_enrol(&h, "a1", h.officer_a, h.unit_a);
+    dala_store *a1 = device_enrol_sealed(&h, "a1", h.officer_a, h.unit_a);
     dala_store *a2 = device_enrol(&h, "a2", h.officer_a2, h.unit_a);
     if (!a1 || !a2) goto done;
     int64_t id = device_id_of(a1);
     capture(&captured, a1, &gen, 3);
     sync_ok(a1);
     capture(&captured, a1, &gen, 2); /* waiting to be pushed when it is lost */
-    CHECK(files_named_after(h.dir, "a1.db") >= 1);
+    CHECK(files_named_after(h.dir, "a1.db") >= 2); /* the database and its key */
 
     /* Marked from the command line, with no supervisor named. */
     CHECK_EQ_INT(admin_device_lost(&h, id, NULL, &out), 0);

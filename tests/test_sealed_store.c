@@ -153,6 +153,10 @@ static void test_sealed_store_holds_no_canary_after_puts_syncs_and_a_checkpoint(
     CHECK_OK(dala_record_get_json(&json, store, id));
     CHECK(json && strstr(json, CANARY_IIN));
     dala_free(json);
+    dala_status status;
+    CHECK_OK(dala_store_status(&status, store));
+    CHECK_EQ_INT(status.is_sealed, 1);
+    CHECK_EQ_INT(status.is_erased, 0);
     dala_store_close(store);
     fake_server_free(&server);
     dala_pin_iterations_set(0);
