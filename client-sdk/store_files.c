@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 int dala_sync_folder_of(const char *path)
@@ -55,4 +56,31 @@ int dala_file_replace(const char *path, const void *data, size_t len)
         rc = dala_sync_folder_of(path);
     }
     return rc;
+}
+
+int dala_folder_lock(int *fd_out, const char *path)
+{
+    char *copy = strdup(path);
+    if (!copy) return dala_error_set(DALA_ENOMEM, "lock the folder of %s: out of memory", path);
+    const char *folder = dirname(copy);
+    int fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = DALA_OK;
+    if (fd < 0) rc = dala_error_set(DALA_EIO, "open folder %s: %s", folder, strerror(errno));
+    else {
+        while (flock(fd, LOCK_EX) != 0)
+            if (errno != EINTR) {
+                rc = dala_error_set(DALA_EIO, "lock folder %s: %s", folder, strerror(errno));
+                close(fd);
+                fd = -1;
+                break;
+            }
+    }
+    free(copy);
+    *fd_out = fd;
+    return rc;
+}
+
+void dala_folder_unlock(int fd)
+{
+    if (fd >= 0) close(fd); /* closing releases the lock */
 }

@@ -23,6 +23,13 @@ int dala_sync_folder_of(const char *path);
  * `path` holds either its old bytes or the new ones. */
 int dala_file_replace(const char *path, const void *data, size_t len);
 
+/* Holds an exclusive lock (flock) on the folder of `path` while a store's
+ * key file is read, counted and written, so two processes opening one
+ * store at once neither race on "<path>-key.new" nor both count the same
+ * wrong PIN. Released by dala_folder_unlock. */
+int dala_folder_lock(int *fd_out, const char *path);
+void dala_folder_unlock(int fd);
+
 /* Overwrites with zeros, syncs and removes every file of the store at
  * `path`, the key first. Missing files are fine. */
 int dala_store_erase_files(const char *path);

@@ -122,7 +122,10 @@ int dala_store_open_keyed(dala_store **out, const char *path, const dala_store_k
     int rc = dala_store_key_check(key);
     if (!rc) rc = dala_crypt_vfs_register();
     uint8_t data_key[DALA_DATA_KEY_BYTES];
+    int folder = -1;
+    if (!rc) rc = dala_folder_lock(&folder, path);
     if (!rc) rc = obtain_data_key(data_key, path, key);
+    dala_folder_unlock(folder);
     if (rc) return rc;
     dala_store *store = NULL;
     char uri[4200];
@@ -151,7 +154,10 @@ int dala_store_set_key(dala_store *store, const dala_store_key *key)
     rc = name_of(key_path, sizeof key_path, store->path, DALA_STORE_KEY_SUFFIX);
     if (!rc) rc = dala_keyring_get(data_key, store->keyring_id);
     if (!rc) rc = dala_key_file_wrap(&file, key, data_key);
+    int folder = -1;
+    if (!rc) rc = dala_folder_lock(&folder, store->path);
     if (!rc) rc = dala_key_file_write(key_path, &file);
+    dala_folder_unlock(folder);
     dala_wipe(data_key, sizeof data_key);
     dala_wipe(&file, sizeof file);
     return rc;

@@ -72,6 +72,11 @@ trap 'exit 130' INT TERM
 
 rm -rf "$WORK"
 mkdir -p "$WORK/screenshots"
+# The tablets' stores are sealed under one test PIN, which `dala` reads
+# from a file only its owner may read ($DALA_PIN_FILE, for the tests'
+# `dala` runs too).
+(umask 077 && printf '%s\n' 2468-browser >"$WORK/tablets.pin")
+export DALA_PIN_FILE="$WORK/tablets.pin"
 admin() { "$SERVER" admin --db "$DB" "$@"; }
 tablet() { name=$1; shift; "$DALA" --store "$WORK/$name.db" "$@"; }
 password() { printf '%s\n' "$2" | admin password --login "$1" >/dev/null; }

@@ -9,7 +9,9 @@
 # the rules refusing a mistyped IIN in Kazakh and Russian, syncs, returns a
 # visit for correction and shows the decision on the tablet, edits one
 # record on two tablets at once to show a kept conflict, prints what each
-# tablet and the server hold, and stops the server by its PID. With
+# tablet and the server hold, and stops the server by its PID. Each
+# tablet's store is sealed under its officer's PIN, which `dala` reads
+# from a demo PIN file (mode 0600) beside the store. With
 # DALA_DEMO_WEB=1 (`make demo-web`) the server then starts again and stays
 # up for a person to sign in to the supervisors' pages with the printed
 # credentials, until Ctrl-C.
@@ -52,7 +54,13 @@ start_server() {
 
 say() { printf '\n== %s\n' "$*"; }
 admin() { "$SERVER" admin --db "$DB" "$@"; }
-tablet() { name=$1; shift; "$DALA" --store "$WORK/$name.db" "$@"; }
+tablet() { name=$1; shift; "$DALA" --store "$WORK/$name.db" --pin-file "$WORK/$name.pin" "$@"; }
+
+# The officers' PINs (demo only), one file per tablet that only its owner
+# may read: `dala` refuses a PIN file others can read.
+for t in esil-1:4827 esil-2:6093 saryarka-1:7351; do
+    (umask 077 && printf '%s\n' "${t#*:}" >"$WORK/${t%%:*}.pin")
+done
 
 say "Organisation tree (the top is seeded), officers, the questionnaire, enrolment codes"
 admin unit-add --kind body --name "Esil district police" --parent pd-astana >/dev/null

@@ -4,7 +4,9 @@
  * logic applied and a wrong answer asked again, asks a person's record
  * field by field in Russian with a mistyped IIN refused and asked again,
  * names her in an offence by picking her from a list, shows records under
- * their labels, and syncs what it captured. */
+ * their labels, and syncs what it captured. The store is sealed under a
+ * PIN the command reads from a file only its owner may read (--pin-file),
+ * as scripts give it. */
 #include "e2e_support.h"
 #include "testhelp.h"
 
@@ -15,7 +17,8 @@
 
 #define CLI_TIMEOUT_MS 20000
 
-/* Runs `dala --store STORE ARGS...` with `input` on standard input; the
+/* Runs `dala --store STORE --pin-file PIN ARGS...` with `input` on
+ * standard input (the PIN file written first, mode 0600); the
  * output (stdout and stderr) goes to `out` (malloc'd). Returns the exit
  * status, or -1 if it could not run or outlived CLI_TIMEOUT_MS (then it
  * was killed by its PID). */
@@ -31,11 +34,15 @@ static int run_dala(char **out, const char *dir, const char *input, const char *
     fclose(in);
     const char *argv[32];
     size_t argc = 0;
-    char store[600];
+    char store[600], pin[600];
     snprintf(store, sizeof store, "%s/tablet.db", dir);
+    snprintf(pin, sizeof pin, "%s/tablet.pin", dir);
+    if (write_pin_file(pin, CLI_TEST_PIN)) return -1;
     argv[argc++] = test_binary_path("dala");
     argv[argc++] = "--store";
     argv[argc++] = store;
+    argv[argc++] = "--pin-file";
+    argv[argc++] = pin;
     for (size_t i = 0; args[i] && argc < 31; i++) argv[argc++] = args[i];
     argv[argc] = NULL;
     int status;

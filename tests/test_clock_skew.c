@@ -44,7 +44,7 @@
  * (a faketime offset such as "+3d"; NULL: the true clock). */
 typedef struct cli_tablet {
     const char *dir;
-    char store[600];
+    char store[600], pin_file[600]; /* the store is sealed under CLI_TEST_PIN */
     const char *skew;
     char *out, *err; /* the last run's standard output and error */
 } cli_tablet;
@@ -60,8 +60,8 @@ static char *slurp(const char *path)
     return strdup(text);
 }
 
-/* Runs `dala --store STORE ARGS...` (under faketime when the tablet is
- * skewed); returns its exit status, -1 if it did not run or outlived
+/* Runs `dala --store STORE --pin-file PIN ARGS...` (under faketime when
+ * the tablet is skewed); returns its exit status, -1 if it did not run or outlived
  * CLI_TIMEOUT_MS. */
 static int cli_run(cli_tablet *t, const char *const *args)
 {
@@ -81,6 +81,8 @@ static int cli_run(cli_tablet *t, const char *const *args)
     argv[argc++] = test_binary_path("dala");
     argv[argc++] = "--store";
     argv[argc++] = t->store;
+    argv[argc++] = "--pin-file";
+    argv[argc++] = t->pin_file;
     for (size_t i = 0; args[i] && argc < 39; i++) argv[argc++] = args[i];
     argv[argc] = NULL;
     /* Under `make asan` the sanitizer must accept libfaketime preloaded
@@ -127,6 +129,8 @@ static int cli_enrol(cli_tablet *t, harness *h, const char *dir, const char *ske
     t->dir = dir;
     t->skew = skew;
     snprintf(t->store, sizeof t->store, "%s/cli-tablet.db", dir);
+    snprintf(t->pin_file, sizeof t->pin_file, "%s/cli-tablet.pin", dir);
+    if (write_pin_file(t->pin_file, CLI_TEST_PIN)) return -1;
     if (access(FAKETIME, X_OK) != 0) {
         test_fail(__FILE__, __LINE__, "%s is missing: scripts/install-deps.sh installs Debian's faketime", FAKETIME);
         return -1;
@@ -170,7 +174,8 @@ static int cli_warned_about_clock(const cli_tablet *t)
 static dala_store *cli_open(const cli_tablet *t)
 {
     dala_store *store = NULL;
-    CHECK_OK(dala_store_open(&store, t->store));
+    dala_store_key key = {DALA_STORE_KEY_VERSION, CLI_TEST_PIN, NULL, 0};
+    CHECK_OK(dala_store_open_keyed(&store, t->store, &key));
     return store;
 }
 

@@ -456,6 +456,40 @@ static void test_sealed_store_refuses_a_page_from_another_store(void)
     dala_pin_iterations_set(0);
 }
 
+/* Two processes opening one store at once, over and over: every open
+ * succeeds and the wrong-PIN count ends at 0 (the key file is read,
+ * counted and written under a lock). */
+static void test_sealed_store_concurrent_opens_all_succeed(void)
+{
+    dala_pin_iterations_set(FAST_ITERATIONS);
+    const char *dir = test_tmpdir();
+    char ids[1][DALA_ID_TEXT_BYTES];
+    make_sealed_store(dir, 1, ids);
+    fflush(NULL);
+    pid_t children[2];
+    for (int c = 0; c < 2; c++) {
+        children[c] = fork();
+        if (children[c] == 0) {
+            dala_store_key key = pin_key(PIN);
+            for (int i = 0; i < 20; i++) {
+                dala_store *store = NULL;
+                if (dala_store_open_keyed(&store, sdk_path(dir, "dala.db"), &key)) _exit(1);
+                dala_store_close(store);
+            }
+            _exit(0);
+        }
+    }
+    for (int c = 0; c < 2; c++) {
+        int status = -1;
+        waitpid(children[c], &status, 0);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    dala_key_file file;
+    CHECK_OK(dala_key_file_read(&file, sdk_path(dir, "dala.db-key")));
+    CHECK_EQ_INT(file.wrong_pins, 0);
+    dala_pin_iterations_set(0);
+}
+
 /* --- killed at every step ------------------------------------------------ */
 
 /* Runs `fn` in a child with DALA_TEST_CRASH_AT=step; returns its exit
@@ -613,6 +647,7 @@ const dala_test sealed_store_tests[] = {
     {"sealed_store_leaves_a_file_without_key_alone", test_sealed_store_leaves_a_file_without_key_alone},
     {"sealed_store_detects_a_flipped_byte_in_every_page", test_sealed_store_detects_a_flipped_byte_in_every_page},
     {"sealed_store_refuses_a_page_from_another_store", test_sealed_store_refuses_a_page_from_another_store},
+    {"sealed_store_concurrent_opens_all_succeed", test_sealed_store_concurrent_opens_all_succeed},
     {"sealed_store_encrypts_a_plaintext_store_in_place_killed_at_every_step", test_sealed_store_encrypts_a_plaintext_store_in_place_killed_at_every_step},
     {"sealed_store_pin_change_killed_at_every_step_keeps_one_pin_working", test_sealed_store_pin_change_killed_at_every_step_keeps_one_pin_working},
     {"sealed_store_kill_during_puts_loses_no_acknowledged_put", test_sealed_store_kill_during_puts_loses_no_acknowledged_put},

@@ -14,10 +14,43 @@
 #define CLI_FAILED 1
 #define CLI_USAGE 2
 
-/* What every command gets: the store path and its arguments after the
- * command name. The store is opened by the command (cli_open_store). */
+/* The PIN (pin.c): 4 to CLI_PIN_MAX_BYTES bytes, wiped by cli_pin_wipe. */
+#define CLI_PIN_MAX_BYTES 1024
+typedef struct cli_pin {
+    char text[CLI_PIN_MAX_BYTES + 1];
+} cli_pin;
+
+/* Where a PIN comes from: `fd` if not -1, else `file` if not NULL, else
+ * the file named by $`env_name` (when not NULL), else asked on the
+ * terminal when standard input is one. The rest name the options in the
+ * message given when there is no source at all. */
+typedef struct cli_pin_source {
+    int fd;
+    const char *file;
+    const char *env_name;
+    const char *what;        /* "no PIN for the store" */
+    const char *fd_option;   /* "--pin-fd" */
+    const char *file_option; /* "--pin-file" */
+} cli_pin_source;
+
+/* Reads a PIN from `source`. On a terminal it shows `prompt` and reads
+ * with echo off (restored on every path, SIGINT included); with `again`
+ * not NULL it asks a second time and the answers must match. A PIN file
+ * that group or others may read is refused. Returns CLI_OK, or
+ * CLI_FAILED after saying why on stderr (out is wiped then). */
+int cli_pin_read(cli_pin *out, const cli_pin_source *source, const char *prompt, const char *again);
+/* CLI_OK when the PIN's length fits a new PIN (4 to 1024 bytes); else
+ * says so and returns CLI_FAILED. */
+int cli_pin_check_new(const cli_pin *pin);
+/* Wipes the PIN (explicit_bzero). NULL is fine. */
+void cli_pin_wipe(cli_pin *pin);
+
+/* What every command gets: the store path, where its PIN comes from, and
+ * its arguments after the command name. The store is opened by the
+ * command (cli_open_store). */
 typedef struct cli_context {
     const char *store_path;
+    cli_pin_source pin;
     int argc;
     char **argv;
 } cli_context;
@@ -30,6 +63,7 @@ int cli_void(cli_context *cli);
 int cli_sync(cli_context *cli);
 int cli_status(cli_context *cli);
 int cli_forms(cli_context *cli);
+int cli_set_pin(cli_context *cli);
 
 /* Interactive capture (cmd_ask.c): the fields of a record type, or a
  * questionnaire (`fields_json`: the response's own fields, may be NULL). */
@@ -54,8 +88,13 @@ void cli_print_usage(FILE *out, const char *command);
  * when the value is missing, 0 when argv[*i] is another argument. */
 int cli_option(int argc, char **argv, int *i, const char *name, const char **value);
 
-/* Opens the store; unless `create` is set, a missing file is an error
- * that tells how to make one. Returns CLI_OK or an exit code. */
+/* A file descriptor number (decimal, 0 or more); -1 if `text` is not one. */
+int cli_parse_fd(const char *text);
+
+/* Opens the store under its PIN (cli->pin; a new store's PIN is asked
+ * twice on a terminal); unless `create` is set, a missing file is an
+ * error that tells how to make one. A wrong PIN, or a store that erased
+ * itself, is said plainly. Returns CLI_OK or an exit code. */
 int cli_open_store(dala_store **out, const cli_context *cli, int create);
 
 /* Appends `text` to `out` (malloc'd, grown as needed) as a JSON string. */

@@ -9,17 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Removes a store file and its WAL companions. */
-static void remove_store_files(const char *path)
-{
-    char companion[4096];
-    unlink(path);
-    snprintf(companion, sizeof companion, "%s-wal", path);
-    unlink(companion);
-    snprintf(companion, sizeof companion, "%s-shm", path);
-    unlink(companion);
-}
-
 int cli_enroll(cli_context *cli)
 {
     const char *server = NULL, *code = NULL, *server_key = NULL;
@@ -45,7 +34,7 @@ int cli_enroll(cli_context *cli)
                 (unsigned long long)status.device_id, (unsigned long long)status.unit_id,
                 *status.officer ? status.officer : "unknown", status.server_url, cli->store_path);
     dala_store_close(store);
-    if (rc && is_new) remove_store_files(cli->store_path); /* leave no empty store behind */
+    if (rc && is_new) dala_store_erase(cli->store_path); /* leave no empty store (or its key) behind */
     return exit_code;
 }
 

@@ -66,11 +66,12 @@ static int load_server(model *out, const world *w)
     return 0;
 }
 
-/* `PRAGMA integrity_check` of the file at `path` is "ok" (integrity_of). */
-static void check_store_integrity(world *w, const char *path, const char *what)
+/* `PRAGMA integrity_check` is "ok": of the file at `path` (integrity_of),
+ * or through tablet `t`'s open store (sealed ones too) when not NULL. */
+static void check_store_integrity(world *w, const char *path, tablet *t, const char *what)
 {
     char result[200];
-    if (!integrity_of(result, sizeof result, path)) {
+    if (!(t ? tablet_integrity(result, sizeof result, t) : integrity_of(result, sizeof result, path))) {
         atomic_fetch_add(&w->fig.integrity, 1);
         torture_fail("%s: integrity_check of %s is not ok", w->name, what);
     }
@@ -249,8 +250,9 @@ void world_converge(world *w, int rounds)
         check_server(w, &server, mem);
         for (size_t i = 0; i < w->tablet_count; i++) check_tablet(w, w->tablets[i], &server, mem);
     }
-    check_store_integrity(w, w->h.db_path, "the central database");
-    for (size_t i = 0; i < w->tablet_count; i++) check_store_integrity(w, w->tablets[i]->path, w->tablets[i]->name);
+    check_store_integrity(w, w->h.db_path, NULL, "the central database");
+    for (size_t i = 0; i < w->tablet_count; i++)
+        check_store_integrity(w, w->tablets[i]->path, w->tablets[i], w->tablets[i]->name);
     torture_note("%s: convergence checked: %zu records on the server, %zu written, %zu tablets", w->name,
                  server.count, w->model.count, w->tablet_count);
     sqlite3_close(mem);

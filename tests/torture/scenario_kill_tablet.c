@@ -4,8 +4,13 @@
  * an acknowledgement, or applies a pulled page); sometimes two of them run
  * on one store at once, which the README allows (the second waits) and
  * which stranded tablets in issue 12. Afterwards the store must open and
- * sync, and the convergence check ends the run. */
+ * sync, and the convergence check ends the run. The stores are sealed
+ * under a PIN the command reads from a file (--pin-file), made with a
+ * cheap PBKDF2 count so the kills land in the sync, not in the PIN's key
+ * derivation. */
 #include "torture.h"
+
+#include "key_file.h" /* dala_pin_iterations_set */
 
 #include <signal.h>
 #include <stdio.h>
@@ -17,10 +22,12 @@
 /* Starts `dala --store <path> sync` with its output in the world's folder. */
 static pid_t start_cli_sync(world *w, const tablet *t)
 {
-    char binary[4200], log[700];
+    char binary[4200], log[700], pin_file[700];
     snprintf(binary, sizeof binary, "%s/dala", g_run.bin_dir);
     snprintf(log, sizeof log, "%s/%s-cli.log", w->h.dir, t->name);
-    char *argv[] = {"dala", "--store", (char *)t->path, "sync", "--max-push", "20", "--timeout-ms", "5000", NULL};
+    snprintf(pin_file, sizeof pin_file, "%s/tablets.pin", w->h.dir);
+    char *argv[] = {"dala", "--store", (char *)t->path, "--pin-file", pin_file, "sync", "--max-push", "20",
+                    "--timeout-ms", "5000", NULL};
     pid_t pid = fork();
     if (pid == 0) {
         FILE *out = freopen(log, "a", stdout);
@@ -81,8 +88,15 @@ void scenario_kill_tablet(void)
     torture_note("kill-tablet: `dala sync` killed with kill -9 mid-sync %d times, sometimes beside a second one",
                  target);
     if (world_open(&w, "kill-tablet", 1, 100, g_run.seed ^ 0x544142u)) goto done;
-    for (int i = 0; i < 3; i++)
-        if (!world_add_tablet(&w, 0, i == 0)) goto done;
+    char pin_file[700];
+    snprintf(pin_file, sizeof pin_file, "%s/tablets.pin", w.h.dir);
+    if (write_pin_file(pin_file, CLI_TEST_PIN)) goto done;
+    w.pin = CLI_TEST_PIN;
+    dala_pin_iterations_set(1000); /* the stores keep this count */
+    int added = 0;
+    while (added < 3 && world_add_tablet(&w, 0, added == 0)) added++;
+    dala_pin_iterations_set(0);
+    if (added < 3) goto done;
     for (int round = 0; kills < target && round < target * 4; round++) {
         tablet *t = w.tablets[(size_t)round % w.tablet_count];
         if (kill_round(&w, t, window_ms)) {

@@ -2,8 +2,10 @@
  * visits, edit its own earlier ones (the editor: the edits after creation
  * are what exposed records pulled in part, issue 12), and sync, with each
  * write kept in the model and each session counted in the figures. */
+#include "sdk_int.h" /* first: it orders the two headers of result codes; the store's connection */
 #include "torture.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,7 +104,21 @@ int tablet_reopen(tablet *t)
 {
     dala_store_close(t->store);
     t->store = NULL;
-    int rc = dala_store_open(&t->store, t->path);
+    dala_store_key key = {DALA_STORE_KEY_VERSION, t->w->pin, NULL, 0};
+    int rc = t->w->pin ? dala_store_open_keyed(&t->store, t->path, &key) : dala_store_open(&t->store, t->path);
     if (rc) torture_fail("%s: %s: the store does not open again: %d (%s)", t->w->name, t->name, rc, dala_errmsg());
     return rc;
+}
+
+int tablet_integrity(char *result, size_t size, tablet *t)
+{
+    sqlite3_stmt *stmt = NULL;
+    snprintf(result, size, "(no answer)");
+    if (t->store && sqlite3_prepare_v2(t->store->db, "PRAGMA integrity_check", -1, &stmt, NULL) == SQLITE_OK &&
+        sqlite3_step(stmt) == SQLITE_ROW)
+        snprintf(result, size, "%s", (const char *)sqlite3_column_text(stmt, 0));
+    else if (t->store)
+        snprintf(result, size, "%s", sqlite3_errmsg(t->store->db));
+    sqlite3_finalize(stmt);
+    return strcmp(result, "ok") == 0;
 }

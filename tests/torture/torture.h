@@ -104,6 +104,9 @@ struct world {
     uint64_t prng;
     pthread_mutex_t prng_lock;
     uint64_t started_ms;
+    /* When set (before the first tablet), the tablets' stores are sealed
+     * under this PIN (the `dala` command's scenario); else plaintext. */
+    const char *pin;
 };
 
 /* ----------------------------------------------------------- failures */
@@ -152,6 +155,9 @@ int tablet_edit(tablet *t, int count, size_t min_age);
 int tablet_sync(tablet *t, int timeout_ms, uint32_t max_push, uint64_t *elapsed_ms);
 /* Closes and reopens the store (after another process used it). */
 int tablet_reopen(tablet *t);
+/* `PRAGMA integrity_check` through the tablet's open store (sealed or
+ * not): 1 if "ok", else 0 with what it said in `result`. */
+int tablet_integrity(char *result, size_t size, tablet *t);
 
 /* --------------------------------------------------------- model.c */
 

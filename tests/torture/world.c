@@ -70,6 +70,24 @@ int world_open(world *w, const char *name, size_t unit_count, uint32_t page, uin
     return server_child_start(w, 0);
 }
 
+/* Opens the tablet's store sealed under the world's PIN and enrols it as
+ * `t->officer`'s device with a fresh code; NULL after a failure. */
+static dala_store *enrol_sealed(world *w, tablet *t)
+{
+    char code[32];
+    dala_store *store = NULL;
+    dala_store_key key = {DALA_STORE_KEY_VERSION, w->pin, NULL, 0};
+    if (harness_code(&w->h, code, t->officer, t->unit)) return NULL;
+    int rc = dala_store_open_keyed(&store, t->path, &key);
+    if (!rc) rc = dala_store_enroll(store, w->h.url, code, NULL);
+    if (rc) {
+        torture_fail("%s: %s: sealed store: %d (%s)", w->name, t->name, rc, dala_errmsg());
+        dala_store_close(store);
+        return NULL;
+    }
+    return store;
+}
+
 /* The tablets' transport: the built-in one, sent to the port the tablet
  * is pointed at (the server's, or the fault proxy's). */
 static int routed_post(void *context, const char *url, const char *content_type, const void *body,
@@ -100,7 +118,7 @@ tablet *world_add_tablet(world *w, size_t unit_index, int is_editor)
     snprintf(login, sizeof login, "%s.officer%02d", w->name, t->index);
     t->officer = central_user_add(&w->h, login, "inspector", t->unit);
     records_gen_init(&t->gen, w->prng ^ (0x1000u + (uint64_t)t->index * 7919u));
-    t->store = t->officer ? device_enrol(&w->h, t->name, t->officer, t->unit) : NULL;
+    if (t->officer) t->store = w->pin ? enrol_sealed(w, t) : device_enrol(&w->h, t->name, t->officer, t->unit);
     if (!t->store) {
         torture_fail("%s: %s could not enrol", w->name, t->name);
         free(t);
