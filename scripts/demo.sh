@@ -202,7 +202,13 @@ stop_server
 for phrase in "Жәбірленуші" "Профилактическая" "Абай" "Сейітова" "900514440018"; do
     if grep -q "$phrase" "$LOG"; then echo "demo: the request log holds record contents" >&2; exit 1; fi
 done
-say "Server stopped. Files are in $WORK; the request log ($LOG) holds no record contents (checked)."
+# The tablets' stores are sealed at rest: not one captured value readable in their files.
+for phrase in "Сейітова" "900514440018"; do
+    if grep -qa "$phrase" "$WORK"/esil-1.db* "$WORK"/esil-2.db* "$WORK"/saryarka-1.db*; then
+        echo "demo: a tablet's store holds a captured value in the clear" >&2; exit 1
+    fi
+done
+say "Server stopped. Files are in $WORK; the request log ($LOG) holds no record contents, and the tablets' files no captured value in the clear (both checked)."
 
 if [ "${DALA_DEMO_WEB:-}" = 1 ]; then
     start_server "${DALA_WEB_PORT:-0}"
