@@ -307,6 +307,22 @@ static void wal_region(sqlite3_int64 offset, sqlite3_int64 *start, size_t *len, 
         *start = frame_start + WAL_FRAME_HEADER_BYTES, *len = PAGE, *is_page = 1;
 }
 
+/* The region of a WAL or journal that holds `at` (of an access of
+ * `amount` bytes ending at `end`): where it starts, how many bytes of the
+ * access fall in it, and whether it is a sealed page. In a journal the
+ * page images are the accesses of exactly one page. */
+static int log_region(const crypt_file *f, sqlite3_int64 at, sqlite3_int64 end, int amount, sqlite3_int64 *start,
+                      size_t *take)
+{
+    size_t len;
+    int is_page;
+    if (f->kind == KIND_WAL) wal_region(at, start, &len, &is_page);
+    else *start = at, len = (size_t)(end - at), is_page = amount == PAGE;
+    sqlite3_int64 region_end = *start + (sqlite3_int64)len;
+    *take = (size_t)((end < region_end ? end : region_end) - at);
+    return is_page;
+}
+
 /* Reads from the WAL or a journal. `sealed_at` says whether the region
  * starting at an offset is a sealed page. In `recovering` reads (a whole
  * WAL frame, or a journal's page during playback) a failed tag gives
@@ -316,12 +332,9 @@ static int log_read(crypt_file *f, uint8_t *out, int amount, sqlite3_int64 offse
     int recovering = f->kind == KIND_JOURNAL || amount == WAL_FRAME_BYTES, short_read = 0;
     for (sqlite3_int64 at = offset, end = offset + amount; at < end;) {
         sqlite3_int64 start;
-        size_t len;
-        int is_page;
-        if (f->kind == KIND_WAL) wal_region(at, &start, &len, &is_page);
-        else start = at, len = (size_t)(end - at), is_page = amount == PAGE;
+        size_t take;
+        int is_page = log_region(f, at, end, amount, &start, &take);
         size_t skip = (size_t)(at - start);
-        size_t take = (size_t)((end < start + (sqlite3_int64)len ? end : start + (sqlite3_int64)len) - at);
         int rc;
         if (!is_page) {
             rc = f->real->pMethods->xRead(f->real, out, (int)take, at);
@@ -349,11 +362,8 @@ static int log_write(crypt_file *f, const uint8_t *data, int amount, sqlite3_int
 {
     for (sqlite3_int64 at = offset, end = offset + amount; at < end;) {
         sqlite3_int64 start;
-        size_t len;
-        int is_page;
-        if (f->kind == KIND_WAL) wal_region(at, &start, &len, &is_page);
-        else start = at, len = (size_t)(end - at), is_page = amount == PAGE;
-        size_t take = (size_t)((end < start + (sqlite3_int64)len ? end : start + (sqlite3_int64)len) - at);
+        size_t take;
+        int is_page = log_region(f, at, end, amount, &start, &take);
         int rc;
         if (!is_page) rc = f->real->pMethods->xWrite(f->real, data, (int)take, at);
         else if (at != start || take != PAGE) {

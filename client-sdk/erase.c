@@ -24,6 +24,20 @@
 
 extern const dala_migration dala_device_migrations[];
 
+int dala_file_zero(int fd)
+{
+    static const uint8_t zeros[65536];
+    struct stat st;
+    if (fstat(fd, &st) != 0) return -1;
+    for (off_t at = 0; at < st.st_size;) {
+        size_t n = (size_t)(st.st_size - at) < sizeof zeros ? (size_t)(st.st_size - at) : sizeof zeros;
+        ssize_t written = pwrite(fd, zeros, n, at);
+        if (written <= 0) return -1;
+        at += written;
+    }
+    return fdatasync(fd);
+}
+
 /* Overwrites a file's bytes with zeros, syncs and removes it. A missing
  * file is fine; any other failure is returned (DALA_EIO) after the
  * remaining steps still ran, so a half-erased store is never left because
@@ -36,20 +50,7 @@ static int shred_file(const char *path)
         if (errno == ENOENT) return DALA_OK;
         rc = dala_error_set(DALA_EIO, "erase %s: %s", path, strerror(errno));
     } else {
-        struct stat st;
-        static const uint8_t zeros[65536];
-        if (fstat(fd, &st) == 0) {
-            for (off_t at = 0; at < st.st_size;) {
-                size_t n = (size_t)(st.st_size - at) < sizeof zeros ? (size_t)(st.st_size - at) : sizeof zeros;
-                ssize_t written = pwrite(fd, zeros, n, at);
-                if (written <= 0) {
-                    rc = dala_error_set(DALA_EIO, "erase %s: overwrite: %s", path, strerror(errno));
-                    break;
-                }
-                at += written;
-            }
-        }
-        if (fdatasync(fd) != 0 && !rc) rc = dala_error_set(DALA_EIO, "erase %s: sync: %s", path, strerror(errno));
+        if (dala_file_zero(fd) != 0) rc = dala_error_set(DALA_EIO, "erase %s: overwrite: %s", path, strerror(errno));
         close(fd);
     }
     if (unlink(path) != 0 && errno != ENOENT && !rc)

@@ -23,7 +23,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static int sync_file(const char *path)
@@ -32,21 +31,6 @@ static int sync_file(const char *path)
     int rc = fd >= 0 && fsync(fd) == 0 ? DALA_OK : dala_error_set(DALA_EIO, "sync %s: %s", path, strerror(errno));
     if (fd >= 0) close(fd);
     return rc;
-}
-
-/* Overwrites what `fd` holds with zeros and syncs it (step 5). */
-static void zero_file(int fd)
-{
-    static const uint8_t zeros[65536];
-    struct stat st;
-    if (fstat(fd, &st) != 0) return;
-    for (off_t at = 0; at < st.st_size;) {
-        size_t n = (size_t)(st.st_size - at) < sizeof zeros ? (size_t)(st.st_size - at) : sizeof zeros;
-        ssize_t written = pwrite(fd, zeros, n, at);
-        if (written <= 0) break;
-        at += written;
-    }
-    fdatasync(fd);
 }
 
 /* Steps 1 and 2: the sealed copy of the plaintext store. */
@@ -103,7 +87,7 @@ int dala_store_encrypt_in_place(const char *path, const uint8_t data_key[32], co
     if (!rc) rc = dala_sync_folder_of(path);
     dala_crash_point("encrypt: renamed");
     sqlite3_close_v2(plain);
-    if (!rc) zero_file(old_fd);
+    if (!rc) dala_file_zero(old_fd); /* step 5; best effort: the commit is done */
     if (old_fd >= 0) close(old_fd);
     if (rc && !committed) {
         unlink(copy_path);

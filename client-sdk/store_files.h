@@ -30,6 +30,10 @@ int dala_file_replace(const char *path, const void *data, size_t len);
 int dala_folder_lock(int *fd_out, const char *path);
 void dala_folder_unlock(int fd);
 
+/* Overwrites every byte of the open file `fd` with zeros and syncs it.
+ * 0, or -1 with errno set. */
+int dala_file_zero(int fd);
+
 /* Overwrites with zeros, syncs and removes every file of the store at
  * `path`, the key first. Missing files are fine. */
 int dala_store_erase_files(const char *path);
