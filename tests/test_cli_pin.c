@@ -333,22 +333,35 @@ static int pty_echoes(const pty_run *p)
     return tcgetattr(p->slave, &t) == 0 && (t.c_lflag & ECHO);
 }
 
+/* `dala status` on a fresh store, on a pseudo-terminal, waiting at its
+ * "PIN: " prompt. 0, or -1 after a failed check (then pty_stop it). */
+static int pty_at_prompt(pty_run *p)
+{
+    char store[600];
+    memset(p, 0, sizeof *p);
+    p->master = p->slave = p->pid = -1;
+    if (make_store(store, sizeof store, test_tmpdir(), PIN, 0)) return -1;
+    const char *args[] = {"status", NULL};
+    if (pty_start(p, store, args)) {
+        test_fail(__FILE__, __LINE__, "cannot start dala on a pseudo-terminal: %s", strerror(errno));
+        return -1;
+    }
+    if (pty_wait(p, "PIN: ", NULL)) {
+        test_fail(__FILE__, __LINE__, "dala did not ask the PIN; it wrote: %s", p->text);
+        return -1;
+    }
+    return 0;
+}
+
 static void test_cli_pin_asks_on_a_terminal_without_echo_and_restores_it(void)
 {
-    const char *dir = test_tmpdir();
-    char store[600];
-    if (make_store(store, sizeof store, dir, PIN, 0)) return;
     pty_run p;
     int status = -1;
-    const char *args[] = {"status", NULL};
-    if (pty_start(&p, store, args)) {
-        test_fail(__FILE__, __LINE__, "cannot start dala on a pseudo-terminal: %s", strerror(errno));
+    if (pty_at_prompt(&p)) {
         pty_stop(&p);
         return;
     }
-    if (pty_wait(&p, "PIN: ", NULL)) {
-        test_fail(__FILE__, __LINE__, "dala did not ask the PIN; it wrote: %s", p.text);
-    } else {
+    {
         CHECK(!pty_echoes(&p)); /* echo is off while it waits */
         CHECK(write(p.master, PIN "\n", strlen(PIN) + 1) == (ssize_t)strlen(PIN) + 1);
         if (pty_wait(&p, NULL, &status)) test_fail(__FILE__, __LINE__, "dala did not end; it wrote: %s", p.text);
@@ -362,20 +375,13 @@ static void test_cli_pin_asks_on_a_terminal_without_echo_and_restores_it(void)
 
 static void test_cli_pin_ctrl_c_at_the_prompt_restores_the_terminal(void)
 {
-    const char *dir = test_tmpdir();
-    char store[600];
-    if (make_store(store, sizeof store, dir, PIN, 0)) return;
     pty_run p;
     int status = -1;
-    const char *args[] = {"status", NULL};
-    if (pty_start(&p, store, args)) {
-        test_fail(__FILE__, __LINE__, "cannot start dala on a pseudo-terminal: %s", strerror(errno));
+    if (pty_at_prompt(&p)) {
         pty_stop(&p);
         return;
     }
-    if (pty_wait(&p, "PIN: ", NULL)) {
-        test_fail(__FILE__, __LINE__, "dala did not ask the PIN; it wrote: %s", p.text);
-    } else {
+    {
         CHECK(write(p.master, "86\003", 3) == 3); /* half a PIN, then Ctrl-C */
         if (pty_wait(&p, NULL, &status)) test_fail(__FILE__, __LINE__, "dala did not end; it wrote: %s", p.text);
         CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT);
