@@ -26,7 +26,7 @@ TEST_SUPPORT = tests/run_tests.c tests/testhelp_files.c tests/child_server.c tes
                tests/torture/fault_vfs.c
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 
-SYNC_OBJ = $(SYNC_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema/domain_records.o
+SYNC_OBJ = $(SYNC_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema/domain_records.o $(BUILD)/schema/domain_articles.o
 WEB_ASSETS = $(sort $(wildcard server/web/*.html server/web/*.js server/web/*.css server/web/*.svg))
 SERVER_OBJ = $(SERVER_SRC:%.c=$(BUILD)/%.o) $(SCHEMA_OBJ) $(BUILD)/assets/web_assets.o
 SDK_OBJ = $(SDK_SRC:%.c=$(BUILD)/%.o) $(BUILD)/schema/migrate.o $(BUILD)/schema/device_migrations.o $(BUILD)/schema/sqlite_text.o $(BUILD)/schema/sqlite_settings.o
@@ -70,6 +70,11 @@ $(BUILD)/schema/device_migrations.c: $(DEVICE_SQL) scripts/embed-sql.sh
 $(BUILD)/schema/domain_records.c: schema/domain/records.json scripts/embed-text.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed-text.sh dala_domain_records_json schema/domain/records.json > $@.tmp && mv $@.tmp $@
+
+# The article catalogue an offence's article is picked from, compiled in beside it.
+$(BUILD)/schema/domain_articles.c: schema/domain/articles.json scripts/embed-text.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-text.sh dala_domain_articles_json schema/domain/articles.json > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/schema/%.o: $(BUILD)/schema/%.c
 	$(CC) $(DALA_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -c $< -o $@
@@ -158,11 +163,11 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS="-O1 -g" EXTRA_CFLAGS="$(SAN_FLAGS)" test
 
 fuzz: deps
-	@$(MAKE) --no-print-directory $(BUILD)/schema/domain_records.c
+	@$(MAKE) --no-print-directory $(BUILD)/schema/domain_records.c $(BUILD)/schema/domain_articles.c
 	@mkdir -p build/fuzz
 	@for t in $(FUZZ_TARGETS); do \
 	  clang -std=c11 -D_GNU_SOURCE -O1 -g -Isync -Iserver -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=all -o build/fuzz/$$t tests/fuzz/$$t.c $(SYNC_SRC) $(FUZZ_SERVER_SRC) $(BUILD)/schema/domain_records.c $(SYNC_LIBS) || exit 1; \
+	    -fno-sanitize-recover=all -o build/fuzz/$$t tests/fuzz/$$t.c $(SYNC_SRC) $(FUZZ_SERVER_SRC) $(BUILD)/schema/domain_records.c $(BUILD)/schema/domain_articles.c $(SYNC_LIBS) || exit 1; \
 	  mkdir -p build/fuzz/corpus/$$t; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
 	  build/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=1024 \

@@ -401,7 +401,9 @@ typedef struct dala_field_info {
     size_t max_len;        /* text: bytes */
     int has_min, has_max;  /* int, real */
     double min, max;
-    size_t choice_count;   /* enum, set: read them with dala_schema_choice */
+    size_t choice_count;   /* enum, set, catalogue: read them with dala_schema_choice */
+    const char *catalogue; /* text picked from a catalogue ("articles": the Codes' articles, whose
+                              ids are the choices' values); else NULL */
 } dala_field_info;
 
 /* The `index`th record type tablets write (from 0) and its label in `lang`

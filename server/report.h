@@ -61,6 +61,11 @@ int report_figures_seed(report_figures *out);
  * With `trace`, also reports the records of one figure. */
 int report_count(report_figures *out, sqlite3 *db, int64_t unit_id, int year, int quarter, const report_trace *trace);
 
+/* The same for the records written at `unit_id` itself, not in its
+ * subtree: a department's own records, which no unit's note counts. */
+int report_count_own(report_figures *out, sqlite3 *db, int64_t unit_id, int year, int quarter,
+                     const report_trace *trace);
+
 /* Which record types a count reads: all, or only those the charts show
  * (offences, suicide checks, legal aid). */
 typedef enum report_types { REPORT_ALL_TYPES, REPORT_CHARTED_TYPES } report_types;

@@ -47,6 +47,13 @@ typedef struct dala_condition {
     const char *const *values;
 } dala_condition;
 
+/* How a concurrent edit of a field is settled (docs/domain.md, "Merge
+ * policies"): the newer version wins (the default); the greater value of
+ * the field's enumeration wins ("highest": the higher risk); the two sets
+ * are joined ("union"). Only concurrent edits are settled so: an edit made
+ * on top of the value it replaces always wins. */
+typedef enum dala_merge_policy { DALA_MERGE_NEWEST, DALA_MERGE_HIGHEST, DALA_MERGE_UNION } dala_merge_policy;
+
 typedef struct dala_field_def {
     const char *name;
     const char *kk, *ru;
@@ -65,6 +72,15 @@ typedef struct dala_field_def {
     dala_condition required_when, forbidden_when;
     const char *birth_field, *sex_field; /* IIN */
     const char *check;         /* JSON: "form_definition" or "survey_answers" */
+    dala_merge_policy merge;
+    const char *source;        /* the law a field comes from, to be confirmed by legal staff; NULL: the Rules */
+    const char *register_name; /* TEXT: the number of a register ("erdr", "kui", "erap"), checked for repeats */
+    /* TEXT: a catalogue the value is picked from ("articles"), for writers
+     * of catalogue_since on, in force on the date in catalogue_date and of
+     * the kind in catalogue_kind (both fields of the same record). */
+    const char *catalogue;
+    uint32_t catalogue_since;
+    const char *catalogue_date, *catalogue_kind;
 } dala_field_def;
 
 typedef struct dala_table_def {
@@ -111,6 +127,39 @@ const char *dala_domain_message(const dala_domain *domain, const char *code, con
 const char *dala_field_type_name(dala_field_type type);
 /* A label pair picked by language ("ru" picks ru, anything else kk). */
 const char *dala_label(const char *kk, const char *ru, const char *lang);
+
+/* ------------------------------------------------ the article catalogue */
+
+/* An article (or one part of it) of the Criminal Code ("uk") or of the
+ * Code of Administrative Offences ("koap") that concerns violence against
+ * women (schema/domain/articles.json; docs/domain.md). From the Codes,
+ * not from Order 1097: to be checked by the units' legal staff. */
+typedef enum dala_article_kind {
+    DALA_ARTICLE_CRIME,
+    DALA_ARTICLE_CRIMINAL_MISDEMEANOUR,
+    DALA_ARTICLE_ADMINISTRATIVE
+} dala_article_kind;
+
+typedef struct dala_article {
+    const char *id;             /* "uk.120.1": code.article[.part] */
+    const char *code;           /* "uk" or "koap" */
+    const char *article, *part; /* "108-1", "1" ("": the whole article) */
+    const char *kk, *ru;        /* the Code's title of it */
+    dala_article_kind kind;
+    int is_family_domestic;     /* the article is itself about family-domestic relations */
+    const char *in_force_from, *in_force_to; /* "YYYY-MM-DD"; in_force_to "" while in force */
+    const char *source;         /* a citation finer than the Code's; NULL if none */
+} dala_article;
+
+/* The whole catalogue (compiled in, parsed once); 0 if it is broken. */
+size_t dala_articles(const dala_article **out);
+/* The entry `id` (`len` bytes), or NULL when it is not catalogued. */
+const dala_article *dala_article_find(const char *id, size_t len);
+/* 1 if the article was in force on `day` ("YYYY-MM-DD"). */
+int dala_article_in_force(const dala_article *article, const char *day);
+/* The offence kind it goes with: "criminal" (crimes and criminal
+ * misdemeanours) or "administrative". */
+const char *dala_article_offence_kind(const dala_article *article);
 
 /* ------------------------------------------------------------ the IIN */
 

@@ -153,7 +153,8 @@ static int read_field(domain_impl *d, dala_field_def *f, const dala_json *json, 
     static const char *const keys[] = {"name", "type", "kk", "ru", "required", "required_since", "since",
                                        "sensitive", "max_len", "min", "max", "enum", "ref", "not_future",
                                        "not_before", "required_when", "forbidden_when", "birth_field",
-                                       "sex_field", "check", NULL};
+                                       "sex_field", "check", "merge", "source", "register", "catalogue",
+                                       "catalogue_since", "catalogue_date", "catalogue_kind", NULL};
     if (json->type != DALA_JSON_OBJECT) return bad("table", table, "fields must be objects");
     f->name = dala_json_get_string(json, "name");
     if (!f->name || !dala_name_is_valid(f->name, strlen(f->name))) return bad("table", table, "a field has no valid name");
@@ -182,6 +183,23 @@ static int read_field(domain_impl *d, dala_field_def *f, const dala_json *json, 
     f->birth_field = dala_json_get_string(json, "birth_field");
     f->sex_field = dala_json_get_string(json, "sex_field");
     f->check = dala_json_get_string(json, "check");
+    f->source = dala_json_get_string(json, "source");
+    f->register_name = dala_json_get_string(json, "register");
+    f->catalogue = dala_json_get_string(json, "catalogue");
+    f->catalogue_date = dala_json_get_string(json, "catalogue_date");
+    f->catalogue_kind = dala_json_get_string(json, "catalogue_kind");
+    if (!rc) rc = get_uint(&f->catalogue_since, json, "catalogue_since", 1);
+    if (rc) return rc;
+    const char *merge = dala_json_get_string(json, "merge");
+    if (merge && strcmp(merge, "highest") == 0 && f->type == DALA_FIELD_ENUM) f->merge = DALA_MERGE_HIGHEST;
+    else if (merge && strcmp(merge, "union") == 0 && f->type == DALA_FIELD_SET) f->merge = DALA_MERGE_UNION;
+    else if (merge) return bad("field", f->name, "merge is \"highest\" for an enum or \"union\" for a set");
+    if ((f->register_name || f->catalogue) && f->type != DALA_FIELD_TEXT)
+        return bad("field", f->name, "only text fields name a register or a catalogue");
+    if (f->catalogue && strcmp(f->catalogue, "articles"))
+        return bad("field", f->name, "names an unknown catalogue");
+    if ((f->catalogue_date || f->catalogue_kind) && !f->catalogue)
+        return bad("field", f->name, "catalogue_date and catalogue_kind go with a catalogue");
     const char *choices = dala_json_get_string(json, "enum");
     if (choices && !(f->choices = dala_domain_enum(&d->pub, choices))) return bad("field", f->name, "names an unknown enum");
     if ((f->type == DALA_FIELD_ENUM || f->type == DALA_FIELD_SET) != (f->choices != NULL))
@@ -193,7 +211,7 @@ static int read_field(domain_impl *d, dala_field_def *f, const dala_json *json, 
     return DALA_OK;
 }
 
-static const char *const void_reason_kk = "Жою себебі";
+static const char *const void_reason_kk = "Күшін жою себебі";
 static const char *const void_reason_ru = "Причина аннулирования";
 
 /* Checks that every field a rule names exists in the same table. */
@@ -201,7 +219,8 @@ static int check_field_names(const dala_table_def *t)
 {
     for (size_t i = 0; i < t->field_count; i++) {
         const dala_field_def *f = &t->fields[i];
-        const char *named[] = {f->not_before, f->required_when.field, f->forbidden_when.field, f->birth_field, f->sex_field};
+        const char *named[] = {f->not_before,  f->required_when.field, f->forbidden_when.field, f->birth_field,
+                               f->sex_field,   f->catalogue_date,      f->catalogue_kind};
         for (size_t j = 0; j < sizeof named / sizeof named[0]; j++)
             if (named[j] && !dala_domain_field(t, named[j])) return bad("field", f->name, "a rule names a field the table lacks");
         for (size_t j = 0; j < i; j++)

@@ -203,6 +203,8 @@ static int check_value(check_run *r, const dala_field_def *def, const dala_value
         return refuse(r, def->name, "too_long", bound);
     }
     const char *code = NULL;
+    if (def->catalogue && r->version >= def->catalogue_since && !dala_article_find((const char *)v->bytes, v->len))
+        return refuse(r, def->name, "not_catalogued", NULL);
     switch (def->type) {
     case DALA_FIELD_DATE:
         if (!dala_date_is_valid((const char *)v->bytes, v->len)) code = "not_date";
@@ -242,6 +244,25 @@ static int check_iin_agrees(check_run *r, const dala_field_def *def)
     return DALA_OK;
 }
 
+/* A catalogued article was in force on the record's date and goes with
+ * its kind (a crime or criminal misdemeanour with `criminal`). */
+static int check_article_agrees(check_run *r, const dala_field_def *def)
+{
+    const dala_value *id = value_of(r, def->name);
+    const dala_article *article = id && id->type == DALA_VALUE_TEXT ? dala_article_find((const char *)id->bytes, id->len) : NULL;
+    if (!article) return DALA_OK; /* refused as a value already, or free text of an older tablet */
+    const dala_value *day = def->catalogue_date ? value_of(r, def->catalogue_date) : NULL;
+    if (day && day->type == DALA_VALUE_TEXT && day->len == 10) {
+        char text[11];
+        memcpy(text, day->bytes, 10);
+        text[10] = '\0';
+        if (!dala_article_in_force(article, text)) return refuse(r, def->name, "not_in_force", def->catalogue_date);
+    }
+    const dala_value *kind = def->catalogue_kind ? value_of(r, def->catalogue_kind) : NULL;
+    if (kind && !text_is(kind, dala_article_offence_kind(article))) return refuse(r, def->name, "article_kind", def->catalogue_kind);
+    return DALA_OK;
+}
+
 /* Stored answers stay checked against the form they name, and anonymous,
  * when a change sets the form or the person alone. */
 static int recheck_stored_answers(check_run *r, const dala_field_def *def)
@@ -275,6 +296,11 @@ static int check_cross_field(check_run *r)
         if (def->forbidden_when.field && value && touches(r, def->name, def->forbidden_when.field) &&
             condition_holds(r, &def->forbidden_when))
             return refuse(r, def->name, "forbidden_when", def->forbidden_when.field);
+        if (def->catalogue && r->version >= def->catalogue_since &&
+            (touches(r, def->name, def->catalogue_date) || touches(r, def->catalogue_kind, NULL))) {
+            rc = check_article_agrees(r, def);
+            if (rc) return rc;
+        }
         if (def->type == DALA_FIELD_IIN && (touches(r, def->name, def->birth_field) || touches(r, def->sex_field, NULL))) {
             rc = check_iin_agrees(r, def);
             if (rc) return rc;

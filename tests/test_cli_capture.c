@@ -140,7 +140,7 @@ static void test_cli_capture_asks_a_record_field_by_field_and_again_when_refused
     free(out);
     /* An offence names her as the victim by picking her from a list, and
      * reads back under its labels with her summary beside the reference. */
-    static const char offence[] = "2\n1\nКоАП 73\n2026-01-04\n\n1\n\n1\n\n\n\n\n\n\n\n\n\n\n\n";
+    static const char offence[] = "2\n1\nkoap.73\n2026-01-04\n\n1\n\n1\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n";
     const char *ask_offence[] = {"--lang", "ru", "capture", "--table", "offence", "--ask", NULL};
     CHECK_EQ_INT(run_dala(&out, h.dir, offence, ask_offence), 0);
     CHECK_CONTAINS(out, "1) Потерпевший · Сейітова · Әсел");

@@ -36,7 +36,7 @@ typedef struct rule_case {
     spec edit;
     const char *field;   /* the field refused; NULL: the edited record must pass */
     const char *refusal; /* the rule and its argument: "range_min 1" */
-    spec also[2];        /* more edits, when one is not enough */
+    spec also[4];        /* more edits, when one is not enough */
 } rule_case;
 
 /* Rows of the tables below. DROP("x") leaves field x out; PASS: the edit
@@ -158,21 +158,21 @@ static void check_rules(const char *table, const spec *valid, const rule_case *c
 {
     try_change(table, valid, NULL, 0, env, NULL, NULL);
     for (const rule_case *c = cases; c->edit.name; c++) {
-        const spec edits[] = {c->edit, c->also[0], c->also[1]};
-        try_change(table, valid, edits, 3, env, c->field, c->refusal);
+        const spec edits[] = {c->edit, c->also[0], c->also[1], c->also[2], c->also[3]};
+        try_change(table, valid, edits, 5, env, c->field, c->refusal);
     }
 }
 
 /* ------------------------------------------------- the definition itself */
 
-static void test_domain_compiled_in_loads_at_version_2_accepting_1(void)
+static void test_domain_compiled_in_loads_at_version_3_accepting_1(void)
 {
     const dala_domain *domain = dala_domain_get();
     CHECK(domain != NULL);
     if (!domain) return;
-    CHECK_EQ_INT(domain->schema_version, 2);
+    CHECK_EQ_INT(domain->schema_version, 3);
     CHECK_EQ_INT(domain->oldest_device_schema, 1);
-    CHECK_EQ_INT(dala_schema_version(), 2);
+    CHECK_EQ_INT(dala_schema_version(), 3);
     CHECK_EQ_INT(dala_schema_oldest(), 1);
     CHECK(dala_domain_get() == domain); /* parsed once */
 }
@@ -410,7 +410,7 @@ static const rule_case person_cases[] = {
     BAD("nationality", 't', "kz", "unknown_field"), REFUSE("iin", "repeated", {"+iin", 't', "850312408153"}), END};
 
 static const spec offence_valid[] = {
-    {"kind", 't', "criminal"}, {"sphere", 't', "family_domestic"}, {"article", 't', "ҚК 106-бап"},
+    {"kind", 't', "criminal"}, {"sphere", 't', "family_domestic"}, {"article", 't', "uk.106"},
     {"committed_on", 't', "2026-05-20"}, {"place", 't', "Тұрғын үй"}, {"victim_id", 't', VICTIM},
     {"offender_id", 't', OFFENDER}, {"relationship", 't', "spouse"}, {"circumstances", 't', "Тұрмыстық жанжал"},
     {"causes", 't', "alcohol,jealousy"}, {"offender_alcohol", 'i', "1"}, {"offender_prior_record", 'i', "0"},
@@ -421,6 +421,12 @@ static const rule_case offence_cases[] = {
     PASS({"registered_on", 't', "2026-05-20"}), PASS(DROP("offender_id")), NEEDS("kind"), NEEDS("sphere"),
     NEEDS("article"), NEEDS("committed_on"), NEEDS("victim_id"), BAD("kind", 't', "civil", "not_choice"),
     BAD("sphere", 't', "school", "not_choice"), BAD("article", 'L', "51", "too_long 50"),
+    BAD("article", 't', "ст.106", "not_catalogued"), BAD("article", 't', "uk.106.1", "not_catalogued"),
+    BAD("article", 't', "uk.109", "not_in_force committed_on"), /* beating left the Criminal Code in 2017 */
+    BAD("article", 't', "koap.73", "article_kind kind"), REFUSE("article", "article_kind kind", {"kind", 't', "administrative"}),
+    REFUSE("article", "not_in_force committed_on", {"committed_on", 't', "2014-12-31"}),
+    PASS({"violence_types", 't', "physical,psychological"}), PASS({"children_involved", 't', "witnessed"}),
+    PASS({"erdr_no", 't', "261234567890"}), BAD("violence_types", 't', "verbal", "not_choice"),
     BAD("committed_on", 't', "2026-06-16", "future"), BAD("committed_on", 't', "20.05.2026", "not_date"),
     BAD("place", 'L', "501", "too_long 500"), BAD("victim_id", 't', MISSING, "no_record"),
     BAD("offender_id", 't', OFFENCE, "no_record"), BAD("relationship", 't', "neighbour", "not_choice"),
@@ -441,7 +447,17 @@ static const rule_case protective_measure_cases[] = {
     {.edit = {"kind", 't', "preventive_talk"}, .also = {DROP("valid_until")}},
     {.edit = {"breached", 'i', "0"}, .also = {DROP("breached_on")}},
     PASS({"valid_until", 't', "2026-06-01"}),
-    {.edit = {"kind", 't', "special_requirements"}, .also = {{"requirements", 't', "Жақындамау"}}},
+    {.edit = {"kind", 't', "special_requirements"},
+     .also = {{"requirements", 't', "Жақындамау"}, {"court", 't', "Алматы қаласының №2 соты"}, {"act_date", 't', "2026-05-30"},
+              {"term_months", 'i', "6"}}},
+    {.edit = {"kind", 't', "special_requirements"}, .field = "court", .refusal = "required_when kind",
+     .also = {{"requirements", 't', "Жақындамау"}}},
+    {.edit = {"kind", 't', "administrative_detention"}, .field = "detention_hours", .refusal = "required_when kind",
+     .also = {DROP("valid_until")}},
+    {.edit = {"kind", 't', "administrative_detention"}, .also = {DROP("valid_until"), {"detention_hours", 'i', "3"}}},
+    PASS({"bans", 't', "no_contact,no_visit"}), PASS({"served_on", 't', "2026-06-02"}),
+    BAD("served_on", 't', "2026-05-31", "before issued_on"), BAD("bans", 't', "no_contact,no_contact", "set_repeat"),
+    BAD("term_days", 'i', "0", "range_min 1"), BAD("breach_offence_id", 't', VICTIM, "no_record"),
     NEEDS("kind"), NEEDS("person_id"), NEEDS("issued_on"), BAD("kind", 't', "fine", "not_choice"),
     BAD("person_id", 't', MISSING, "no_record"),
     BAD("offence_id", 't', VICTIM, "no_record"), /* a person is no offence */
@@ -744,7 +760,7 @@ static void test_refusal_with_an_unknown_code_renders_the_code(void)
 }
 
 const dala_test domain_tests[] = {
-    {"domain_compiled_in_loads_at_version_2_accepting_1", test_domain_compiled_in_loads_at_version_2_accepting_1},
+    {"domain_compiled_in_loads_at_version_3_accepting_1", test_domain_compiled_in_loads_at_version_3_accepting_1},
     {"domain_every_table_field_and_enum_value_has_kk_and_ru_labels", test_domain_every_table_field_and_enum_value_has_kk_and_ru_labels},
     {"domain_every_engine_message_exists_in_kk_ru_en_with_its_argument_slot", test_domain_every_engine_message_exists_in_kk_ru_en_with_its_argument_slot},
     {"domain_kazakh_messages_use_kazakh_letters", test_domain_kazakh_messages_use_kazakh_letters},

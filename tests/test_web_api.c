@@ -1241,7 +1241,7 @@ static void test_web_api_record_links_show_an_offence_naming_its_victim_both_way
     if (world_start(&w, NULL)) return;
     char offence[ID_BYTES], json[300];
     snprintf(json, sizeof json,
-             "{\"kind\": \"administrative\", \"sphere\": \"family_domestic\", \"article\": \"73-1\", "
+             "{\"kind\": \"administrative\", \"sphere\": \"family_domestic\", \"article\": \"koap.73\", "
              "\"committed_on\": \"2026-09-20\", \"victim_id\": \"%s\"}", w.person);
     CHECK_OK(dala_record_put(offence, w.a1, "offence", NULL, json));
     sync_ok(w.a1);

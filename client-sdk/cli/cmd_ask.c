@@ -93,8 +93,9 @@ static void print_field_prompt(const char *table, const dala_field_info *f)
     printf("%s%s%s%s%s:", f->label, f->is_required ? " *" : "", hint ? " (" : "", hint ? hint : "", hint ? ")" : "");
     for (size_t i = 0; i < f->choice_count; i++) {
         dala_choice choice;
-        if (dala_schema_choice(&choice, table, f->name, i, cli_lang()) == DALA_OK)
-            printf("%s%zu) %s", i ? "  " : "\n  ", i + 1, choice.label);
+        if (dala_schema_choice(&choice, table, f->name, i, cli_lang()) != DALA_OK) continue;
+        if (f->catalogue) printf("%s%zu) %s %s", i ? "\n  " : "\n  ", i + 1, choice.value, choice.label);
+        else printf("%s%zu) %s", i ? "  " : "\n  ", i + 1, choice.label);
     }
     if (strcmp(f->type, "ref") == 0) printf("\n");
     else printf("\n> ");

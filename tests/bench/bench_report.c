@@ -357,12 +357,11 @@ static const weighted employments[] = {
     {"employed", 40}, {"unemployed", 35}, {"student", 5}, {"pensioner", 8}, {"self_employed", 9}, {"other", 3},
 };
 static const weighted articles_criminal[] = {
-    {"109-1 УК РК", 30}, {"108-1 УК РК", 15}, {"115 УК РК", 20}, {"106 УК РК", 6}, {"107 УК РК", 8},
-    {"110 УК РК", 8},    {"120 УК РК", 3},    {"121 УК РК", 2},  {"125 УК РК", 1}, {" 109-1 УК РК ", 2},
+    {"uk.109-1", 30}, {"uk.108-1", 15}, {"uk.115", 20}, {"uk.106", 6}, {"uk.107", 8},
+    {"uk.110", 8},    {"uk.120", 3},    {"uk.121", 2},  {"uk.125", 1}, {" 109-1 УК РК ", 2}, /* free text of an old tablet */
 };
 static const weighted articles_admin[] = {
-    {"73 КоАП РК", 55}, {"73-1 КоАП РК", 15}, {"73-2 КоАП РК", 10}, {"434 КоАП РК", 12}, {"461 КоАП РК", 6},
-    {"73 КоАП РК ", 2},
+    {"koap.73", 70}, {"koap.434", 12}, {"koap.461", 6}, {"73 КоАП РК ", 12}, /* the last: free text of an old tablet */
 };
 static const weighted relationships[] = {
     {"spouse", 35}, {"former_spouse", 10}, {"cohabitant", 12}, {"former_cohabitant", 5}, {"parent", 4},
