@@ -272,9 +272,10 @@ static const char *measure_end(char *out, size_t size, const dala_record *measur
     return out;
 }
 
-/* Whether the measure stands on `day`: issued by then, not ended, removed
- * or past its term before it. */
-static int measure_stands(const dala_record *measure, const char *day)
+/* Whether the measure stands on `day`: issued by then, not ended or
+ * removed before it, and (an order or requirements, which have a term)
+ * not past its term. */
+static int measure_stands(const dala_record *measure, const char *day, int has_term)
 {
     char issued[16], ended[16], removed[16], until[16];
     text_of(issued, sizeof issued, measure, "issued_on");
@@ -282,7 +283,7 @@ static int measure_stands(const dala_record *measure, const char *day)
     text_of(removed, sizeof removed, measure, "removed_on");
     measure_end(until, sizeof until, measure);
     return issued[0] && strcmp(issued, day) <= 0 && (!ended[0] || strcmp(ended, day) > 0) &&
-           (!removed[0] || strcmp(removed, day) > 0) && (!until[0] || strcmp(until, day) >= 0);
+           (!removed[0] || strcmp(removed, day) > 0) && (!has_term || !until[0] || strcmp(until, day) >= 0);
 }
 
 /* A measure counts by the day it was issued, its breach by the day of the
@@ -317,12 +318,11 @@ static int count_measure(counter *c, const dala_record *measure, int unused)
     if (!rc && ended >= 0 && strcmp(reason, "expired") != 0) rc = tally(c, 2, "measures.ended_early", kind, ended);
     /* Expired: ended as expired, or never ended and past its term. */
     int has_term = strcmp(kind, "protective_order") == 0 || strcmp(kind, "special_requirements") == 0;
-    int expired = strcmp(reason, "expired") == 0 ? ended
-                  : !ended_on[0]                 ? period_of(c, measure_end(runs_to, sizeof runs_to, measure))
-                                                 : -1;
+    int expired = ended_on[0] ? (strcmp(reason, "expired") == 0 ? ended : -1)
+                              : period_of(c, measure_end(runs_to, sizeof runs_to, measure));
     if (!rc && has_term && expired >= 0) rc = tally(c, 2, "measures.expired", kind, expired);
     for (int q = REPORT_NOW; !rc && q <= REPORT_LAST; q++) {
-        if (!measure_stands(measure, c->last[q])) continue;
+        if (!measure_stands(measure, c->last[q], has_term)) continue;
         if (has_term) rc = tally(c, 2, "measures.in_force", kind, q);
         else if (strcmp(kind, "preventive_registration") == 0)
             rc = tally_person(c, 2, "measures.registered", PERSON_REGISTERED, measure, "person_id", q);

@@ -358,10 +358,10 @@ static const weighted employments[] = {
 };
 static const weighted articles_criminal[] = {
     {"uk.109-1", 30}, {"uk.108-1", 15}, {"uk.115", 20}, {"uk.106", 6}, {"uk.107", 8},
-    {"uk.110", 8},    {"uk.120", 3},    {"uk.121", 2},  {"uk.125", 1}, {" 109-1 УК РК ", 2}, /* free text of an old tablet */
+    {"uk.110", 8},    {"uk.120", 3},    {"uk.121", 2},  {"uk.125", 1},
 };
 static const weighted articles_admin[] = {
-    {"koap.73", 70}, {"koap.434", 12}, {"koap.461", 6}, {"73 КоАП РК ", 12}, /* the last: free text of an old tablet */
+    {"koap.73", 82}, {"koap.434", 12}, {"koap.461", 6},
 };
 static const weighted relationships[] = {
     {"spouse", 35}, {"former_spouse", 10}, {"cohabitant", 12}, {"former_cohabitant", 5}, {"parent", 4},
@@ -599,7 +599,16 @@ static void make_measure(field_set *f, rng *g, const unit_pool *u)
     if (valid_until) put_date(f, "valid_until", valid_until);
     if (chance(g, 90)) put_textf(f, "issued_by", "Начальник УП района %s", PICK(g, districts));
     if (chance(g, 80)) put_textf(f, "decision_no", "ЗП-%06u", (unsigned)between(g, 0, 999999));
-    if (is_special) put_sentences(f, g, "requirements", requirements, COUNT(requirements), 3);
+    if (is_special) {
+        put_sentences(f, g, "requirements", requirements, COUNT(requirements), 3);
+        put_textf(f, "court", "Специализированный межрайонный суд района %s", PICK(g, districts));
+        put_date(f, "act_date", issued);
+        put_int(f, "term_months", (int64_t)between(g, 1, 12));
+    }
+    if (strcmp(kind, "preventive_registration") == 0) put_text(f, "grounds", "Неоднократное применение бытового насилия");
+    if (strcmp(kind, "administrative_detention") == 0) put_int(f, "detention_hours", (int64_t)between(g, 1, 48));
+    if (is_order && chance(g, 70)) put_date(f, "served_on", issued + between(g, 0, 1));
+    if (is_order && chance(g, 10)) put_date(f, "extended_until", valid_until + 30);
     if ((is_order || is_special) && chance(g, 20)) {
         put_int(f, "breached", 1);
         int64_t span = valid_until - issued;
@@ -862,8 +871,8 @@ typedef struct context {
     char plan[200];
 } context;
 
-/* The rows of the quarters (all types but measures) and of the breach
- * window (measures) under `unit_id`. */
+/* The rows of the quarters (all types but measures) and the measures
+ * issued up to the quarter's end (their lifecycle and stock) under `unit_id`. */
 static long long rows_under(const context *c, sqlite3 *db, int64_t unit_id, int period)
 {
     const char *in_window = "SELECT count(*) FROM record WHERE occurred_on BETWEEN ?2 AND ?3 "
@@ -878,7 +887,7 @@ static void count_context(context *c, const world *w)
 {
     report_quarter_days(c->first[REPORT_NOW], c->last[REPORT_NOW], YEAR, QUARTER);
     report_quarter_days(c->first[REPORT_LAST], c->last[REPORT_LAST], YEAR - 1, QUARTER);
-    snprintf(c->since, sizeof c->since, "%04d%s", YEAR - 2, c->first[REPORT_LAST] + 4);
+    snprintf(c->since, sizeof c->since, "%s", "0000-00-00"); /* every measure: a registration may stand for years */
     c->rows_now = rows_under(c, w->db, w->department, REPORT_NOW);
     c->rows_last = rows_under(c, w->db, w->department, REPORT_LAST);
     c->rows_measures = rows_under(c, w->db, w->department, -1);
@@ -962,7 +971,7 @@ static void bench_counts(world *w, const context *c)
          YEAR, QUARTER, UNITS, w->figures.count, s.cpu, s.min, s.max);
     add_row("1. department's quarter", measured, "< 1 s", pass_or_miss(s.median < GOAL_SECONDS), notes);
     fill(measured, sizeof measured, "%s", grouped(a, sizeof a, (size_t)(c->rows_now + c->rows_last + c->rows_measures)));
-    fill(notes, sizeof notes, "by occurred_on: %s in %d-Q%d, %s in %d-Q%d, %s measures %s..%s (breaches)",
+    fill(notes, sizeof notes, "by occurred_on: %s in %d-Q%d, %s in %d-Q%d, %s measures up to %.0s%s (lifecycle and stock)",
          grouped(a, sizeof a, (size_t)c->rows_now), YEAR, QUARTER, grouped(b, sizeof b, (size_t)c->rows_last),
          YEAR - 1, QUARTER, grouped(d, sizeof d, (size_t)c->rows_measures), c->since, c->last[REPORT_NOW]);
     add_row("   rows read", measured, "-", "", notes);
