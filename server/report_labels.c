@@ -1,41 +1,68 @@
 /* report_labels.c - the words of a report note in Kazakh and Russian: the
  * nine blocks' titles (Rules, item 8), each figure's group, and the values
  * of a breakdown, taken from the domain's enumerations where they come
- * from a field. */
+ * from a field and from the article catalogue where they are articles. */
 #include "report.h"
 
 #include <stdio.h>
 #include <string.h>
 
+/* The blocks' titles are the sub-items of item 8 of the Rules: the Kazakh
+ * verbatim from the Order's text (order-1097-kk.txt, with the Cyrillic і
+ * where the published text has a Latin i, and the words of sub-item 4 in
+ * their order where the text moved them); the Russian translated from it
+ * word for word, to be checked against the Order's official Russian text. */
 static const struct {
     const char *kk, *ru;
 } blocks[REPORT_BLOCKS] = {
-    {"Әйелдерге қатысты қылмыстар: талдау, құқық бұзушылардың сипаттамасы, жәбірленушілер санаттары, себептер мен жағдайлар",
-     "Преступления в отношении женщин: анализ, характеристика лиц, их совершивших, категории потерпевших, причины и условия"},
-    {"Отбасылық-тұрмыстық қатынастар саласындағы әкімшілік құқық бұзушылықтар және қабылданған профилактикалық шаралар",
-     "Административные правонарушения в сфере семейно-бытовых отношений и принятые профилактические меры"},
-    {"Әйелдердің суицидтері: талдау және тексеру нәтижелері", "Суициды женщин: анализ и результаты проверок"},
-    {"Мемлекеттік органдармен, ҮЕҰ-мен және қоғамдық бірлестіктермен өзара іс-қимыл",
-     "Взаимодействие с государственными органами, НПО и общественными объединениями"},
-    {"Зорлық-зомбылықтың себептері мен жағдайларын жою жөніндегі шаралар",
-     "Меры по устранению причин и условий насилия"},
-    {"Дағдарыс орталықтарымен өзара іс-қимыл", "Взаимодействие с кризисными центрами"},
-    {"Халыққа көрсетілген құқықтық және психологиялық көмек",
-     "Правовая и психологическая помощь, оказанная населению"},
-    {"Зорлық-зомбылықты сауалнамалар арқылы зерттеу", "Исследование насилия путём анкетирования"},
-    {"Зорлық-зомбылықты тоқтатуда полицияның басқа бөліністерімен өзара іс-қимыл",
-     "Взаимодействие с другими подразделениями полиции по пресечению насилия"},
+    {"Қылмыс жасауға ықпал ететін себептер мен жағдайларды баяндай отырып, әйелдерге қатысты қылмыстардың, "
+     "қылмыс жасаған адамдардың мінездемесін және зорлық-зомбылыққа ұшыраған жәбірленушілер санаттарының "
+     "жай-күйін талдау",
+     "Анализ состояния преступлений в отношении женщин, характеристики лиц, их совершивших, и категорий "
+     "потерпевших, подвергшихся насилию, с изложением причин и условий, способствующих совершению преступлений"},
+    {"Отбасы-тұрмыстық қатынастар саласында жасалған әкімшілік құқық бұзушылықтар бойынша статистикалық "
+     "мәліметтерді және әйелдердің құқықтары, мүдделері мен еркіндіктеріне қол сұғатын адамдарға қатысты "
+     "қабылданып жатқан профилактикалық шараларды талдау және жинақтау",
+     "Анализ и обобщение статистических сведений по административным правонарушениям, совершённым в сфере "
+     "семейно-бытовых отношений, и принимаемых профилактических мер в отношении лиц, посягающих на права, "
+     "интересы и свободы женщин"},
+    {"Тексеру нәтижелерін жинақтай отырып, әйелдердің суицид фактілеріне талдау жасау",
+     "Анализ фактов суицида женщин с обобщением результатов проверок"},
+    {"Зорлық-зомбылық құрбандарының конституциялық құқықтары мен еркіндіктерін қорғауды қамтамасыз ететін "
+     "мемлекеттік органдармен, үкіметтік емес ұйымдармен және қоғамдық бірлестіктермен өзара іс-қимыл жасасу туралы",
+     "О взаимодействии с государственными органами, неправительственными организациями и общественными "
+     "объединениями, обеспечивающими защиту конституционных прав и свобод жертв насилия"},
+    {"Әйелдерге қатысты зорлық-зомбылық жасауға ықпал еткен себептер мен жағдайларды жою жөніндегі қабылданып "
+     "жатқан шаралар туралы",
+     "О принимаемых мерах по устранению причин и условий, способствовавших совершению насилия в отношении женщин"},
+    {"Зорлық-зомбылық құрбандарына көмек көрсету мәселелері бойынша дағдарыстық орталықтармен өзара іс-қимыл "
+     "жасасу туралы",
+     "О взаимодействии с кризисными центрами по вопросам оказания помощи жертвам насилия"},
+    {"Халыққа құқықтық және психологиялық көмек көрсету туралы",
+     "Об оказании правовой и психологической помощи населению"},
+    {"Сауалнама жүргізу арқылы әйелдерге қатысты зорлық-зомбылықты зерттеу бойынша жұмыс туралы",
+     "О работе по исследованию насилия в отношении женщин путём проведения анкетирования"},
+    {"Ішкі істер органдарының басқа бөліністерімен әйелдерге қатысты зорлық-зомбылықтың жолын кесу бойынша "
+     "өзара іс-қимыл жасасу туралы",
+     "О взаимодействии с другими подразделениями органов внутренних дел по пресечению насилия в отношении женщин"},
 };
 
-/* Each group in its block's reading order: its label, and where its
- * values' labels come from (an enumeration, "@age", "@table", or NULL for
- * free text). */
+/* Each group in its block's reading order (a block's groups sort by their
+ * place here): its label, and where its values' labels come from (an
+ * enumeration, "@age", "@table", "@article", or NULL for free text).
+ * "surveys.answer" and "not_approved" name families of groups
+ * ("surveys.answer.<form>.<question>", "not_approved.<block>"). */
 static const struct {
     const char *group, *kk, *ru, *values;
 } groups[] = {
+    /* block 1 */
     {"crimes", "Қылмыстар барлығы", "Всего преступлений", NULL},
-    {"crimes.family_domestic", "оның ішінде отбасылық-тұрмыстық салада", "в том числе в семейно-бытовой сфере", NULL},
-    {"crimes.article", "ҚК бабы бойынша", "По статьям УК", NULL},
+    {"crimes.family_domestic", "оның ішінде отбасы-тұрмыстық қатынастар саласында",
+     "в том числе в сфере семейно-бытовых отношений", NULL},
+    {"crimes.article", "ҚК бабы бойынша", "По статьям УК", "@article"},
+    {"crimes.violence_type", "Зорлық-зомбылық түрі", "Вид насилия", "violence_type"},
+    {"crimes.children", "Балалардың қатысуы", "Присутствие детей", "children_involved"},
+    {"crimes.offenders", "Қылмыс жасаған адамдар саны", "Число лиц, совершивших преступления", NULL},
     {"crimes.offender_age", "Құқық бұзушының жасы", "Возраст лица, совершившего преступление", "@age"},
     {"crimes.relationship", "Жәбірленушіге кім болып келеді", "Кем приходится потерпевшей", "relationship"},
     {"crimes.offender_employment", "Құқық бұзушының жұмыспен қамтылуы", "Занятость лица, совершившего преступление",
@@ -43,39 +70,69 @@ static const struct {
     {"crimes.offender_alcohol", "Алкогольдік мас күйде жасалды", "Совершено в состоянии алкогольного опьянения", NULL},
     {"crimes.offender_prior_record", "Құқық бұзушы бұрын сотталған", "Лицо, совершившее преступление, ранее судимо",
      NULL},
+    {"crimes.victims", "Зорлық-зомбылыққа ұшыраған жәбірленуші әйелдер саны", "Число потерпевших женщин, подвергшихся насилию",
+     NULL},
+    {"crimes.victim_age", "Жәбірленушінің жасы", "Возраст потерпевшей", "@age"},
     {"crimes.victim_category", "Жәбірленушілер санаттары", "Категории потерпевших", "victim_category"},
     {"crimes.cause", "Себептері мен жағдайлары", "Причины и условия", "offence_cause"},
     {"crimes.outcome", "Қаралу нәтижесі", "Результат рассмотрения", "offence_outcome"},
-    {"admin_offences", "Отбасылық-тұрмыстық саладағы әкімшілік құқық бұзушылықтар",
-     "Административные правонарушения в семейно-бытовой сфере", NULL},
-    {"admin_offences.article", "ӘҚБтК бабы бойынша", "По статьям КоАП", NULL},
+    /* block 2 */
+    {"admin_offences", "Отбасы-тұрмыстық қатынастар саласында жасалған әкімшілік құқық бұзушылықтар",
+     "Административные правонарушения, совершённые в сфере семейно-бытовых отношений", NULL},
+    {"admin_offences.article", "ӘҚБтК бабы бойынша", "По статьям КоАП", "@article"},
+    {"admin_offences.violence_type", "Зорлық-зомбылық түрі", "Вид насилия", "violence_type"},
     {"admin_offences.outcome", "Қаралу нәтижесі", "Результат рассмотрения", "offence_outcome"},
+    {"admin_offences.offenders", "Әкімшілік құқық бұзушылық жасаған адамдар саны",
+     "Число лиц, совершивших административные правонарушения", NULL},
     {"measures", "Қолданылған шаралар", "Применённые меры", "measure_kind"},
+    {"measures.in_force", "Тоқсанның соңында қолданыста болған шаралар", "Меры, действующие на конец квартала",
+     "measure_kind"},
+    {"measures.registered", "Тоқсанның соңында профилактикалық есепте тұрған адамдар",
+     "Лица, состоящие на профилактическом учёте на конец квартала", NULL},
+    {"measures.served", "Тапсырылған шаралар", "Вручённые меры", "measure_kind"},
+    {"measures.extended", "Ұзартылған шаралар", "Продлённые меры", "measure_kind"},
+    {"measures.ended_early", "Мерзімінен бұрын тоқтатылған шаралар", "Досрочно прекращённые меры", "measure_kind"},
+    {"measures.expired", "Мерзімі өткен шаралар", "Меры с истёкшим сроком", "measure_kind"},
     {"measures.breached", "Шаралардың бұзылуы", "Нарушения мер", "measure_kind"},
+    {"measures.breach_offences", "Құқық бұзушылыққа әкелген бұзушылықтар", "Нарушения, повлёкшие правонарушение",
+     "measure_kind"},
+    /* block 3 */
     {"suicides", "Суицидтер", "Суициды", "suicide_kind"},
+    {"suicides.sex_unknown", "Адамның жынысы белгісіз тексерулер (әйелдер санына кірмейді)",
+     "Проверки, по которым пол лица неизвестен (не учтены в числе женщин)", NULL},
     {"suicides.signs_of_violence", "Зорлық-зомбылық белгілері анықталды", "Выявлены признаки насилия", NULL},
     {"suicides.incitement", "Өзін-өзі өлтіруге дейін жеткізу анықталды", "Установлено доведение до самоубийства", NULL},
     {"suicides.outcome", "Тексеру бойынша шешім", "Решение по проверке", "suicide_outcome"},
+    /* block 4 */
     {"interactions", "Өзара іс-қимыл іс-шаралары", "Мероприятия взаимодействия", "interaction_kind"},
+    /* block 5 */
     {"prevention.visits", "Профилактикалық барулар", "Профилактические посещения", NULL},
     {"prevention.visit_purpose", "Бару мақсаты", "Цель посещения", "visit_purpose"},
     {"prevention.high_risk", "Қауіп деңгейі жоғары отбасылар", "Семьи с высоким уровнем риска", NULL},
+    {"prevention.violence_type", "Зорлық-зомбылық түрі", "Вид насилия", "violence_type"},
+    {"prevention.children", "Балалардың қатысуы", "Присутствие детей", "children_involved"},
     {"prevention", "Себептер мен жағдайларды жою іс-шаралары", "Мероприятия по устранению причин и условий",
      "interaction_kind"},
-    {"crisis.interactions", "Дағдарыс орталықтарымен іс-шаралар", "Мероприятия с кризисными центрами", NULL},
-    {"crisis.referrals", "Дағдарыс орталықтарына жолданғандар", "Направлено в кризисные центры", "@table"},
+    /* block 6 */
+    {"crisis.interactions", "Дағдарыстық орталықтармен іс-шаралар", "Мероприятия с кризисными центрами", NULL},
+    {"crisis.referrals", "Дағдарыстық орталықтарға жолданғандар", "Направлено в кризисные центры", "@table"},
+    /* block 7 */
     {"aid", "Көмек көрсетілді барлығы", "Всего оказано помощи", NULL},
     {"aid.kind", "Көмек түрі", "Вид помощи", "aid_kind"},
     {"aid.channel", "Көрсету тәсілі", "Способ оказания", "aid_channel"},
     {"aid.topic", "Өтініш тақырыбы", "Тема обращения", "aid_topic"},
     {"aid.anonymous", "Анонимді өтініштер", "Анонимные обращения", NULL},
     {"aid.referral", "Жолданды", "Направлено", "aid_referral"},
+    /* block 8 */
     {"surveys", "Жиналған сауалнамалар", "Собрано анкет", NULL},
     {"surveys.form", "Сауалнама бойынша", "По анкетам", NULL},
     {"surveys.settlement", "Елді мекен түрі", "Тип населённого пункта", "settlement_type"},
     {"surveys.answer", "Жауаптар", "Ответы", NULL},
+    /* block 9 */
     {"police.interactions", "Полицияның басқа бөліністерімен іс-шаралар",
      "Мероприятия с другими подразделениями полиции", NULL},
+    /* every block, last: the records counted above that are not yet approved */
+    {"not_approved", "оның ішінде әлі бекітілмегені", "из них ещё не утверждено", NULL},
 };
 
 static const struct {
@@ -87,6 +144,9 @@ static const struct {
     {"unknown", "белгісіз", "не известен"},
 };
 
+/* An article figure's value that the catalogue does not hold. */
+#define NOT_CATALOGUED "not_catalogued"
+
 #define COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
 const char *report_block_title(int block, const char *lang)
@@ -95,16 +155,46 @@ const char *report_block_title(int block, const char *lang)
     return dala_label(blocks[block - 1].kk, blocks[block - 1].ru, lang);
 }
 
-/* The entry of `group`; survey answers share one ("surveys.answer.<form>.<question>"). */
+/* 1 if the entry names a family of groups ("surveys.answer.<form>.<question>",
+ * "not_approved.<block>"). */
+static int is_family(const char *entry)
+{
+    return strcmp(entry, "surveys.answer") == 0 || strcmp(entry, "not_approved") == 0;
+}
+
+/* The entry of `group`, or -1. */
 static int group_index(const char *group)
 {
     for (size_t i = 0; i < COUNT(groups); i++) {
         size_t n = strlen(groups[i].group);
         if (strncmp(group, groups[i].group, n) == 0 &&
-            (group[n] == '\0' || (strcmp(groups[i].group, "surveys.answer") == 0 && group[n] == '.')))
+            (group[n] == '\0' || (group[n] == '.' && is_family(groups[i].group))))
             return (int)i;
     }
     return -1;
+}
+
+/* An article of the catalogue as the Code cites it, "ҚК 120-бап 1-бөлік.
+ * Зорлау" / "УК ст. 120 ч. 1. Изнасилование"; NULL when `value` is not
+ * catalogued. */
+static const char *article_label(char *out, size_t size, const char *value, const char *lang)
+{
+    int is_ru = strcmp(lang, "ru") == 0;
+    if (strcmp(value, NOT_CATALOGUED) == 0)
+        return is_ru ? "Нет в перечне статей" : "Баптар тізбесінде жоқ";
+    const dala_article *a = dala_article_find(value, strlen(value));
+    if (!a) return NULL;
+    int is_uk = strcmp(a->code, "uk") == 0;
+    const char *code = is_uk ? (is_ru ? "УК" : "ҚК") : (is_ru ? "КоАП" : "ӘҚБтК");
+    const char *title = dala_label(a->kk, a->ru, lang);
+    if (is_ru) {
+        if (a->part[0]) snprintf(out, size, "%s ст. %s ч. %s. %s", code, a->article, a->part, title);
+        else snprintf(out, size, "%s ст. %s. %s", code, a->article, title);
+    } else {
+        if (a->part[0]) snprintf(out, size, "%s %s-бап %s-бөлік. %s", code, a->article, a->part, title);
+        else snprintf(out, size, "%s %s-бап. %s", code, a->article, title);
+    }
+    return out;
 }
 
 int report_group_rank(const char *group)
@@ -124,6 +214,14 @@ int report_value_rank(const char *group, const char *value)
             if (strcmp(ages[k].value, value) == 0) return (int)k;
         return 1000;
     }
+    if (strcmp(values, "@article") == 0) {
+        /* the catalogue's order; then what is not in it */
+        const dala_article *articles = NULL;
+        size_t count = dala_articles(&articles);
+        for (size_t k = 0; k < count; k++)
+            if (strcmp(articles[k].id, value) == 0) return (int)k;
+        return (int)count + (strcmp(value, NOT_CATALOGUED) == 0 ? 0 : 1);
+    }
     if (strcmp(values, "@table") == 0) {
         static const char *const order[] = {"field_visit", "protective_measure", "legal_aid"};
         for (size_t k = 0; k < COUNT(order); k++)
@@ -136,11 +234,16 @@ int report_value_rank(const char *group, const char *value)
     return 1000;
 }
 
-/* The label of `value` in `group`; the value itself when it is free text. */
-static const char *value_label(int i, const char *value, const char *lang)
+/* The label of `value` in `group` (written into `out` when it is composed);
+ * the value itself when it is free text or unknown. */
+static const char *value_label(char *out, size_t size, int i, const char *value, const char *lang)
 {
     const char *values = i < 0 ? NULL : groups[i].values;
     if (!values) return value;
+    if (strcmp(values, "@article") == 0) {
+        const char *label = article_label(out, size, value, lang);
+        return label ? label : value; /* an article written before the catalogue */
+    }
     if (strcmp(values, "@age") == 0) {
         for (size_t k = 0; k < COUNT(ages); k++)
             if (strcmp(ages[k].value, value) == 0) return dala_label(ages[k].kk, ages[k].ru, lang);
@@ -235,8 +338,9 @@ void report_figure_label(char *out, size_t size, const char *group, const char *
         snprintf(out, size, "%s (%s): %s", name, group + strlen("surveys.answer."), value);
         return;
     }
+    char composed[512];
     if (!value[0]) snprintf(out, size, "%s", name);
-    else snprintf(out, size, "%s: %s", name, value_label(i, value, lang));
+    else snprintf(out, size, "%s: %s", name, value_label(composed, sizeof composed, i, value, lang));
 }
 
 const char *report_state_label(const char *state, const char *lang)

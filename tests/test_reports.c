@@ -5,7 +5,10 @@
  * both; every figure of every block of A's note is compared with a table
  * counted BY HAND from those records (never by the server's own code), and
  * B's with its own. Then: each figure traced back to the records it
- * counts; a department's note adding up its units' filed notes; deadlines,
+ * counts; records that must not count (voided ones, a man's suicide, a
+ * man's crime) and the new rules of schema 3 (catalogued articles, the
+ * free text of an old tablet, persons counted once, the lifecycle of the
+ * measures, what is not yet approved); a department's note adding up its units' filed notes; deadlines,
  * days left and late filings by the injected clock; the workflow (a
  * narrative, submitting freezes the figures, returning thaws them) and the
  * moves it refuses; the deputy's signature, which `verify` and `dala-server
@@ -13,6 +16,7 @@
  * correction after signing; and the downloads (CSV, JSON, the printable
  * page, the chart). */
 #include "e2e_support.h"
+#include "sdk_int.h" /* dala_device_schema_set: an old tablet of schema 2 */
 #include "testhelp.h"
 #include "web_client.h"
 
@@ -28,7 +32,7 @@
 
 #define PASSWORD "Dala-test-2026"
 #define ID_BYTES DALA_ID_TEXT_BYTES
-#define MAX_NAMED 160
+#define MAX_NAMED 200
 #define CLI_TIMEOUT_MS 20000
 #define COUNT(array) (sizeof(array) / sizeof((array)[0]))
 
@@ -118,12 +122,13 @@ typedef struct named {
 
 /* The server with pd-astana's units A and B (server_harness.c) and a unit
  * C of pd-astana that never files; pd-almaty-city's deputy, who must see
- * nothing of Astana; tablets a1, a2 of unit A and b1 of unit B. */
+ * nothing of Astana; tablets a1, a2 of unit A and b1 of unit B (and, while
+ * world_start writes its records, an old tablet of unit A). */
 typedef struct world {
     harness h;
     _Atomic int64_t now; /* the server's clock, unix seconds; 0: the system's */
     int64_t astana, almaty, unit_c;
-    dala_store *tablet[3];
+    dala_store *tablet[4]; /* A_OLD only while world_start writes its records */
     user head_a, head_b, deputy, analyst, inspector, almaty_deputy;
     named ids[MAX_NAMED];
     size_t id_count;
@@ -131,7 +136,7 @@ typedef struct world {
     int had_tz;
 } world;
 
-enum { A1 = 0, A2 = 1, B1 = 2 };
+enum { A1 = 0, A2 = 1, B1 = 2, A_OLD = 3 };
 
 /* dala_server_options.clock: the time the test set, else the system's. */
 static int64_t world_clock(void *context)
@@ -236,7 +241,7 @@ static void expand(char *out, size_t size, const world *w, const char *template)
 
 /* One record a tablet writes. */
 typedef struct fixture_record {
-    int tablet; /* A1, A2 or B1 */
+    int tablet; /* A1, A2, B1 or A_OLD */
     const char *name, *table, *json;
 } fixture_record;
 
@@ -281,8 +286,14 @@ static const char report_form[] =
  * Names: C crimes now, L crimes last, D decoys outside both quarters, M
  * measures, S suicide checks, I interactions, FV visits, LA legal aid, R
  * survey responses; V victims, O offenders (O30: 30 on the day of C2, O17:
- * a day short of 18 on the day of C3). The counts each record gives are in
- * the tables after this one. */
+ * a day short of 18 on the day of C3), PS/PM the persons of the suicide
+ * checks. Articles are catalogue ids in force on the day (schema 3: uk.109
+ * ended in 2017, so C6 and L3 are uk.109-1; koap.73-1 ended in 2024, so A2
+ * is koap.461). world_start then voids CV and FVV (voided_names), writes
+ * the records of an old tablet of schema 2 (old_tablet_fixture), and
+ * decides three records (decisions: C1, L1 and FV2 approved, C2
+ * returned). The counts each record gives are in the tables after this
+ * one. */
 static const fixture_record fixture[] = {
     /* --- people of unit A (undated, counted through what names them) */
     {A1, "V1", "person", "{'role':'victim','last_name':'Серікова','first_name':'Айгерім','sex':'female','birth_date':'1995-04-02','victim_categories':'pregnant,disabled'}"},
@@ -298,45 +309,67 @@ static const fixture_record fixture[] = {
     {A1, "O62", "person", "{'role':'offender','last_name':'Омаров','first_name':'Ғалым','sex':'male','birth_date':'1963-05-05'}"},
 
     /* --- criminal offences, now */
-    {A1, "C1", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'106','committed_on':'2026-07-15','victim_id':'$V1','offender_id':'$O45','relationship':'spouse','causes':'alcohol,jealousy','offender_alcohol':1,'offender_prior_record':1,'offender_employment':'unemployed','outcome':'under_investigation'}"},
-    {A1, "C2", "offence", "{'kind':'criminal','sphere':'family_domestic','article':' 120 ','committed_on':'2026-08-14','victim_id':'$V1','offender_id':'$O30','relationship':'cohabitant','causes':'household_conflict','offender_alcohol':0,'offender_prior_record':0,'offender_employment':'employed','outcome':'sent_to_court'}"},
-    {A1, "C3", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'120','committed_on':'2026-09-10','victim_id':'$V2','offender_id':'$O17','relationship':'sibling','causes':'other','offender_employment':'student','outcome':'convicted'}"},
-    {A1, "C4", "offence", "{'kind':'criminal','sphere':'other','article':'106','committed_on':'2026-07-20','victim_id':'$V3','offender_id':'$O25','relationship':'acquaintance','causes':'alcohol','offender_alcohol':1,'offender_employment':'self_employed','outcome':'under_investigation'}"},
-    {A1, "C5", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'108-1','committed_on':'2026-09-30','victim_id':'$V3','relationship':'stranger'}"},
-    {A1, "C6", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'109','committed_on':'2026-07-01','victim_id':'$V3','offender_id':'$ONB','relationship':'parent','causes':'alcohol,household_conflict','offender_prior_record':1,'offender_employment':'pensioner','outcome':'closed_reconciliation'}"},
+    {A1, "C1", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.106','committed_on':'2026-07-15','victim_id':'$V1','offender_id':'$O45','relationship':'spouse','causes':'alcohol,jealousy','offender_alcohol':1,'offender_prior_record':1,'offender_employment':'unemployed','outcome':'under_investigation','violence_types':'physical,psychological','children_involved':'witnessed'}"},
+    {A1, "C2", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.120','committed_on':'2026-08-14','victim_id':'$V1','offender_id':'$O30','relationship':'cohabitant','causes':'household_conflict','offender_alcohol':0,'offender_prior_record':0,'offender_employment':'employed','outcome':'sent_to_court','violence_types':'sexual','children_involved':'none'}"},
+    {A1, "C3", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.120','committed_on':'2026-09-10','victim_id':'$V2','offender_id':'$O17','relationship':'sibling','causes':'other','offender_employment':'student','outcome':'convicted','violence_types':'sexual,physical','children_involved':'present','erdr_no':'262100031000512'}"},
+    {A1, "C4", "offence", "{'kind':'criminal','sphere':'other','article':'uk.106','committed_on':'2026-07-20','victim_id':'$V3','offender_id':'$O25','relationship':'acquaintance','causes':'alcohol','offender_alcohol':1,'offender_employment':'self_employed','outcome':'under_investigation','violence_types':'physical','erdr_no':' 262100031000512'}"},
+    {A1, "C5", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.108-1','committed_on':'2026-09-30','victim_id':'$V3','relationship':'stranger'}"},
+    {A1, "C6", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.109-1','committed_on':'2026-07-01','victim_id':'$V3','offender_id':'$ONB','relationship':'parent','causes':'alcohol,household_conflict','offender_prior_record':1,'offender_employment':'pensioner','outcome':'closed_reconciliation','violence_types':'economic','children_involved':'witnessed'}"},
     /* a man's: counts nowhere */
-    {A1, "CM", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'106','committed_on':'2026-08-01','victim_id':'$VM','offender_id':'$O45','relationship':'spouse','causes':'drugs','offender_alcohol':1,'offender_prior_record':1,'offender_employment':'other','outcome':'convicted'}"},
+    {A1, "CM", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.106','committed_on':'2026-08-01','victim_id':'$VM','offender_id':'$O45','relationship':'spouse','causes':'drugs','offender_alcohol':1,'offender_prior_record':1,'offender_employment':'other','outcome':'convicted','violence_types':'physical','children_involved':'witnessed'}"},
+    /* voided by world_start: counts nowhere; every value it has would show
+     * (uk.110, O62 among the offenders now, other_relative, ...) */
+    {A1, "CV", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.110','committed_on':'2026-08-30','victim_id':'$V1','offender_id':'$O62','relationship':'other_relative','causes':'financial_dispute','offender_alcohol':1,'offender_prior_record':1,'offender_employment':'other','outcome':'closed_other','violence_types':'economic','children_involved':'present'}"},
     /* --- criminal offences, last */
-    {A1, "L1", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'106','committed_on':'2025-08-20','victim_id':'$V1','offender_id':'$O25','relationship':'spouse','causes':'alcohol','offender_alcohol':1,'offender_employment':'unemployed','outcome':'convicted'}"},
-    {A1, "L2", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'120','committed_on':'2025-07-10','victim_id':'$V3','offender_id':'$O55','relationship':'former_spouse','causes':'jealousy','offender_prior_record':1,'outcome':'sent_to_court'}"},
-    {A1, "L3", "offence", "{'kind':'criminal','sphere':'other','article':'109','committed_on':'2025-09-01','victim_id':'$V2','offender_id':'$O62','relationship':'in_law','outcome':'closed_other'}"},
-    {A1, "LM", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'120','committed_on':'2025-09-15','victim_id':'$VM','offender_id':'$O55','relationship':'spouse','causes':'drugs','outcome':'convicted'}"},
+    {A1, "L1", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.106','committed_on':'2025-08-20','victim_id':'$V1','offender_id':'$O25','relationship':'spouse','causes':'alcohol','offender_alcohol':1,'offender_employment':'unemployed','outcome':'convicted','violence_types':'physical','children_involved':'present'}"},
+    {A1, "L2", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.120','committed_on':'2025-07-10','victim_id':'$V3','offender_id':'$O55','relationship':'former_spouse','causes':'jealousy','offender_prior_record':1,'outcome':'sent_to_court'}"},
+    {A1, "L3", "offence", "{'kind':'criminal','sphere':'other','article':'uk.109-1','committed_on':'2025-09-01','victim_id':'$V2','offender_id':'$O62','relationship':'in_law','outcome':'closed_other','violence_types':'psychological'}"},
+    {A1, "LM", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.120','committed_on':'2025-09-15','victim_id':'$VM','offender_id':'$O55','relationship':'spouse','causes':'drugs','outcome':'convicted'}"},
     /* --- decoys a day outside each quarter, with values nothing else has */
-    {A1, "D1", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'106','committed_on':'2026-06-30','victim_id':'$V1','offender_id':'$O45','relationship':'former_cohabitant','causes':'mental_disorder,unemployment','offender_alcohol':1,'offender_prior_record':1,'offender_employment':'other','outcome':'closed_other'}"},
-    {A1, "D2", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'106','committed_on':'2026-10-01','victim_id':'$V1','offender_id':'$O45','relationship':'former_cohabitant','causes':'mental_disorder,unemployment','offender_alcohol':1,'offender_prior_record':1,'offender_employment':'other','outcome':'closed_other'}"},
-    {A1, "D3", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'106','committed_on':'2025-10-01','victim_id':'$V1','offender_id':'$O45','relationship':'former_cohabitant','causes':'mental_disorder,unemployment','offender_alcohol':1,'offender_prior_record':1,'offender_employment':'other','outcome':'closed_other'}"},
-    {A1, "D4", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'106','committed_on':'2025-06-30','victim_id':'$V1','offender_id':'$O45','relationship':'former_cohabitant','causes':'mental_disorder,unemployment','offender_alcohol':1,'offender_prior_record':1,'offender_employment':'other','outcome':'closed_other'}"},
+    {A1, "D1", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.106','committed_on':'2026-06-30','victim_id':'$V1','offender_id':'$O45','relationship':'former_cohabitant','causes':'mental_disorder,unemployment','offender_alcohol':1,'offender_prior_record':1,'offender_employment':'other','outcome':'closed_other','violence_types':'economic','children_involved':'present'}"},
+    {A1, "D2", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.106','committed_on':'2026-10-01','victim_id':'$V1','offender_id':'$O45','relationship':'former_cohabitant','causes':'mental_disorder,unemployment','offender_alcohol':1,'offender_prior_record':1,'offender_employment':'other','outcome':'closed_other','violence_types':'economic','children_involved':'present'}"},
+    {A1, "D3", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.106','committed_on':'2025-10-01','victim_id':'$V1','offender_id':'$O45','relationship':'former_cohabitant','causes':'mental_disorder,unemployment','offender_alcohol':1,'offender_prior_record':1,'offender_employment':'other','outcome':'closed_other','violence_types':'economic','children_involved':'present'}"},
+    {A1, "D4", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.106','committed_on':'2025-06-30','victim_id':'$V1','offender_id':'$O45','relationship':'former_cohabitant','causes':'mental_disorder,unemployment','offender_alcohol':1,'offender_prior_record':1,'offender_employment':'other','outcome':'closed_other','violence_types':'economic','children_involved':'present'}"},
 
-    /* --- administrative offences (A3's article has a leading space; AO is of another sphere) */
-    {A1, "A1", "offence", "{'kind':'administrative','sphere':'family_domestic','article':'73','committed_on':'2026-07-05','victim_id':'$V1','offender_id':'$O45','relationship':'spouse','outcome':'admin_fine'}"},
-    {A1, "A2", "offence", "{'kind':'administrative','sphere':'family_domestic','article':'73-1','committed_on':'2026-08-10','victim_id':'$V3','offender_id':'$O30','outcome':'admin_arrest'}"},
-    {A1, "A3", "offence", "{'kind':'administrative','sphere':'family_domestic','article':' 73','committed_on':'2026-09-12','victim_id':'$V1','outcome':'admin_fine'}"},
-    {A1, "AO", "offence", "{'kind':'administrative','sphere':'other','article':'434','committed_on':'2026-08-11','victim_id':'$V3','outcome':'admin_warning'}"},
-    {A1, "AD", "offence", "{'kind':'administrative','sphere':'family_domestic','article':'73','committed_on':'2026-10-01','victim_id':'$V1','outcome':'admin_warning'}"},
-    {A1, "AL1", "offence", "{'kind':'administrative','sphere':'family_domestic','article':'73','committed_on':'2025-07-25','victim_id':'$V3','outcome':'pending'}"},
+    /* --- administrative offences. AO (koap.434, of another sphere) does not
+     * count; AF, of another sphere too, counts: koap.461 is itself about
+     * family-domestic relations. A2 is M2's breach. */
+    {A1, "A1", "offence", "{'kind':'administrative','sphere':'family_domestic','article':'koap.73','committed_on':'2026-07-05','victim_id':'$V1','offender_id':'$O45','relationship':'spouse','outcome':'admin_fine','violence_types':'psychological'}"},
+    {A1, "A2", "offence", "{'kind':'administrative','sphere':'family_domestic','article':'koap.461','committed_on':'2026-09-01','victim_id':'$V3','offender_id':'$O30','outcome':'admin_arrest','violence_types':'physical,psychological'}"},
+    {A1, "A3", "offence", "{'kind':'administrative','sphere':'family_domestic','article':'koap.73','committed_on':'2026-09-12','victim_id':'$V1','outcome':'admin_fine'}"},
+    {A1, "AF", "offence", "{'kind':'administrative','sphere':'other','article':'koap.461','committed_on':'2026-09-05','victim_id':'$V3','offender_id':'$O45','outcome':'admin_fine','violence_types':'psychological'}"},
+    {A1, "AO", "offence", "{'kind':'administrative','sphere':'other','article':'koap.434','committed_on':'2026-08-11','victim_id':'$V3','outcome':'admin_warning','violence_types':'sexual'}"},
+    {A1, "AD", "offence", "{'kind':'administrative','sphere':'family_domestic','article':'koap.73','committed_on':'2026-10-01','victim_id':'$V1','offender_id':'$O62','outcome':'admin_warning','violence_types':'economic'}"},
+    {A1, "AL1", "offence", "{'kind':'administrative','sphere':'family_domestic','article':'koap.73','committed_on':'2025-07-25','victim_id':'$V3','offender_id':'$O55','outcome':'pending','violence_types':'physical'}"},
 
     /* --- protective measures. M8: issued in Q2, breached in Q3. M9:
-     * breached in Q3 but issued more than a year before it. */
-    {A1, "M1", "protective_measure", "{'kind':'protective_order','person_id':'$O45','issued_on':'2026-07-16','valid_until':'2026-08-16'}"},
-    {A1, "M2", "protective_measure", "{'kind':'protective_order','person_id':'$O30','issued_on':'2026-08-15','valid_until':'2026-09-15','breached':1,'breached_on':'2026-09-01'}"},
-    {A1, "M3", "protective_measure", "{'kind':'special_requirements','person_id':'$O30','issued_on':'2026-08-20','valid_until':'2026-11-20','requirements':'Жәбірленушіге жақындамау','breached':1,'breached_on':'2026-09-05'}"},
-    {A1, "M4", "protective_measure", "{'kind':'preventive_registration','person_id':'$O25','issued_on':'2026-07-21'}"},
-    {A1, "M5", "protective_measure", "{'kind':'administrative_detention','person_id':'$O45','issued_on':'2026-07-15'}"},
+     * breached in Q3 but issued more than a year before it (in force at
+     * the end of both quarters). M1 runs out on 16 August (expired, not
+     * in force on 30 September); M2 is served, extended past the quarter
+     * (in force) and its breach is the offence A2; MEE ends early, MX
+     * ends as expired; MD3, issued in Q2, is in force on 30 September. O25
+     * is on preventive registration twice (M4, MR2: one person), O30's
+     * registration MRX is removed before the quarter's end, and O55's ML5
+     * stands on 30 September 2025 and is removed before 2026's. ONB's MRT
+     * ran to 1 September but was neither removed nor ended: a person stays
+     * on the register until removed (the removal reason term_expired is how
+     * a term ends it; docs/reports.md names no term for measures.registered,
+     * unlike measures.in_force). */
+    {A1, "M1", "protective_measure", "{'kind':'protective_order','person_id':'$O45','issued_on':'2026-07-16','valid_until':'2026-08-16','served_on':'2026-07-17'}"},
+    {A1, "M2", "protective_measure", "{'kind':'protective_order','person_id':'$O30','issued_on':'2026-08-15','valid_until':'2026-09-15','breached':1,'breached_on':'2026-09-01','served_on':'2026-08-15','extended_until':'2026-10-15','breach_offence_id':'$A2'}"},
+    {A1, "M3", "protective_measure", "{'kind':'special_requirements','person_id':'$O30','issued_on':'2026-08-20','valid_until':'2026-11-20','requirements':'Жәбірленушіге жақындамау','breached':1,'breached_on':'2026-09-05','court':'Астана қаласы Есіл аудандық соты','act_date':'2026-08-19','term_months':3}"},
+    {A1, "M4", "protective_measure", "{'kind':'preventive_registration','person_id':'$O25','issued_on':'2026-07-21','grounds':'Отбасындағы қайталанған жанжал'}"},
+    {A1, "M5", "protective_measure", "{'kind':'administrative_detention','person_id':'$O45','issued_on':'2026-07-15','detention_hours':3}"},
     {A1, "M6", "protective_measure", "{'kind':'referral','person_id':'$V1','issued_on':'2026-07-16','referral_to':'crisis_centre'}"},
     {A1, "M7", "protective_measure", "{'kind':'preventive_talk','person_id':'$O17','issued_on':'2026-09-11'}"},
     {A1, "M8", "protective_measure", "{'kind':'protective_order','person_id':'$O45','issued_on':'2026-05-10','valid_until':'2026-11-10','breached':1,'breached_on':'2026-08-03'}"},
     {A1, "M9", "protective_measure", "{'kind':'protective_order','person_id':'$O45','issued_on':'2025-03-01','valid_until':'2026-12-31','breached':1,'breached_on':'2026-08-20'}"},
     {A1, "M10", "protective_measure", "{'kind':'referral','person_id':'$V3','issued_on':'2026-09-02','referral_to':'lawyer'}"},
+    {A1, "MEE", "protective_measure", "{'kind':'protective_order','person_id':'$O17','issued_on':'2026-07-05','valid_until':'2026-10-05','served_on':'2026-07-06','ended_on':'2026-08-01','end_reason':'ended_early'}"},
+    {A1, "MX", "protective_measure", "{'kind':'special_requirements','person_id':'$O55','issued_on':'2026-07-01','valid_until':'2026-07-31','requirements':'Ішімдік ішпеу','court':'Астана қаласы Есіл аудандық соты','act_date':'2026-06-30','term_months':1,'ended_on':'2026-07-31','end_reason':'expired'}"},
+    {A1, "MR2", "protective_measure", "{'kind':'preventive_registration','person_id':'$O25','issued_on':'2026-08-01','grounds':'Қорғау нұсқамасын бұзу'}"},
+    {A1, "MRX", "protective_measure", "{'kind':'preventive_registration','person_id':'$O30','issued_on':'2026-07-03','grounds':'Отбасындағы жанжал','removed_on':'2026-09-01','removal_reason':'behaviour_corrected'}"},
+    {A1, "MRT", "protective_measure", "{'kind':'preventive_registration','person_id':'$ONB','issued_on':'2026-03-01','valid_until':'2026-09-01','grounds':'Отбасындағы жанжал'}"},
     {A1, "MD1", "protective_measure", "{'kind':'preventive_talk','person_id':'$O45','issued_on':'2026-06-30','referral_to':'crisis_centre'}"},
     {A1, "MD2", "protective_measure", "{'kind':'preventive_talk','person_id':'$O45','issued_on':'2026-10-01'}"},
     {A1, "MD3", "protective_measure", "{'kind':'protective_order','person_id':'$O45','issued_on':'2026-06-01','valid_until':'2026-12-01','breached':1,'breached_on':'2026-10-01'}"},
@@ -344,6 +377,7 @@ static const fixture_record fixture[] = {
     {A1, "ML2", "protective_measure", "{'kind':'preventive_talk','person_id':'$O55','issued_on':'2025-07-11'}"},
     {A1, "ML3", "protective_measure", "{'kind':'referral','person_id':'$V3','issued_on':'2025-09-02','referral_to':'crisis_centre'}"},
     {A1, "ML4", "protective_measure", "{'kind':'protective_order','person_id':'$O55','issued_on':'2025-06-20','valid_until':'2025-12-20','breached':1,'breached_on':'2025-07-05'}"},
+    {A1, "ML5", "protective_measure", "{'kind':'preventive_registration','person_id':'$O55','issued_on':'2025-05-10','grounds':'Отбасындағы жанжал','removed_on':'2026-03-01','removal_reason':'moved_away'}"},
 
     /* --- legal aid */
     {A1, "LA1", "legal_aid", "{'given_on':'2026-07-08','channel':'in_person','topic':'domestic_violence','aid_kind':'legal','referral':'crisis_centre','is_anonymous':0,'person_id':'$V1'}"},
@@ -354,11 +388,20 @@ static const fixture_record fixture[] = {
     {A1, "LAD1", "legal_aid", "{'given_on':'2026-10-01','channel':'phone','topic':'child_custody','aid_kind':'legal','referral':'crisis_centre','is_anonymous':1}"},
     {A1, "LAD2", "legal_aid", "{'given_on':'2025-06-30','channel':'online','topic':'employment','aid_kind':'legal','referral':'ngo','is_anonymous':1}"},
 
-    /* --- suicide checks, on the other tablet of unit A */
-    {A2, "S1", "suicide_check", "{'kind':'completed','event_date':'2026-07-03','signs_of_violence':1,'incitement_found':1,'outcome':'case_opened'}"},
-    {A2, "S2", "suicide_check", "{'kind':'attempt','event_date':'2026-08-08','signs_of_violence':0,'incitement_found':0,'outcome':'case_refused'}"},
-    {A2, "S3", "suicide_check", "{'kind':'attempt','event_date':'2026-09-09','signs_of_violence':1,'outcome':'under_check'}"},
-    {A2, "SL1", "suicide_check", "{'kind':'attempt','event_date':'2025-08-08','signs_of_violence':0,'outcome':'case_refused'}"},
+    /* --- suicide checks, on the other tablet of unit A, with its persons.
+     * Block 3 counts women: S1-S3 and SL1 are checks of women (a check
+     * without a known person would count only as sex_unknown); SM's
+     * person is a man (counted nowhere); SU names nobody (counted only
+     * under suicides.sex_unknown). */
+    {A2, "PS1", "person", "{'role':'victim','last_name':'Омарова','first_name':'Жанар','sex':'female','birth_date':'1990-10-10'}"},
+    {A2, "PS2", "person", "{'role':'victim','last_name':'Исаева','first_name':'Мадина','sex':'female','birth_date':'2004-04-04'}"},
+    {A2, "PM", "person", "{'role':'other','last_name':'Нұрланов','first_name':'Асхат','sex':'male','birth_date':'1985-05-05'}"},
+    {A2, "S1", "suicide_check", "{'kind':'completed','event_date':'2026-07-03','person_id':'$PS1','signs_of_violence':1,'incitement_found':1,'outcome':'case_opened'}"},
+    {A2, "S2", "suicide_check", "{'kind':'attempt','event_date':'2026-08-08','person_id':'$PS2','signs_of_violence':0,'incitement_found':0,'outcome':'case_refused'}"},
+    {A2, "S3", "suicide_check", "{'kind':'attempt','event_date':'2026-09-09','person_id':'$PS2','signs_of_violence':1,'outcome':'under_check'}"},
+    {A2, "SM", "suicide_check", "{'kind':'completed','event_date':'2026-08-18','person_id':'$PM','signs_of_violence':1,'incitement_found':1,'outcome':'case_opened'}"},
+    {A2, "SU", "suicide_check", "{'kind':'attempt','event_date':'2026-09-20','signs_of_violence':1,'incitement_found':1,'outcome':'under_check'}"},
+    {A2, "SL1", "suicide_check", "{'kind':'attempt','event_date':'2025-08-08','person_id':'$PS2','signs_of_violence':0,'outcome':'case_refused'}"},
     {A2, "SD1", "suicide_check", "{'kind':'completed','event_date':'2026-10-01','signs_of_violence':1,'incitement_found':1,'outcome':'case_opened'}"},
     {A2, "SD2", "suicide_check", "{'kind':'completed','event_date':'2025-06-30','signs_of_violence':1,'incitement_found':1,'outcome':'case_opened'}"},
 
@@ -388,14 +431,18 @@ static const fixture_record fixture[] = {
     {A2, "I_D4", "interaction", "{'held_on':'2025-06-30','kind':'training','topic':'Тыс'}"},
 
     /* --- field visits */
-    {A2, "FV1", "field_visit", "{'visit_date':'2026-07-02','purpose':'preventive_visit','risk_level':'low'}"},
-    {A2, "FV2", "field_visit", "{'visit_date':'2026-08-02','purpose':'protective_order_check','risk_level':'high','referral':'crisis_centre'}"},
-    {A2, "FV3", "field_visit", "{'visit_date':'2026-09-02','purpose':'call_response','risk_level':'high'}"},
+    {A2, "FV1", "field_visit", "{'visit_date':'2026-07-02','purpose':'preventive_visit','risk_level':'low','violence_types':'psychological','children_involved':'none'}"},
+    {A2, "FV2", "field_visit", "{'visit_date':'2026-08-02','purpose':'protective_order_check','risk_level':'high','referral':'crisis_centre','violence_types':'physical,psychological','children_involved':'witnessed'}"},
+    {A2, "FV3", "field_visit", "{'visit_date':'2026-09-02','purpose':'call_response','risk_level':'high','violence_types':'physical','children_involved':'present'}"},
     {A2, "FV4", "field_visit", "{'visit_date':'2026-09-30','purpose':'follow_up_visit','risk_level':'medium','referral':'psychologist'}"},
-    {A2, "FVL1", "field_visit", "{'visit_date':'2025-08-02','purpose':'preventive_visit','risk_level':'high','referral':'crisis_centre'}"},
+    {A2, "FVL1", "field_visit", "{'visit_date':'2025-08-02','purpose':'preventive_visit','risk_level':'high','referral':'crisis_centre','violence_types':'economic','children_involved':'present'}"},
     {A2, "FVL2", "field_visit", "{'visit_date':'2025-09-02','purpose':'registration_check','risk_level':'low'}"},
     {A2, "FVD1", "field_visit", "{'visit_date':'2026-06-30','purpose':'call_response','risk_level':'high','referral':'crisis_centre'}"},
-    {A2, "FVD2", "field_visit", "{'visit_date':'2026-10-01','purpose':'call_response','risk_level':'high'}"},
+    {A2, "FVD2", "field_visit", "{'visit_date':'2026-10-01','purpose':'call_response','risk_level':'high','violence_types':'sexual','children_involved':'witnessed'}"},
+    /* voided by world_start: a registration check (none now), of high risk,
+     * referred to a crisis centre, with sexual violence: it would show in
+     * each of those */
+    {A2, "FVV", "field_visit", "{'visit_date':'2026-08-25','purpose':'registration_check','risk_level':'high','referral':'crisis_centre','violence_types':'sexual','children_involved':'witnessed'}"},
     {A2, "FVD3", "field_visit", "{'visit_date':'2025-10-01','purpose':'preventive_visit','risk_level':'high','referral':'crisis_centre'}"},
 
     /* --- survey responses: the suite's form and the shipped one (v1_no's answers of test_survey.c) */
@@ -410,17 +457,44 @@ static const fixture_record fixture[] = {
     /* --- unit B */
     {B1, "PB1", "person", "{'role':'victim','last_name':'Ахметова','first_name':'Дина','sex':'female','birth_date':'1992-06-06','victim_categories':'migrant'}"},
     {B1, "OB1", "person", "{'role':'offender','last_name':'Ахметов','first_name':'Нұрлан','sex':'male','birth_date':'1990-02-02'}"},
-    {B1, "CB1", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'106','committed_on':'2026-08-05','victim_id':'$PB1','offender_id':'$OB1','relationship':'spouse','causes':'jealousy','offender_employment':'employed','outcome':'under_investigation'}"},
-    {B1, "CB2", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'107','committed_on':'2025-08-05','victim_id':'$PB1','relationship':'child'}"},
-    {B1, "FVB1", "field_visit", "{'visit_date':'2026-07-12','purpose':'call_response','risk_level':'high'}"},
+    {B1, "CB1", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.106','committed_on':'2026-08-05','victim_id':'$PB1','offender_id':'$OB1','relationship':'spouse','causes':'jealousy','offender_employment':'employed','outcome':'under_investigation','violence_types':'physical,psychological','children_involved':'witnessed'}"},
+    {B1, "CB2", "offence", "{'kind':'criminal','sphere':'family_domestic','article':'uk.107','committed_on':'2025-08-05','victim_id':'$PB1','relationship':'child'}"},
+    {B1, "FVB1", "field_visit", "{'visit_date':'2026-07-12','purpose':'call_response','risk_level':'high','violence_types':'physical','children_involved':'present'}"},
     {B1, "IB1", "interaction", "{'held_on':'2025-08-12','kind':'state_body','topic':'Әкімдікпен кеңес'}"},
     {B1, "LAB1", "legal_aid", "{'given_on':'2026-08-12','channel':'phone','topic':'domestic_violence','aid_kind':'legal','referral':'crisis_centre','is_anonymous':1}"},
+};
+
+/* The records of an old tablet of unit A, which declares schema 2 (before
+ * the article catalogue): its articles are free text, kept as written and
+ * counted as "not_catalogued". Its records count like any other: a crime
+ * of 2025 Q3 whose victim has no birth date (victim age unknown) and an
+ * administrative offence of 2026 Q3 under an article that had ended
+ * (73-1, refused from a tablet of schema 3). */
+static const fixture_record old_tablet_fixture[] = {
+    {A_OLD, "VO", "person", "{'role':'victim','last_name':'Бекова','first_name':'Сәуле','sex':'female','victim_categories':'large_family'}"},
+    {A_OLD, "CO1", "offence", "{'kind':'criminal','sphere':'family_domestic','article':' 109 ','committed_on':'2025-08-05','victim_id':'$VO','relationship':'spouse','outcome':'convicted'}"},
+    {A_OLD, "AOO1", "offence", "{'kind':'administrative','sphere':'family_domestic','article':'73-1','committed_on':'2026-08-20','victim_id':'$VO','outcome':'admin_warning'}"},
+};
+
+/* Voided on their tablets after their first sync (a put of void_reason):
+ * they count nowhere. */
+static const char *const voided_names[] = {"CV", "FVV"};
+
+/* Decided through the review route by unit A's head after the sync:
+ * approved records leave not_approved.N, a returned one stays in it. */
+static const struct {
+    const char *name, *body;
+} decisions[] = {
+    {"C1", "{\"decision\": \"approve\"}"},
+    {"L1", "{\"decision\": \"approve\"}"},
+    {"FV2", "{\"decision\": \"approve\"}"},
+    {"C2", "{\"decision\": \"return\", \"comment\": \"Жасалған орнын жазыңыз.\"}"},
 };
 
 /* A crime written on unit A's first tablet after its note was filed. */
 static const fixture_record late_crime = {
     A1, "C7", "offence",
-    "{'kind':'criminal','sphere':'family_domestic','article':'106','committed_on':'2026-08-25','victim_id':'$V1','offender_id':'$O45','relationship':'spouse','causes':'alcohol','offender_employment':'unemployed','outcome':'under_investigation'}"};
+    "{'kind':'criminal','sphere':'family_domestic','article':'uk.106','committed_on':'2026-08-25','victim_id':'$V1','offender_id':'$O45','relationship':'spouse','causes':'alcohol','offender_employment':'unemployed','outcome':'under_investigation'}"};
 
 /* One figure as counted by hand: block, group, value ("" a total), and the
  * counts for 2026 Q3 (now) and 2025 Q3 (last). */
@@ -431,14 +505,16 @@ typedef struct hand_figure {
 } hand_figure;
 
 /* The breakdown rows listed even at zero because the Rules name them
- * (docs/reports.md); totals are always listed too. */
+ * (docs/reports.md); totals are always listed too. New with schema 3: the
+ * orders and requirements in force at the quarter's end. */
 static const struct {
     int block;
     const char *group, *value;
 } named_rows[] = {
     {2, "measures", "protective_order"}, {2, "measures", "special_requirements"},
     {2, "measures", "preventive_registration"}, {2, "measures", "administrative_detention"},
-    {2, "measures.breached", "protective_order"}, {3, "suicides", "completed"}, {3, "suicides", "attempt"},
+    {2, "measures.breached", "protective_order"}, {2, "measures.in_force", "protective_order"},
+    {2, "measures.in_force", "special_requirements"}, {3, "suicides", "completed"}, {3, "suicides", "attempt"},
     {4, "interactions", "state_body"}, {4, "interactions", "ngo"}, {4, "interactions", "public_association"},
     {5, "prevention", "cause_removal"}, {6, "crisis.referrals", "field_visit"},
     {6, "crisis.referrals", "protective_measure"}, {6, "crisis.referrals", "legal_aid"}, {7, "aid.kind", "legal"},
@@ -453,23 +529,36 @@ static int is_named_row(int block, const char *group, const char *value)
     return 0;
 }
 
-/* Unit A's note for 2026 Q3, from the fixture above, figure by figure. */
+/* Unit A's note for 2026 Q3, from the fixture above, figure by figure.
+ * Changed with schema 3: articles are catalogue ids (or not_catalogued);
+ * the old tablet's CO1 adds to last year's crimes and AOO1 to this year's
+ * administrative offences; A2 is koap.461 and AF counts by its article;
+ * every block has not_approved.N; suicide checks count women only. */
 static const hand_figure unit_a_figures[] = {
-    /* crimes: C1-C6 (CM's victim is a man; D1-D4 are outside) / L1-L3 (not LM) */
-    {1, "crimes", "", 6, 3},
-    {1, "crimes.family_domestic", "", 5, 2}, /* all but C4 / L1, L2 */
-    {1, "crimes.article", "106", 2, 1},      /* C1, C4 / L1 */
-    {1, "crimes.article", "120", 2, 1},      /* C2 (" 120 ", trimmed), C3 / L2 */
-    {1, "crimes.article", "108-1", 1, 0},    /* C5 */
-    {1, "crimes.article", "109", 1, 1},      /* C6 / L3 */
+    /* crimes: C1-C6 (not CM: its victim is a man; not CV: voided; D1-D4
+     * are outside) / L1-L3 and the old tablet's CO1 (not LM, a man's) */
+    {1, "crimes", "", 6, 4},
+    {1, "crimes.family_domestic", "", 5, 3},     /* all but C4 (of another sphere) / L1, L2, CO1 */
+    {1, "crimes.article", "uk.106", 2, 1},       /* C1, C4 / L1 */
+    {1, "crimes.article", "uk.120", 2, 1},       /* C2, C3 / L2 */
+    {1, "crimes.article", "uk.108-1", 1, 0},     /* C5 */
+    {1, "crimes.article", "uk.109-1", 1, 1},     /* C6 / L3 (uk.109 ended in 2017) */
+    {1, "crimes.article", "not_catalogued", 0, 1}, /* CO1's free text " 109 ", from the old tablet */
+    {1, "crimes.violence_type", "physical", 3, 1},      /* C1, C3, C4 / L1 */
+    {1, "crimes.violence_type", "psychological", 1, 1}, /* C1 / L3 */
+    {1, "crimes.violence_type", "sexual", 2, 0},        /* C2, C3 */
+    {1, "crimes.violence_type", "economic", 1, 0},      /* C6 (not CV, voided; not CM, a man's) */
+    {1, "crimes.children", "witnessed", 2, 0},          /* C1, C6 (not CM) */
+    {1, "crimes.children", "present", 1, 1},            /* C3 / L1; C2's "none" is never listed */
+    {1, "crimes.offenders", "", 5, 3}, /* O45, O30, O17, O25, ONB (C5 names none; not CV's O62) / O25, O55, O62 */
     {1, "crimes.offender_age", "under_18", 1, 0}, /* C3: O17 is a day short of 18 */
     {1, "crimes.offender_age", "18_29", 1, 1},    /* C4: O25 is 26 / L1: O25 is 25 */
     {1, "crimes.offender_age", "30_39", 1, 0},    /* C2: O30 is 30 that day */
     {1, "crimes.offender_age", "40_49", 1, 0},    /* C1: O45 is 45 */
     {1, "crimes.offender_age", "50_59", 0, 1},    /* L2: O55 is 55 */
     {1, "crimes.offender_age", "60_plus", 0, 1},  /* L3: O62 is 62 */
-    {1, "crimes.offender_age", "unknown", 2, 0},  /* C5 without an offender, C6's without a birth date */
-    {1, "crimes.relationship", "spouse", 1, 1},
+    {1, "crimes.offender_age", "unknown", 2, 1},  /* C5 without an offender, C6's without a birth date / CO1 without one */
+    {1, "crimes.relationship", "spouse", 1, 2},   /* C1 / L1, CO1 */
     {1, "crimes.relationship", "cohabitant", 1, 0},
     {1, "crimes.relationship", "sibling", 1, 0},
     {1, "crimes.relationship", "acquaintance", 1, 0},
@@ -484,65 +573,107 @@ static const hand_figure unit_a_figures[] = {
     {1, "crimes.offender_employment", "pensioner", 1, 0},
     {1, "crimes.offender_alcohol", "", 2, 1},        /* C1, C4 / L1 */
     {1, "crimes.offender_prior_record", "", 2, 1},   /* C1, C6 / L2 */
+    /* V1 is the victim of C1 and C2 and V3 of C4, C5 and C6: each once / V1, V3, V2 and the old tablet's VO */
+    {1, "crimes.victims", "", 3, 4},
+    {1, "crimes.victim_age", "under_18", 1, 1},      /* C3: V2 is 16 / L3: V2 is 15 */
+    {1, "crimes.victim_age", "30_39", 5, 2},         /* C1, C2: V1 is 31; C4-C6: V3 is 37 / L1: V1 is 30; L2: V3 is 36 */
+    {1, "crimes.victim_age", "unknown", 0, 1},       /* CO1: VO has no birth date */
     {1, "crimes.victim_category", "pregnant", 2, 1}, /* V1 in C1, C2 / L1 */
     {1, "crimes.victim_category", "disabled", 2, 1},
     {1, "crimes.victim_category", "minor", 1, 1},         /* V2 in C3 / L3 */
     {1, "crimes.victim_category", "single_mother", 3, 1}, /* V3 in C4, C5, C6 / L2 */
+    {1, "crimes.victim_category", "large_family", 0, 1},  /* VO in CO1 */
     {1, "crimes.cause", "alcohol", 3, 1},                 /* C1, C4, C6 / L1 */
     {1, "crimes.cause", "jealousy", 1, 1},
     {1, "crimes.cause", "household_conflict", 2, 0},      /* C2, C6 */
     {1, "crimes.cause", "other", 1, 0},
     {1, "crimes.outcome", "under_investigation", 2, 0},   /* C1, C4 */
     {1, "crimes.outcome", "sent_to_court", 1, 1},
-    {1, "crimes.outcome", "convicted", 1, 1},
+    {1, "crimes.outcome", "convicted", 1, 2},             /* C3 / L1, CO1 */
     {1, "crimes.outcome", "closed_reconciliation", 1, 0},
     {1, "crimes.outcome", "closed_other", 0, 1},
+    {1, "not_approved.1", "", 5, 3}, /* C2 (returned) to C6, not C1 (approved) / L2, L3, CO1, not L1 (approved) */
 
-    {2, "admin_offences", "", 3, 1},                   /* A1-A3 (not AO, of another sphere) / AL1 */
-    {2, "admin_offences.article", "73", 2, 1},         /* A1, A3 (" 73") / AL1 */
-    {2, "admin_offences.article", "73-1", 1, 0},
-    {2, "admin_offences.outcome", "admin_fine", 2, 0},
+    /* A1-A3, AF (koap.461 is family-domestic, though AF's sphere is not)
+     * and the old tablet's AOO1 (not AO: koap.434, of another sphere) / AL1 */
+    {2, "admin_offences", "", 5, 1},
+    {2, "admin_offences.article", "koap.73", 2, 1},        /* A1, A3 / AL1 */
+    {2, "admin_offences.article", "koap.461", 2, 0},       /* A2, AF */
+    {2, "admin_offences.article", "not_catalogued", 1, 0}, /* AOO1's free text "73-1" */
+    {2, "admin_offences.violence_type", "psychological", 3, 0}, /* A1, A2, AF (not AO's sexual) */
+    {2, "admin_offences.violence_type", "physical", 1, 1},      /* A2 / AL1 */
+    {2, "admin_offences.offenders", "", 2, 1},             /* O45 (A1 and AF: once), O30 / O55 */
+    {2, "admin_offences.outcome", "admin_fine", 3, 0},     /* A1, A3, AF */
     {2, "admin_offences.outcome", "admin_arrest", 1, 0},
+    {2, "admin_offences.outcome", "admin_warning", 1, 0},  /* AOO1 (not AO) */
     {2, "admin_offences.outcome", "pending", 0, 1},
-    {2, "measures", "protective_order", 2, 1},          /* M1, M2 (not M8, issued in Q2) / ML1 */
-    {2, "measures", "special_requirements", 1, 0},
-    {2, "measures", "preventive_registration", 1, 0},
+    {2, "measures", "protective_order", 3, 1},          /* M1, M2, MEE (not M8, issued in Q2) / ML1 */
+    {2, "measures", "special_requirements", 2, 0},      /* M3, MX */
+    {2, "measures", "preventive_registration", 3, 0},   /* M4, MR2, MRX */
     {2, "measures", "administrative_detention", 1, 0},
     {2, "measures", "referral", 2, 1},                  /* M6, M10 / ML3 */
     {2, "measures", "preventive_talk", 1, 1},           /* M7 / ML2 */
     {2, "measures.breached", "protective_order", 2, 2}, /* M2, M8 (not M9, MD3) / ML1, ML4 */
     {2, "measures.breached", "special_requirements", 1, 0},
+    {2, "measures.breach_offences", "protective_order", 1, 0}, /* M2's breach is the offence A2 */
+    {2, "measures.served", "protective_order", 3, 0},          /* M1, M2, MEE */
+    {2, "measures.extended", "protective_order", 1, 0},        /* M2: its first term ran to 15 September */
+    {2, "measures.ended_early", "protective_order", 1, 0},     /* MEE (not MX: it ended as expired) */
+    {2, "measures.expired", "protective_order", 1, 1},         /* M1, past its term / ML1, past its term */
+    {2, "measures.expired", "special_requirements", 1, 0},     /* MX, ended as expired */
+    /* in force on 30 September: M2 (extended), M8, M9, MD3 (issued in Q2);
+     * not M1 (expired), MEE (ended early) / M9, ML4 (not ML1, expired) */
+    {2, "measures.in_force", "protective_order", 4, 2},
+    {2, "measures.in_force", "special_requirements", 1, 0},    /* M3 (not MX) */
+    /* O25 once (M4, MR2), ONB (MRT, past its term, not removed); not O30
+     * (MRX removed) / O55 (ML5, removed in 2026) */
+    {2, "measures.registered", "", 2, 1},
+    /* A1-A3, AF, AOO1 and the measures counted in block 2: M1-M10, MEE,
+     * MX, MR2, MRX, MD3 (in force), MRT (registered) / AL1, M9 (in force
+     * then too), ML1-ML5 */
+    {2, "not_approved.2", "", 21, 7},
 
+    /* S1-S3 and SL1 are women's; SM is a man's (counted nowhere) */
     {3, "suicides", "completed", 1, 0},
     {3, "suicides", "attempt", 2, 1},
-    {3, "suicides.signs_of_violence", "", 2, 0},
+    {3, "suicides.sex_unknown", "", 1, 0}, /* SU names nobody: only here */
+    {3, "suicides.signs_of_violence", "", 2, 0}, /* S1, S3 (not SM, SU) */
     {3, "suicides.incitement", "", 1, 0},
     {3, "suicides.outcome", "case_opened", 1, 0},
     {3, "suicides.outcome", "case_refused", 1, 1},
     {3, "suicides.outcome", "under_check", 1, 0},
+    {3, "not_approved.3", "", 4, 1}, /* S1, S2, S3, SU / SL1 */
 
     {4, "interactions", "state_body", 2, 1},
     {4, "interactions", "ngo", 1, 0},
     {4, "interactions", "public_association", 1, 0},
+    {4, "not_approved.4", "", 4, 1},
 
-    {5, "prevention.visits", "", 4, 2},
+    {5, "prevention.visits", "", 4, 2}, /* FV1-FV4 (not FVV, voided) / FVL1, FVL2 */
     {5, "prevention.visit_purpose", "preventive_visit", 1, 1},
     {5, "prevention.visit_purpose", "protective_order_check", 1, 0},
     {5, "prevention.visit_purpose", "call_response", 1, 0},
     {5, "prevention.visit_purpose", "follow_up_visit", 1, 0},
-    {5, "prevention.visit_purpose", "registration_check", 0, 1},
+    {5, "prevention.visit_purpose", "registration_check", 0, 1}, /* not FVV */
     {5, "prevention.high_risk", "", 2, 1}, /* FV2, FV3 / FVL1 */
+    {5, "prevention.violence_type", "psychological", 2, 0}, /* FV1, FV2 */
+    {5, "prevention.violence_type", "physical", 2, 0},      /* FV2, FV3 */
+    {5, "prevention.violence_type", "economic", 0, 1},      /* FVL1 */
+    {5, "prevention.children", "witnessed", 1, 0},          /* FV2 (not FVV) */
+    {5, "prevention.children", "present", 1, 1},            /* FV3 / FVL1; FV1's "none" is never listed */
     {5, "prevention", "cause_removal", 1, 0},
     {5, "prevention", "media_response", 1, 0},
     {5, "prevention", "training", 2, 1},
     {5, "prevention", "public_talk", 1, 0},
     {5, "prevention", "info_campaign", 1, 0},
     {5, "prevention", "legislative_proposal", 1, 0},
+    {5, "not_approved.5", "", 10, 3}, /* FV1, FV3, FV4 (FV2 approved) and 7 interactions / FVL1, FVL2, I_TRL */
 
     {6, "crisis.interactions", "", 2, 1},
     {6, "crisis.referrals", "field_visit", 1, 1},        /* FV2 / FVL1 */
     {6, "crisis.referrals", "protective_measure", 1, 1}, /* M6 / ML3 */
     {6, "crisis.referrals", "legal_aid", 1, 1},          /* LA1 / LAL1 */
+    {6, "not_approved.6", "", 4, 4},                     /* I_CC1, I_CC2, M6, LA1 (not FV2) / I_CCL, FVL1, ML3, LAL1 */
 
     {7, "aid", "", 4, 1},
     {7, "aid.kind", "legal", 2, 1},
@@ -557,6 +688,7 @@ static const hand_figure unit_a_figures[] = {
     {7, "aid.anonymous", "", 2, 1},
     {7, "aid.referral", "crisis_centre", 1, 1}, /* LA2's "none" is never listed */
     {7, "aid.referral", "lawyer", 1, 0},
+    {7, "not_approved.7", "", 4, 1},
 
     {8, "surveys", "", 4, 1},
     {8, "surveys.form", "report-test", 3, 1},
@@ -576,16 +708,22 @@ static const hand_figure unit_a_figures[] = {
     {8, "surveys.answer.vaw-household.q7", "no", 1, 0},
     {8, "surveys.answer.vaw-household.q17", "heard", 1, 0},
     {8, "surveys.answer.vaw-household.q18", "both", 1, 0},
+    {8, "not_approved.8", "", 4, 1},
 
     {9, "police.interactions", "", 1, 2},
+    {9, "not_approved.9", "", 1, 2},
 };
 
 /* Unit B's note: few records, so most totals are zero, and listed. */
 static const hand_figure unit_b_figures[] = {
     {1, "crimes", "", 1, 1},
     {1, "crimes.family_domestic", "", 1, 1},
-    {1, "crimes.article", "106", 1, 0},
-    {1, "crimes.article", "107", 0, 1},
+    {1, "crimes.article", "uk.106", 1, 0},
+    {1, "crimes.article", "uk.107", 0, 1},
+    {1, "crimes.violence_type", "physical", 1, 0},
+    {1, "crimes.violence_type", "psychological", 1, 0},
+    {1, "crimes.children", "witnessed", 1, 0},
+    {1, "crimes.offenders", "", 1, 0},         /* OB1 / CB2 names none */
     {1, "crimes.offender_age", "30_39", 1, 0}, /* OB1 is 36 */
     {1, "crimes.offender_age", "unknown", 0, 1},
     {1, "crimes.relationship", "spouse", 1, 0},
@@ -593,30 +731,43 @@ static const hand_figure unit_b_figures[] = {
     {1, "crimes.offender_employment", "employed", 1, 0},
     {1, "crimes.offender_alcohol", "", 0, 0},
     {1, "crimes.offender_prior_record", "", 0, 0},
+    {1, "crimes.victims", "", 1, 1},
+    {1, "crimes.victim_age", "30_39", 1, 1}, /* PB1 is 34 / 33 */
     {1, "crimes.victim_category", "migrant", 1, 1},
     {1, "crimes.cause", "jealousy", 1, 0},
     {1, "crimes.outcome", "under_investigation", 1, 0},
+    {1, "not_approved.1", "", 1, 1},
     {2, "admin_offences", "", 0, 0},
     {2, "measures", "protective_order", 0, 0}, /* the rows the Rules name, at zero */
     {2, "measures", "special_requirements", 0, 0},
     {2, "measures", "preventive_registration", 0, 0},
     {2, "measures", "administrative_detention", 0, 0},
     {2, "measures.breached", "protective_order", 0, 0},
+    {2, "measures.in_force", "protective_order", 0, 0},
+    {2, "measures.in_force", "special_requirements", 0, 0},
+    {2, "measures.registered", "", 0, 0},
+    {2, "not_approved.2", "", 0, 0},
     {3, "suicides", "completed", 0, 0},
     {3, "suicides", "attempt", 0, 0},
     {3, "suicides.signs_of_violence", "", 0, 0},
     {3, "suicides.incitement", "", 0, 0},
+    {3, "not_approved.3", "", 0, 0},
     {4, "interactions", "state_body", 0, 1},
     {4, "interactions", "ngo", 0, 0},
     {4, "interactions", "public_association", 0, 0},
+    {4, "not_approved.4", "", 0, 1},
     {5, "prevention.visits", "", 1, 0},
     {5, "prevention.visit_purpose", "call_response", 1, 0},
     {5, "prevention.high_risk", "", 1, 0},
+    {5, "prevention.violence_type", "physical", 1, 0},
+    {5, "prevention.children", "present", 1, 0},
     {5, "prevention", "cause_removal", 0, 0},
+    {5, "not_approved.5", "", 1, 0},
     {6, "crisis.interactions", "", 0, 0},
     {6, "crisis.referrals", "field_visit", 0, 0},
     {6, "crisis.referrals", "protective_measure", 0, 0},
     {6, "crisis.referrals", "legal_aid", 1, 0},
+    {6, "not_approved.6", "", 1, 0}, /* LAB1 */
     {7, "aid", "", 1, 0},
     {7, "aid.kind", "legal", 1, 0},
     {7, "aid.kind", "psychological", 0, 0},
@@ -625,25 +776,35 @@ static const hand_figure unit_b_figures[] = {
     {7, "aid.topic", "domestic_violence", 1, 0},
     {7, "aid.anonymous", "", 1, 0},
     {7, "aid.referral", "crisis_centre", 1, 0},
+    {7, "not_approved.7", "", 1, 0},
     {8, "surveys", "", 0, 0},
+    {8, "not_approved.8", "", 0, 0},
     {9, "police.interactions", "", 0, 0},
+    {9, "not_approved.9", "", 0, 0},
 };
 
 /* Some of pd-astana's figures (A's and B's added by hand). */
 static const hand_figure department_figures[] = {
-    {1, "crimes", "", 7, 4},
-    {1, "crimes.family_domestic", "", 6, 3},
-    {1, "crimes.article", "106", 3, 1},
-    {1, "crimes.article", "107", 0, 1},
+    {1, "crimes", "", 7, 5},
+    {1, "crimes.family_domestic", "", 6, 4},
+    {1, "crimes.article", "uk.106", 3, 1},
+    {1, "crimes.article", "uk.107", 0, 1},
+    {1, "crimes.article", "not_catalogued", 0, 1},
+    {1, "crimes.offenders", "", 6, 3},
     {1, "crimes.offender_age", "30_39", 2, 0},
-    {1, "crimes.offender_age", "unknown", 2, 1},
-    {1, "crimes.relationship", "spouse", 2, 1},
+    {1, "crimes.offender_age", "unknown", 2, 2},
+    {1, "crimes.relationship", "spouse", 2, 2},
     {1, "crimes.relationship", "child", 0, 1},
+    {1, "crimes.victims", "", 4, 5},
+    {1, "crimes.victim_age", "30_39", 6, 3},
     {1, "crimes.victim_category", "migrant", 1, 1},
     {1, "crimes.cause", "jealousy", 2, 1},
+    {1, "not_approved.1", "", 6, 4},
+    {2, "measures.in_force", "protective_order", 4, 2},
     {4, "interactions", "state_body", 2, 2},
     {5, "prevention.visits", "", 5, 2},
     {5, "prevention.high_risk", "", 3, 1},
+    {5, "prevention.violence_type", "physical", 3, 0},
     {6, "crisis.referrals", "legal_aid", 2, 1},
     {7, "aid", "", 5, 1},
     {7, "aid.referral", "crisis_centre", 2, 1},
@@ -1023,8 +1184,50 @@ static void user_add(world *w, user *u, const char *login, const char *role, int
     u->login = login;
 }
 
+/* Writes the old tablet's records (old_tablet_fixture) on a tablet of unit
+ * A enrolled and synced declaring schema 2, then closes it (the declared
+ * version is process-wide, so it is put back at once). */
+static void put_old_tablet_records(world *w)
+{
+    dala_device_schema_set(2);
+    w->tablet[A_OLD] = device_enrol(&w->h, "old", w->h.officer_a, w->h.unit_a);
+    if (w->tablet[A_OLD]) {
+        for (size_t i = 0; i < COUNT(old_tablet_fixture); i++) put_record(w, &old_tablet_fixture[i]);
+        sync_ok(w->tablet[A_OLD]);
+        dala_status status = device_status(w->tablet[A_OLD]);
+        if (status.pending_changes || status.rejected_changes)
+            test_fail(__FILE__, __LINE__, "the old tablet: %llu changes pending, %llu refused",
+                      (unsigned long long)status.pending_changes, (unsigned long long)status.rejected_changes);
+    }
+    dala_device_schema_set(-1);
+    dala_store_close(w->tablet[A_OLD]);
+    w->tablet[A_OLD] = NULL;
+}
+
+/* Voids the fixture's record `name` on the tablet that wrote it. */
+static void void_record(world *w, const char *name, const char *reason)
+{
+    for (size_t i = 0; i < COUNT(fixture); i++)
+        if (strcmp(fixture[i].name, name) == 0) {
+            int rc = dala_record_void(w->tablet[fixture[i].tablet], id_of(w, name), reason);
+            if (rc) test_fail(__FILE__, __LINE__, "void %s: %s", name, dala_errmsg());
+            return;
+        }
+    test_fail(__FILE__, __LINE__, "no fixture record %s to void", name);
+}
+
+/* POST /v1/records/{id}/review with `body` as unit A's head. */
+static void decide(world *w, const char *name, const char *body)
+{
+    web_answer a = WEB_ANSWER_INIT;
+    int status = api(&a, w, &w->head_a, "POST", body, "/v1/records/%s/review", id_of(w, name));
+    if (status != 200) test_fail(__FILE__, __LINE__, "review of %s %s: %d %.300s", name, body, status, a.body ? a.body : "");
+    web_answer_free(&a);
+}
+
 /* Builds the world; with `with_records`, the tablets and every record of
- * the fixture, synced. Returns 0, or -1 (after failed checks, with
+ * the fixture, synced; the old tablet's records; CV and FVV voided; and
+ * the decisions taken. Returns 0, or -1 (after failed checks, with
  * everything stopped). */
 static int world_start(world *w, int with_records)
 {
@@ -1076,6 +1279,10 @@ static int world_start(world *w, int with_records)
     sync_all(w); /* the forms reach the tablets */
     for (size_t i = 0; i < COUNT(fixture); i++) put_record(w, &fixture[i]);
     sync_all(w);
+    put_old_tablet_records(w);
+    for (size_t i = 0; i < COUNT(voided_names); i++) void_record(w, voided_names[i], "Қате енгізілді");
+    sync_all(w);
+    for (size_t i = 0; i < COUNT(decisions); i++) decide(w, decisions[i].name, decisions[i].body);
     return 0;
 }
 
@@ -1121,7 +1328,9 @@ static void test_reports_unit_counts_only_its_own_records_and_lists_every_total_
     CHECK_FIGURES("unit B", note, unit_b_figures);
     free(note);
     /* A note of a unit without a single record: every total (aid.anonymous
-     * is one: its value is ""), and the rows the Rules name, at zero. */
+     * is one: its value is ""), and the rows the Rules name, at zero; with
+     * schema 3 also the persons (victims, offenders, on registration), the
+     * orders and requirements in force, and every block's not_approved. */
     static const hand_figure empty[] = {
         {1, "crimes", "", 0, 0}, {1, "crimes.family_domestic", "", 0, 0}, {1, "crimes.offender_alcohol", "", 0, 0},
         {1, "crimes.offender_prior_record", "", 0, 0}, {2, "admin_offences", "", 0, 0},
@@ -1136,7 +1345,12 @@ static void test_reports_unit_counts_only_its_own_records_and_lists_every_total_
         {6, "crisis.referrals", "protective_measure", 0, 0}, {6, "crisis.referrals", "legal_aid", 0, 0},
         {7, "aid", "", 0, 0}, {7, "aid.kind", "legal", 0, 0}, {7, "aid.kind", "psychological", 0, 0},
         {7, "aid.kind", "both", 0, 0}, {7, "aid.anonymous", "", 0, 0}, {8, "surveys", "", 0, 0},
-        {9, "police.interactions", "", 0, 0},
+        {9, "police.interactions", "", 0, 0}, {1, "crimes.victims", "", 0, 0}, {1, "crimes.offenders", "", 0, 0},
+        {2, "measures.in_force", "protective_order", 0, 0}, {2, "measures.in_force", "special_requirements", 0, 0},
+        {2, "measures.registered", "", 0, 0}, {1, "not_approved.1", "", 0, 0}, {2, "not_approved.2", "", 0, 0},
+        {3, "not_approved.3", "", 0, 0}, {4, "not_approved.4", "", 0, 0}, {5, "not_approved.5", "", 0, 0},
+        {6, "not_approved.6", "", 0, 0}, {7, "not_approved.7", "", 0, 0}, {8, "not_approved.8", "", 0, 0},
+        {9, "not_approved.9", "", 0, 0},
     };
     id = NOTE_CREATE(&w, &w.deputy, w.unit_c, 2026, 3);
     note = NOTE_GET(&w, &w.deputy, id);
@@ -1188,18 +1402,41 @@ static void test_reports_each_figure_traces_back_to_exactly_the_records_it_count
     if (world_start(&w, 1)) return;
     set_clock(&w, "2026-10-02 10:00");
     long long id = NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 3);
+    /* C3 and C4 share an ERDR number: both count (a duplicate is only
+     * shown); CV is voided, CM a man's; CO1 is the old tablet's. */
     CHECK_TRACE(&w, id, "crimes", "", "now", "C1,C2,C3,C4,C5,C6");
-    CHECK_TRACE(&w, id, "crimes", "", "last", "L1,L2,L3");
-    CHECK_TRACE(&w, id, "crimes.article", "120", "now", "C2,C3");
-    CHECK_TRACE(&w, id, "crimes.article", "120", "last", "L2");
+    CHECK_TRACE(&w, id, "crimes", "", "last", "L1,L2,L3,CO1");
+    web_answer page = WEB_ANSWER_INIT; /* the duplicate is shown on C3's page */
+    CHECK_EQ_INT(api(&page, &w, &w.deputy, "GET", NULL, "/v1/records/%s", id_of(&w, "C3")), 200);
+    CHECK_EQ_INT(count_where(page.body, "$.duplicates[0].records", "id", id_of(&w, "C4")), 1);
+    web_answer_free(&page);
+    CHECK_TRACE(&w, id, "crimes.article", "uk.120", "now", "C2,C3");
+    CHECK_TRACE(&w, id, "crimes.article", "uk.120", "last", "L2");
+    CHECK_TRACE(&w, id, "crimes.article", "not_catalogued", "last", "CO1");
+    CHECK_TRACE(&w, id, "crimes.article", "not_catalogued", "now", "");
+    CHECK_TRACE(&w, id, "crimes.children", "witnessed", "now", "C1,C6");
+    CHECK_TRACE(&w, id, "crimes.victim_age", "unknown", "last", "CO1");
     CHECK_TRACE(&w, id, "crimes.offender_age", "under_18", "now", "C3");
     CHECK_TRACE(&w, id, "crimes.offender_age", "30_39", "now", "C2");
     CHECK_TRACE(&w, id, "crimes.offender_age", "unknown", "now", "C5,C6");
     CHECK_TRACE(&w, id, "crimes.victim_category", "single_mother", "now", "C4,C5,C6");
-    CHECK_TRACE(&w, id, "admin_offences.article", "73", "now", "A1,A3");
-    CHECK_TRACE(&w, id, "measures", "protective_order", "now", "M1,M2");
+    CHECK_TRACE(&w, id, "admin_offences", "", "now", "A1,A2,A3,AF,AOO1");
+    CHECK_TRACE(&w, id, "admin_offences.article", "koap.73", "now", "A1,A3");
+    CHECK_TRACE(&w, id, "admin_offences.article", "not_catalogued", "now", "AOO1");
+    CHECK_TRACE(&w, id, "measures", "protective_order", "now", "M1,M2,MEE");
+    CHECK_TRACE(&w, id, "measures.in_force", "protective_order", "now", "M2,M8,M9,MD3");
+    CHECK_TRACE(&w, id, "measures.in_force", "protective_order", "last", "M9,ML4");
+    CHECK_TRACE(&w, id, "measures.expired", "protective_order", "now", "M1");
+    CHECK_TRACE(&w, id, "measures.expired", "special_requirements", "now", "MX");
+    CHECK_TRACE(&w, id, "measures.ended_early", "protective_order", "now", "MEE");
+    CHECK_TRACE(&w, id, "measures.breach_offences", "protective_order", "now", "M2");
+    CHECK_TRACE(&w, id, "measures.registered", "", "last", "ML5");
     CHECK_TRACE(&w, id, "measures.breached", "protective_order", "now", "M2,M8");
     CHECK_TRACE(&w, id, "measures.breached", "protective_order", "last", "ML1,ML4");
+    CHECK_TRACE(&w, id, "suicides", "completed", "now", "S1");
+    CHECK_TRACE(&w, id, "suicides.sex_unknown", "", "now", "SU");
+    CHECK_TRACE(&w, id, "prevention.visits", "", "now", "FV1,FV2,FV3,FV4");
+    CHECK_TRACE(&w, id, "prevention.violence_type", "physical", "now", "FV2,FV3");
     CHECK_TRACE(&w, id, "crisis.referrals", "field_visit", "now", "FV2");
     CHECK_TRACE(&w, id, "crisis.referrals", "field_visit", "last", "FVL1");
     CHECK_TRACE(&w, id, "crisis.referrals", "legal_aid", "now", "LA1");
@@ -1207,6 +1444,119 @@ static void test_reports_each_figure_traces_back_to_exactly_the_records_it_count
     CHECK_TRACE(&w, id, "surveys.answer.report-test.q2", "ngo", "now", "R1,R2");
     CHECK_TRACE(&w, id, "surveys.answer.report-test.q2", "relatives", "last", "RL1");
     CHECK_TRACE(&w, id, "police.interactions", "", "last", "I_PUL1,I_PUL2");
+    /* Not approved: C2 (returned) but not C1 (approved); M9 counts in
+     * block 2 of both periods (in force at both ends). */
+    CHECK_TRACE(&w, id, "not_approved.1", "", "now", "C2,C3,C4,C5,C6");
+    CHECK_TRACE(&w, id, "not_approved.1", "", "last", "L2,L3,CO1");
+    CHECK_TRACE(&w, id, "not_approved.2", "", "last", "AL1,M9,ML1,ML2,ML3,ML4,ML5");
+    CHECK_TRACE(&w, id, "not_approved.3", "", "now", "S1,S2,S3,SU");
+    CHECK_TRACE(&w, id, "not_approved.6", "", "now", "I_CC1,I_CC2,M6,LA1");
+    world_stop(&w);
+}
+
+/* ============================================== voided and not approved */
+
+/* Note `id` as `u` gives figure (`block`, `group`, `value`) `now`, `last`
+ * (the live figures of a draft or returned note). */
+static void check_figure_at(const char *file, int line, world *w, user *u, long long id, int block, const char *group,
+                            const char *value, long long now, long long last)
+{
+    char *note = note_get_at(file, line, w, u, id, "");
+    const hand_figure want[] = {{block, group, value, now, last}};
+    check_figures(file, line, "unit A", note, want, 1, 0);
+    free(note);
+}
+
+#define CHECK_FIGURE(w, id, block, group, value, now, last) \
+    check_figure_at(__FILE__, __LINE__, (w), &(w)->head_a, (id), (block), (group), (value), (now), (last))
+
+/* A record voided after the note was filed: the filed figure stays, the
+ * figure the records give now drops beside it, the trace no longer lists
+ * it, and once the note is returned the live figure is the dropped one.
+ * (The fixture's CV and FVV, voided before any note, count nowhere: the
+ * tables above.) */
+static void test_reports_record_voided_after_filing_drops_from_the_live_figure_beside_the_filed_one(void)
+{
+    world w;
+    if (world_start(&w, 1)) return;
+    set_clock(&w, "2026-10-02 10:00");
+    long long id = NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 3);
+    NOTE_DO(&w, &w.head_a, id, "submit", "{}");
+    /* C4 (uk.106, V3, O25, of another sphere) and FV3 (a call-out of high
+     * risk, physical violence, children present) were entered by mistake. */
+    set_clock(&w, NULL);
+    CHECK_OK(dala_record_void(w.tablet[A1], id_of(&w, "C4"), "Екі рет енгізілді"));
+    CHECK_OK(dala_record_void(w.tablet[A2], id_of(&w, "FV3"), "Қате енгізілді"));
+    sync_all(&w);
+    char *note = NOTE_GET(&w, &w.deputy, id);
+    CHECK_JSON(note, "$.state", "submitted");
+    CHECK_FROZEN(note, "crimes", "", 6, 5);
+    CHECK_FROZEN(note, "crimes.article", "uk.106", 2, 1);
+    CHECK_FROZEN(note, "crimes.relationship", "acquaintance", 1, 0);
+    CHECK_FROZEN(note, "crimes.offender_age", "18_29", 1, 0);
+    CHECK_FROZEN(note, "crimes.offenders", "", 5, 4);   /* O25 was C4's alone this quarter */
+    CHECK_FROZEN(note, "crimes.offender_alcohol", "", 2, 1);
+    CHECK_FROZEN(note, "crimes.cause", "alcohol", 3, 2);
+    CHECK_FROZEN(note, "crimes.violence_type", "physical", 3, 2);
+    CHECK_FROZEN(note, "crimes.victim_age", "30_39", 5, 4);
+    CHECK_FROZEN(note, "not_approved.1", "", 5, 4);
+    CHECK_FROZEN(note, "crimes.victims", "", 3, -1);         /* V3 is still C5's and C6's victim */
+    CHECK_FROZEN(note, "crimes.family_domestic", "", 5, -1); /* C4 was of another sphere */
+    CHECK_FROZEN(note, "prevention.visits", "", 4, 3);
+    CHECK_FROZEN(note, "prevention.high_risk", "", 2, 1);
+    CHECK_FROZEN(note, "prevention.visit_purpose", "call_response", 1, 0);
+    CHECK_FROZEN(note, "prevention.violence_type", "physical", 2, 1);
+    CHECK_FROZEN(note, "prevention.children", "present", 1, 0);
+    CHECK_FROZEN(note, "not_approved.5", "", 10, 9);
+    CHECK_FROZEN(note, "aid", "", 4, -1); /* untouched */
+    free(note);
+    CHECK_EQ_INT(central_int(&w.h, "SELECT now FROM report_figure WHERE note_id = ?1 AND grp = 'crimes' AND value = ''", id, 0), 6);
+    CHECK_TRACE(&w, id, "crimes", "", "now", "C1,C2,C3,C5,C6");
+    CHECK_TRACE(&w, id, "prevention.visits", "", "now", "FV1,FV2,FV4");
+    /* Returned: the figures are the records' again, without C4 and FV3. */
+    NOTE_DO(&w, &w.deputy, id, "return", "{\"comment\": \"Жойылған жазбаларды тексеріңіз.\"}");
+    note = NOTE_GET(&w, &w.head_a, id);
+    CHECK_JSON(note, "$.state", "returned");
+    CHECK_FROZEN(note, "crimes", "", 5, -1);
+    CHECK_FROZEN(note, "crimes.offenders", "", 4, -1);
+    CHECK_FROZEN(note, "prevention.visits", "", 3, -1);
+    CHECK_FROZEN(note, "not_approved.5", "", 9, -1);
+    free(note);
+    world_stop(&w);
+}
+
+/* not_approved.N counts each record counted in block N once, until it is
+ * approved through the review route; a record returned after approval
+ * counts again. A measure counted in two blocks (M6: block 2 and the
+ * crisis referrals of block 6) leaves both; one counted in both periods
+ * (M9, in force at the end of both quarters) leaves both. */
+static void test_reports_not_approved_counts_each_record_once_per_block_until_approved(void)
+{
+    world w;
+    if (world_start(&w, 1)) return;
+    set_clock(&w, "2026-10-02 10:00");
+    long long id = NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 3);
+    CHECK_FIGURE(&w, id, 2, "not_approved.2", "", 21, 7);
+    CHECK_FIGURE(&w, id, 6, "not_approved.6", "", 4, 4);
+    decide(&w, "M6", "{\"decision\": \"approve\"}");
+    CHECK_FIGURE(&w, id, 2, "not_approved.2", "", 20, 7);
+    CHECK_FIGURE(&w, id, 6, "not_approved.6", "", 3, 4);
+    decide(&w, "M9", "{\"decision\": \"approve\"}");
+    CHECK_FIGURE(&w, id, 2, "not_approved.2", "", 19, 6);
+    /* Returned after approval: not approved again. */
+    decide(&w, "M6", "{\"decision\": \"return\", \"comment\": \"Дағдарыс орталығының атын жазыңыз.\"}");
+    CHECK_FIGURE(&w, id, 2, "not_approved.2", "", 20, 6);
+    CHECK_FIGURE(&w, id, 6, "not_approved.6", "", 4, 4);
+    /* C2, returned by world_start, approved now. */
+    CHECK_FIGURE(&w, id, 1, "not_approved.1", "", 5, 3);
+    decide(&w, "C2", "{\"decision\": \"approve\"}");
+    CHECK_FIGURE(&w, id, 1, "not_approved.1", "", 4, 3);
+    CHECK_TRACE(&w, id, "not_approved.1", "", "now", "C3,C4,C5,C6");
+    /* Approving changes no other figure. */
+    CHECK_FIGURE(&w, id, 1, "crimes", "", 6, 4);
+    CHECK_FIGURE(&w, id, 2, "measures", "referral", 2, 1);
+    CHECK_FIGURE(&w, id, 2, "measures.in_force", "protective_order", 4, 2);
+    CHECK_FIGURE(&w, id, 6, "crisis.referrals", "protective_measure", 1, 1);
     world_stop(&w);
 }
 
@@ -1238,7 +1588,7 @@ static void check_sums(const char *file, int line, const char *department, const
     figures_free(&b);
 }
 
-#define NARRATIVE_A "Есіл ауданында отбасылық-тұрмыстық қылмыстар 2,5 есе өсті."
+#define NARRATIVE_A "Есіл ауданында отбасы-тұрмыстық қылмыстар 2,5 есе өсті."
 #define NARRATIVE_B "Сарыарқа ауданында суицид тіркелмеді."
 #define NARRATIVE_D "Департамент бойынша қылмыс саны өсті."
 
@@ -1465,9 +1815,9 @@ static void test_reports_deadlines_follow_the_servers_clock_and_a_late_filing_st
 
 static void test_reports_narrative_is_kept_and_submitting_freezes_the_figures_until_returned(void)
 {
-    static const char narrative[] = "Тоқсанда 6 қылмыс тіркелді, оның 5-уі «отбасылық-тұрмыстық».";
+    static const char narrative[] = "Тоқсанда 6 қылмыс тіркелді, оның 5-уі «отбасы-тұрмыстық».";
     static const char body[] =
-        "{\"block\": 1, \"text\": \"Тоқсанда 6 қылмыс тіркелді, оның 5-уі «отбасылық-тұрмыстық».\"}";
+        "{\"block\": 1, \"text\": \"Тоқсанда 6 қылмыс тіркелді, оның 5-уі «отбасы-тұрмыстық».\"}";
     world w;
     if (world_start(&w, 1)) return;
     set_clock(&w, "2026-10-02 10:00");
@@ -1502,9 +1852,13 @@ static void test_reports_narrative_is_kept_and_submitting_freezes_the_figures_un
     note = NOTE_GET(&w, &w.deputy, id);
     CHECK_FROZEN(note, "crimes", "", 6, 7);
     CHECK_FROZEN(note, "crimes.family_domestic", "", 5, 6);
-    CHECK_FROZEN(note, "crimes.article", "106", 2, 3);
+    CHECK_FROZEN(note, "crimes.article", "uk.106", 2, 3);
     CHECK_FROZEN(note, "crimes.relationship", "spouse", 1, 2);
     CHECK_FROZEN(note, "crimes.offender_age", "40_49", 1, 2);
+    CHECK_FROZEN(note, "crimes.victim_age", "30_39", 5, 6);
+    CHECK_FROZEN(note, "not_approved.1", "", 5, 6);              /* C7 is not approved yet */
+    CHECK_FROZEN(note, "crimes.victims", "", 3, -1);             /* C7's V1 is counted already */
+    CHECK_FROZEN(note, "crimes.offenders", "", 5, -1);           /* and so is its O45 */
     CHECK_FROZEN(note, "crimes.relationship", "cohabitant", 1, -1); /* untouched */
     CHECK_FROZEN(note, "suicides", "attempt", 2, -1);
     CHECK_FROZEN(note, "aid", "", 4, -1);
@@ -1523,7 +1877,7 @@ static void test_reports_narrative_is_kept_and_submitting_freezes_the_figures_un
     CHECK_JSON(note, "$.state", "returned");
     CHECK_JSON(note, "$.return_comment", "25 тамыздағы қылмысты қосыңыз.");
     CHECK_FROZEN(note, "crimes", "", 7, -1);
-    CHECK_FROZEN(note, "crimes.article", "106", 3, -1);
+    CHECK_FROZEN(note, "crimes.article", "uk.106", 3, -1);
     CHECK_MEMBER(note, "$.blocks", "block", "1", "narrative", narrative);
     free(note);
     NOTE_DO(&w, &w.head_a, id, "narrative", "{\"block\": 1, \"text\": \"Тоқсанда 7 қылмыс тіркелді.\"}");
@@ -1751,12 +2105,15 @@ static void test_reports_record_corrected_after_signing_shows_beside_the_signed_
     CHECK_JSON(note, "$.state", "signed");
     CHECK_FROZEN(note, "crimes", "", 7, 6);
     CHECK_FROZEN(note, "crimes.family_domestic", "", 6, 5);
-    CHECK_FROZEN(note, "crimes.article", "108-1", 1, 0);
+    CHECK_FROZEN(note, "crimes.article", "uk.108-1", 1, 0);
     CHECK_FROZEN(note, "crimes.relationship", "stranger", 1, 0);
     CHECK_FROZEN(note, "crimes.offender_age", "unknown", 2, 1);
     CHECK_FROZEN(note, "crimes.victim_category", "single_mother", 3, 2);
     CHECK_FROZEN(note, "crimes.cause", "jealousy", 2, -1); /* C5 gave none */
-    CHECK_FROZEN(note, "crimes.article", "106", 3, -1);
+    CHECK_FROZEN(note, "crimes.article", "uk.106", 3, -1);
+    CHECK_FROZEN(note, "crimes.victim_age", "30_39", 6, 5);    /* V3 was 37 */
+    CHECK_FROZEN(note, "crimes.victims", "", 4, -1);           /* V3 is still C4's and C6's victim */
+    CHECK_FROZEN(note, "not_approved.1", "", 6, 5);
     CHECK_FROZEN(note, "aid", "", 5, -1);
     CHECK_SOME_FIGURES("pd-astana, as signed", note, department_figures);
     free(note);
@@ -1988,6 +2345,10 @@ const dala_test reports_tests[] = {
      test_reports_unit_counts_only_its_own_records_and_lists_every_total_even_at_zero},
     {"each_figure_traces_back_to_exactly_the_records_it_counts",
      test_reports_each_figure_traces_back_to_exactly_the_records_it_counts},
+    {"record_voided_after_filing_drops_from_the_live_figure_beside_the_filed_one",
+     test_reports_record_voided_after_filing_drops_from_the_live_figure_beside_the_filed_one},
+    {"not_approved_counts_each_record_once_per_block_until_approved",
+     test_reports_not_approved_counts_each_record_once_per_block_until_approved},
     {"department_note_adds_up_its_units_filed_notes_and_lists_who_filed",
      test_reports_department_note_adds_up_its_units_filed_notes_and_lists_who_filed},
     {"deadlines_follow_the_servers_clock_and_a_late_filing_stays_late",
