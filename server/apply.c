@@ -3,9 +3,12 @@
  * answered again, never applied twice; any other batch is applied whatever
  * its number, since a change merged twice changes nothing, so no
  * disagreement about numbers can strand a device's changes. Each change is validated, scope-checked against the
- * device's unit and merged field by field into its record, each write
- * takes the next position in the unit's log, and every concurrent loser
- * is kept as a conflict record that syncs like any other. A refused change
+ * device's unit and merged field by field into its record (under the
+ * schema's merge policies: a concurrent edit of the risk level keeps the
+ * higher risk, of a set the union, stamped with a server version when the
+ * newer edit does not hold that value), each write takes the next
+ * position in the unit's log, and every concurrent loser is kept as a
+ * conflict record that syncs like any other. A refused change
  * is answered with its reason and never blocks the rest. */
 #include "server_int.h"
 #include "sync_int.h"
@@ -84,8 +87,9 @@ static void fix_reason_pointers(push_result *result)
             (const char *)result->reasons.data + (uintptr_t)result->rejected[i].reason;
 }
 
-/* Writes a record row with the next log position; `writer` is the device
- * of this write (0: the server). */
+/* Writes a record row with the next log position, with the columns the
+ * lists and the safety panel read (record_columns.c); `writer` is the
+ * device of this write (0: the server). */
 static int write_record(apply_context *ctx, const uint8_t id[16], const char *table, uint64_t seq,
                         int64_t writer)
 {
@@ -105,6 +109,7 @@ static int write_record(apply_context *ctx, const uint8_t id[16], const char *ta
     record_columns columns;
     server_record_columns(&columns, table, &ctx->record, ctx->now);
     server_record_columns_bind(stmt, 9, &columns);
+    server_record_keys_bind(stmt, 14, &columns);
     if (writer) sqlite3_bind_int64(stmt, 13, ctx->device->user_id);
     else sqlite3_bind_null(stmt, 13);
     rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(ctx->conn->db, "write record");
@@ -146,13 +151,16 @@ static int conflict_is_known(int *known, apply_context *ctx, const dala_record_c
     return rc;
 }
 
-/* Whether the losing incoming change is history rather than a conflict:
- * its own version was once the record's (it was merged before, and a later
- * write replaced it), or its device wrote the field again later (a device
- * writes a field knowing its own last write). Both meet a change merged a
- * second time, from a late copy of an old batch. */
-static int loser_is_history(int *is_history, apply_context *ctx, const char *field)
+/* Whether the incoming change's edit of `field` is history rather than a
+ * concurrent edit: its own version was once the record's (it was merged
+ * before, and a later write replaced it), or its device wrote the field
+ * again later (a device writes a field knowing its own last write). Both
+ * meet a change merged a second time, from a late copy of an old batch:
+ * its loss is no conflict, and no merge policy may bring its value back
+ * (dala_merge_hooks.is_history). */
+static int change_is_history(void *context, int *is_history, const char *field)
 {
+    apply_context *ctx = context;
     sqlite3_stmt *stmt;
     *is_history = 0;
     if (sqlite3_prepare_v2(ctx->conn->db, "SELECT 1 FROM record_change WHERE record_id = ?1 AND device_id = ?2 "
@@ -173,14 +181,17 @@ static int loser_is_history(int *is_history, apply_context *ctx, const char *fie
 /* Keeps a concurrent loser as a conflict record of the server's, once. Not
  * a conflict: two versions of one device (a device writes a field again
  * knowing its own last write), a losing change that is history
- * (loser_is_history), a loser already kept. */
+ * (change_is_history), a loser already kept. A value a merge policy
+ * settled on is the server's (device 0), and the loser it displaced may be
+ * the server's too (an earlier settled value, a supervisor's edit): that
+ * is a conflict all the same. */
 static int keep_conflict(void *context, const dala_record_conflict *conflict)
 {
     apply_context *ctx = context;
-    if (conflict->winner.device_id == conflict->loser.device_id) return DALA_OK;
+    if (conflict->winner.device_id == conflict->loser.device_id && conflict->winner.device_id != 0) return DALA_OK;
     int skip = 0, rc = DALA_OK;
     if (conflict->loser.hlc == ctx->change->hlc && conflict->loser.device_id == ctx->change->device_id)
-        rc = loser_is_history(&skip, ctx, conflict->field);
+        rc = change_is_history(ctx, &skip, conflict->field);
     if (!rc && !skip) rc = conflict_is_known(&skip, ctx, conflict);
     if (rc || skip) return rc;
     dala_record saved = ctx->record; /* the record being merged; restored below */
@@ -214,6 +225,24 @@ static int keep_conflict(void *context, const dala_record_conflict *conflict)
     dala_record_clear(&row);
     ctx->record = saved;
     return rc;
+}
+
+/* dala_merge_hooks.fresh_version: a version of the server's (device 0)
+ * for a value a merge policy settled on, newer than `above` so that every
+ * tablet takes it. The server clock is past every change it received since
+ * it started; a field version from before a restart with the clock set
+ * back is passed by one. */
+static int fresh_version(void *context, dala_version *out, const dala_version *above)
+{
+    apply_context *ctx = context;
+    uint64_t hlc = server_hlc_now(ctx->server);
+    if (hlc <= above->hlc) {
+        if (above->hlc == UINT64_MAX)
+            return dala_error_set(DALA_ECLOCK, "merge: no version is newer than the field's");
+        hlc = above->hlc + 1;
+    }
+    *out = (dala_version){hlc, 0};
+    return DALA_OK;
 }
 
 /* Loads the stored record of a change; *exists says whether there is one.
@@ -318,7 +347,10 @@ static int apply_change(apply_context *ctx, size_t index)
     if (rc) return rc;
     uint64_t seq = ctx->next_seq++;
     size_t changed = 0;
-    rc = dala_record_apply(&changed, &ctx->record, ctx->change, seq, keep_conflict, ctx);
+    /* The merge policies of the domain this server runs (they settle values, not what a writer may send). */
+    dala_merge_hooks hooks = {dala_domain_table(dala_domain_get(), ctx->change->table), fresh_version,
+                              change_is_history, ctx};
+    rc = dala_record_apply_policies(&changed, &ctx->record, ctx->change, seq, keep_conflict, ctx, &hooks);
     if (rc) return rc;
     if (!changed && exists) {
         if (ctx->next_seq == seq + 1) ctx->next_seq = seq; /* nothing written (a duplicate): the position is given back */

@@ -552,7 +552,7 @@ static int count_days(report_figures *out, sqlite3 *db, int64_t unit_id, int is_
     memcpy(c.last, last, sizeof c.last);
     int rc = report_figures_seed(out);
     for (int block = 1; !rc && block <= REPORT_BLOCKS; block++) {
-        char group[24];
+        char group[32];
         snprintf(group, sizeof group, "not_approved.%d", block);
         rc = report_figures_add(out, block, group, "", REPORT_NOW, 0);
     }

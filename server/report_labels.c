@@ -174,27 +174,14 @@ static int group_index(const char *group)
     return -1;
 }
 
-/* An article of the catalogue as the Code cites it, "ҚК 120-бап 1-бөлік.
- * Зорлау" / "УК ст. 120 ч. 1. Изнасилование"; NULL when `value` is not
- * catalogued. */
+/* An article figure's value as the Code cites it (dala_article_cite), or
+ * "not catalogued"; NULL when `value` is neither. */
 static const char *article_label(char *out, size_t size, const char *value, const char *lang)
 {
-    int is_ru = strcmp(lang, "ru") == 0;
     if (strcmp(value, NOT_CATALOGUED) == 0)
-        return is_ru ? "Нет в перечне статей" : "Баптар тізбесінде жоқ";
+        return strcmp(lang, "ru") == 0 ? "Нет в перечне статей" : "Баптар тізбесінде жоқ";
     const dala_article *a = dala_article_find(value, strlen(value));
-    if (!a) return NULL;
-    int is_uk = strcmp(a->code, "uk") == 0;
-    const char *code = is_uk ? (is_ru ? "УК" : "ҚК") : (is_ru ? "КоАП" : "ӘҚБтК");
-    const char *title = dala_label(a->kk, a->ru, lang);
-    if (is_ru) {
-        if (a->part[0]) snprintf(out, size, "%s ст. %s ч. %s. %s", code, a->article, a->part, title);
-        else snprintf(out, size, "%s ст. %s. %s", code, a->article, title);
-    } else {
-        if (a->part[0]) snprintf(out, size, "%s %s-бап %s-бөлік. %s", code, a->article, a->part, title);
-        else snprintf(out, size, "%s %s-бап. %s", code, a->article, title);
-    }
-    return out;
+    return a ? dala_article_cite(out, size, a, lang) : NULL;
 }
 
 int report_group_rank(const char *group)

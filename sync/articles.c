@@ -132,3 +132,15 @@ const char *dala_article_offence_kind(const dala_article *article)
 {
     return article->kind == DALA_ARTICLE_ADMINISTRATIVE ? "administrative" : "criminal";
 }
+
+const char *dala_article_cite(char *out, size_t size, const dala_article *article, const char *lang)
+{
+    int is_ru = lang && strcmp(lang, "ru") == 0, is_uk = strcmp(article->code, "uk") == 0;
+    const char *code = is_uk ? (is_ru ? "УК" : "ҚК") : (is_ru ? "КоАП" : "ӘҚБтК");
+    const char *title = dala_label(article->kk, article->ru, lang);
+    if (is_ru && article->part[0]) snprintf(out, size, "%s ст. %s ч. %s. %s", code, article->article, article->part, title);
+    else if (is_ru) snprintf(out, size, "%s ст. %s. %s", code, article->article, title);
+    else if (article->part[0]) snprintf(out, size, "%s %s-бап %s-бөлік. %s", code, article->article, article->part, title);
+    else snprintf(out, size, "%s %s-бап. %s", code, article->article, title);
+    return out;
+}

@@ -160,6 +160,9 @@ int dala_article_in_force(const dala_article *article, const char *day);
 /* The offence kind it goes with: "criminal" (crimes and criminal
  * misdemeanours) or "administrative". */
 const char *dala_article_offence_kind(const dala_article *article);
+/* The article as the Code is cited, in `lang`: "ҚК 120-бап 1-бөлік.
+ * Зорлау" / "УК ст. 120 ч. 1. Изнасилование"; returns `out`. */
+const char *dala_article_cite(char *out, size_t size, const dala_article *article, const char *lang);
 
 /* ------------------------------------------------------------ the IIN */
 

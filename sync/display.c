@@ -30,6 +30,12 @@ int dala_value_display(dala_buf *out, const dala_field_def *def, const dala_valu
     }
     if (v->type != DALA_VALUE_TEXT) return dala_buf_append(out, "…", strlen("…"));
     const char *text = (const char *)v->bytes;
+    const dala_article *article = def && def->catalogue ? dala_article_find(text, v->len) : NULL;
+    if (article) { /* a catalogued article as the Code is cited; free text of older tablets as written */
+        char cited[600];
+        dala_article_cite(cited, sizeof cited, article, lang);
+        return dala_buf_append(out, cited, strlen(cited));
+    }
     if (!def || !def->choices) return dala_buf_append(out, text, v->len);
     if (def->type == DALA_FIELD_ENUM) return put_choice(out, def->choices, text, v->len, lang);
     int rc = DALA_OK; /* a set: each value's label, joined by ", " */

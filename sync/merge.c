@@ -50,6 +50,22 @@
  * before anything changes, so on DALA_ENOMEM the state is as it was. The
  * outcome pointer may be NULL. A state costs one uint64_t per distinct
  * base ever applied, plus one head per open conflict.
+ *
+ * Merge policies (docs/domain.md; dala_field_def.merge) decide which
+ * VALUE a concurrent edit settles on; the decision above still says which
+ * edits are concurrent. dala_merge_settle weighs two concurrent versions:
+ * NEWEST keeps the newer; HIGHEST the value later in the field's
+ * enumeration (the higher risk), ties and values outside it to the newer;
+ * UNION joins the two sets. Each is a maximum or a union, so commutative,
+ * associative and idempotent: folded over concurrent versions in any
+ * order it settles on the same value, which is what lets the server settle
+ * pair by pair as changes arrive. dala_field_state_settle is the same rule
+ * over the heads of a dala_field_state: HIGHEST the greatest head by
+ * (rank, version), UNION the union of the heads' sets, held by the newest
+ * head whose set it is, if any. Like the winner, it is a function of the
+ * set of heads alone. Fast-forwards are never settled: the heads are the
+ * edits nobody edited on top of, so an edit made on top of a value
+ * replaces it (an officer lowers a risk on purpose).
  */
 #include "sync_int.h"
 
@@ -254,6 +270,200 @@ int dala_field_state_apply(dala_merge_outcome *out, dala_field_state *state,
     heads_close(state, incoming->base_hlc);
     if (!is_superseded) head_add(state, incoming);
     if (out) *out = outcome;
+    return DALA_OK;
+}
+
+/* --- merge policies ---------------------------------------------------- */
+
+/* A value's position in the field's enumeration; -1 (below all of it) for
+ * a value outside it, not TEXT, or absent. */
+static long value_rank(const dala_field_def *def, const dala_value *value)
+{
+    if (!def || !value || value->type != DALA_VALUE_TEXT || value->len == 0) return -1;
+    const dala_enum_value *found = dala_enum_find(def->choices, (const char *)value->bytes, value->len);
+    return found ? (long)(found - def->choices->values) : -1;
+}
+
+/* Orders two sides by (rank, version): <0, 0, >0. */
+static int compare_ranked(const dala_field_def *def, const dala_value *a, const dala_version *a_version,
+                          const dala_value *b, const dala_version *b_version)
+{
+    long a_rank = value_rank(def, a), b_rank = value_rank(def, b);
+    if (a_rank != b_rank) return a_rank < b_rank ? -1 : 1;
+    return dala_version_compare(a_version, b_version);
+}
+
+/* The members of a set value in turn: TEXT, values joined by ','. Empty
+ * members are skipped; any other type is the empty set. */
+typedef struct set_cursor {
+    const uint8_t *pos, *end;
+} set_cursor;
+
+static set_cursor set_begin(const dala_value *set)
+{
+    set_cursor cursor = {NULL, NULL};
+    if (set && set->type == DALA_VALUE_TEXT && set->len) {
+        cursor.pos = set->bytes;
+        cursor.end = set->bytes + set->len;
+    }
+    return cursor;
+}
+
+/* The next member into *member and *len; 0 at the end. */
+static int set_next(set_cursor *cursor, const uint8_t **member, size_t *len)
+{
+    while (cursor->pos) {
+        const uint8_t *comma = memchr(cursor->pos, ',', (size_t)(cursor->end - cursor->pos));
+        const uint8_t *stop = comma ? comma : cursor->end;
+        *member = cursor->pos;
+        *len = (size_t)(stop - cursor->pos);
+        cursor->pos = comma ? comma + 1 : NULL;
+        if (*len) return 1;
+    }
+    return 0;
+}
+
+static int set_has(const dala_value *set, const void *member, size_t len)
+{
+    set_cursor cursor = set_begin(set);
+    const uint8_t *item;
+    size_t item_len;
+    while (set_next(&cursor, &item, &item_len))
+        if (item_len == len && memcmp(item, member, len) == 0) return 1;
+    return 0;
+}
+
+/* Whether every member of `a` is one of `b`. */
+static int set_within(const dala_value *a, const dala_value *b)
+{
+    set_cursor cursor = set_begin(a);
+    const uint8_t *item;
+    size_t len;
+    while (set_next(&cursor, &item, &len))
+        if (!set_has(b, item, len)) return 0;
+    return 1;
+}
+
+static int sets_equal(const dala_value *a, const dala_value *b)
+{
+    return set_within(a, b) && set_within(b, a);
+}
+
+/* Byte order of two members. */
+static int compare_members(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+{
+    int order = memcmp(a, b, a_len < b_len ? a_len : b_len);
+    return order ? order : (a_len > b_len) - (a_len < b_len);
+}
+
+static int put_member(dala_buf *out, const void *member, size_t len)
+{
+    int rc = out->len ? dala_buf_append(out, ",", 1) : DALA_OK;
+    return rc ? rc : dala_buf_append(out, member, len);
+}
+
+/* The next member of `a` or `b` outside `choices`, in byte order, after
+ * `last` (NULL: the first); NULL when there is none. */
+static const uint8_t *next_outsider(size_t *len, const dala_enum *choices, const dala_value *a,
+                                    const dala_value *b, const uint8_t *last, size_t last_len)
+{
+    const uint8_t *best = NULL, *item;
+    size_t best_len = 0, item_len;
+    const dala_value *sets[2] = {a, b};
+    for (int s = 0; s < 2; s++) {
+        set_cursor cursor = set_begin(sets[s]);
+        while (set_next(&cursor, &item, &item_len)) {
+            if (dala_enum_find(choices, (const char *)item, item_len)) continue;
+            if (last && compare_members(item, item_len, last, last_len) <= 0) continue;
+            if (best && compare_members(item, item_len, best, best_len) >= 0) continue;
+            best = item;
+            best_len = item_len;
+        }
+    }
+    *len = best_len;
+    return best;
+}
+
+/* The union of two sets, canonical, into `out` (reset first). `out` must
+ * not hold the bytes of `a` or `b`. */
+static int set_union(dala_buf *out, const dala_enum *choices, const dala_value *a, const dala_value *b)
+{
+    int rc = DALA_OK;
+    dala_buf_reset(out);
+    for (size_t i = 0; !rc && choices && i < choices->count; i++) {
+        const char *value = choices->values[i].value;
+        size_t len = strlen(value);
+        if (set_has(a, value, len) || set_has(b, value, len)) rc = put_member(out, value, len);
+    }
+    const uint8_t *member = NULL;
+    size_t len = 0;
+    while (!rc && (member = next_outsider(&len, choices, a, b, member, len)) != NULL)
+        rc = put_member(out, member, len);
+    if (rc) dala_buf_reset(out);
+    return rc;
+}
+
+/* The bytes of `buf` as a TEXT value (borrowed). */
+static dala_value text_of(const dala_buf *buf)
+{
+    dala_value value = {DALA_VALUE_TEXT, 0, 0, buf->data, buf->len};
+    return value;
+}
+
+int dala_merge_settle(const dala_merge_side **out, dala_buf *joined, const dala_field_def *def,
+                      const dala_merge_side *a, const dala_merge_side *b)
+{
+    assert(out != NULL && a != NULL && b != NULL);
+    const dala_merge_side *newer = dala_version_compare(&a->version, &b->version) >= 0 ? a : b;
+    const dala_merge_side *older = newer == a ? b : a;
+    dala_merge_policy policy = def ? def->merge : DALA_MERGE_NEWEST;
+    *out = newer;
+    if (policy == DALA_MERGE_HIGHEST) {
+        if (compare_ranked(def, older->value, &older->version, newer->value, &newer->version) > 0) *out = older;
+    } else if (policy == DALA_MERGE_UNION) {
+        assert(joined != NULL);
+        int rc = set_union(joined, def->choices, newer->value, older->value);
+        if (rc) return rc;
+        dala_value all = text_of(joined);
+        if (!sets_equal(newer->value, &all)) *out = sets_equal(older->value, &all) ? older : NULL;
+    }
+    return DALA_OK;
+}
+
+int dala_field_state_settle(const dala_field_head **out, dala_buf *joined, const dala_field_state *state,
+                            const dala_field_def *def, dala_head_value_fn value_of, void *context)
+{
+    assert(out != NULL && state != NULL && state->has_winner && value_of != NULL);
+    dala_merge_policy policy = def ? def->merge : DALA_MERGE_NEWEST;
+    *out = &state->winner;
+    if (policy == DALA_MERGE_HIGHEST) {
+        for (size_t i = 0; i < state->conflict_count; i++) {
+            const dala_field_head *head = &state->conflicts[i];
+            if (compare_ranked(def, value_of(context, head), &head->version, value_of(context, *out),
+                               &(*out)->version) > 0)
+                *out = head;
+        }
+    } else if (policy == DALA_MERGE_UNION) {
+        assert(joined != NULL);
+        dala_buf other = DALA_BUF_INIT;
+        other.cap_bytes = joined->cap_bytes;
+        int rc = set_union(joined, def->choices, value_of(context, &state->winner), NULL);
+        for (size_t i = 0; !rc && i < state->conflict_count; i++) {
+            dala_value so_far = text_of(joined);
+            rc = set_union(&other, def->choices, &so_far, value_of(context, &state->conflicts[i]));
+            if (rc) break;
+            dala_buf swap = *joined; /* the union so far goes on in `joined` */
+            *joined = other;
+            other = swap;
+        }
+        dala_buf_free(&other);
+        if (rc) return rc;
+        dala_value all = text_of(joined);
+        *out = NULL;
+        if (sets_equal(value_of(context, &state->winner), &all)) *out = &state->winner;
+        for (size_t i = 0; !*out && i < state->conflict_count; i++)
+            if (sets_equal(value_of(context, &state->conflicts[i]), &all)) *out = &state->conflicts[i];
+    }
     return DALA_OK;
 }
 

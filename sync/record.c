@@ -6,9 +6,25 @@
  * The stored blob (docs/protocol.md, "Record blob") names one default
  * version, that of the latest write, and gives a version only to the
  * fields that differ from it, so a record that was written once or edited
- * whole costs no per-field version bytes. */
+ * whole costs no per-field version bytes.
+ *
+ * The merge (dala_record_apply) takes each field of a change through
+ * dala_merge_decide: a fast-forward or a win sets it, a win over a
+ * concurrent version and a loss each report a conflict. With the fields'
+ * merge policies (dala_record_apply_policies, the server's), a concurrent
+ * edit of a field whose policy is HIGHEST or UNION is settled by
+ * dala_merge_settle, unless the caller says the edit is history (a late
+ * copy of a change merged before, which must not bring its value back).
+ * When the settled value is not the newer version's, the field takes it
+ * with a fresh version of the caller's, newer than both: devices take a
+ * pulled field only when its version is newer than theirs, and a device's
+ * next edit based on its own version stays concurrent with the settled
+ * value instead of passing for an edit on top of it. The pure decision
+ * stays here; storage, history and the clock are the caller's hooks. */
 #include "sync_int.h"
 
+#include <assert.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -230,29 +246,101 @@ static int report(dala_conflict_fn on_conflict, void *context, const char *field
     return on_conflict(context, &conflict);
 }
 
+/* What one dala_record_apply_policies call works with. */
+typedef struct merge_run {
+    dala_record *record;
+    uint64_t seq;
+    dala_conflict_fn on_conflict;
+    void *context;
+    const dala_merge_hooks *hooks;
+    dala_buf joined; /* a union's value */
+} merge_run;
+
+/* Settles a concurrent edit of a field by its policy. Sets *is_settled
+ * when the policy put a value the newer version does not hold (then the
+ * field is set and the conflict reported); leaves it 0 when the plain rule
+ * stands: the edit is history, or the newer version's value won. */
+static int settle_concurrent(int *is_settled, merge_run *run, const dala_field_def *def,
+                             dala_record_field *current, const dala_field *field, const dala_version *incoming)
+{
+    const dala_merge_hooks *hooks = run->hooks;
+    *is_settled = 0;
+    int is_history = 0, rc = DALA_OK;
+    if (hooks->is_history) rc = hooks->is_history(hooks->context, &is_history, field->name);
+    if (rc || is_history) return rc;
+    const dala_merge_side ours = {&current->value, current->version}, theirs = {&field->value, *incoming};
+    const dala_merge_side *newer = dala_version_compare(incoming, &current->version) > 0 ? &theirs : &ours;
+    const dala_merge_side *older = newer == &ours ? &theirs : &ours, *stands;
+    rc = dala_merge_settle(&stands, &run->joined, def, &ours, &theirs);
+    if (rc || stands == newer) return rc;
+
+    dala_version fresh;
+    assert(hooks->fresh_version != NULL);
+    rc = hooks->fresh_version(hooks->context, &fresh, &newer->version);
+    if (rc) return rc;
+    if (dala_version_compare(&fresh, &newer->version) <= 0)
+        return dala_error_set(DALA_ECLOCK,
+                              "merge %s: the settled value's version (%" PRIu64 ", %" PRIu64
+                              ") is not newer than (%" PRIu64 ", %" PRIu64 ")",
+                              field->name, fresh.hlc, fresh.device_id, newer->version.hlc,
+                              newer->version.device_id);
+    dala_value joined = {DALA_VALUE_TEXT, 0, 0, run->joined.data, run->joined.len};
+    const dala_value *settled = stands ? stands->value : &joined;
+    const dala_merge_side *loser = stands ? newer : older;
+    /* Reported first: the values are borrowed from the record's field. */
+    rc = report(run->on_conflict, run->context, field->name, &fresh, settled, &loser->version, loser->value);
+    if (!rc) rc = dala_record_set(run->record, field->name, settled, &fresh, run->seq);
+    *is_settled = !rc;
+    return rc;
+}
+
+/* Merges one field of a change; *changed says whether it took a value. */
+static int apply_field(int *changed, merge_run *run, const dala_field *field, const dala_version *incoming)
+{
+    dala_record_field *current = dala_record_find(run->record, field->name);
+    dala_merge_outcome outcome =
+        dala_merge_decide(current ? &current->version : NULL, incoming, field->base_hlc);
+    int rc = DALA_OK;
+    *changed = 0;
+    const dala_field_def *def = run->hooks ? dala_domain_field(run->hooks->table, field->name) : NULL;
+    if (current && def && def->merge != DALA_MERGE_NEWEST &&
+        (outcome == DALA_MERGE_WINS || outcome == DALA_MERGE_LOSES)) {
+        rc = settle_concurrent(changed, run, def, current, field, incoming);
+        if (rc || *changed) return rc;
+    }
+    if (outcome == DALA_MERGE_LOSES)
+        rc = report(run->on_conflict, run->context, field->name, &current->version, &current->value, incoming,
+                    &field->value);
+    else if (outcome == DALA_MERGE_WINS && current)
+        rc = report(run->on_conflict, run->context, field->name, incoming, &field->value, &current->version,
+                    &current->value);
+    if (!rc && (outcome == DALA_MERGE_FAST_FORWARD || outcome == DALA_MERGE_WINS)) {
+        rc = dala_record_set(run->record, field->name, &field->value, incoming, run->seq);
+        *changed = !rc;
+    }
+    return rc;
+}
+
+int dala_record_apply_policies(size_t *changed_out, dala_record *record, const dala_change *change,
+                               uint64_t seq, dala_conflict_fn on_conflict, void *context,
+                               const dala_merge_hooks *hooks)
+{
+    merge_run run = {record, seq, on_conflict, context, hooks && hooks->table ? hooks : NULL, DALA_BUF_INIT};
+    dala_version incoming = {change->hlc, change->device_id};
+    size_t changed = 0;
+    int rc = DALA_OK;
+    for (size_t i = 0; !rc && i < change->field_count; i++) {
+        int is_changed = 0;
+        rc = apply_field(&is_changed, &run, &change->fields[i], &incoming);
+        changed += (size_t)is_changed;
+    }
+    dala_buf_free(&run.joined);
+    if (!rc && changed_out) *changed_out = changed;
+    return rc;
+}
+
 int dala_record_apply(size_t *changed_out, dala_record *record, const dala_change *change,
                       uint64_t seq, dala_conflict_fn on_conflict, void *context)
 {
-    size_t changed = 0;
-    dala_version incoming = {change->hlc, change->device_id};
-    for (size_t i = 0; i < change->field_count; i++) {
-        const dala_field *field = &change->fields[i];
-        dala_record_field *current = dala_record_find(record, field->name);
-        dala_merge_outcome outcome =
-            dala_merge_decide(current ? &current->version : NULL, &incoming, field->base_hlc);
-        int rc = DALA_OK;
-        if (outcome == DALA_MERGE_LOSES)
-            rc = report(on_conflict, context, field->name, &current->version, &current->value, &incoming,
-                        &field->value);
-        else if (outcome == DALA_MERGE_WINS && current)
-            rc = report(on_conflict, context, field->name, &incoming, &field->value, &current->version,
-                        &current->value);
-        if (!rc && (outcome == DALA_MERGE_FAST_FORWARD || outcome == DALA_MERGE_WINS)) {
-            rc = dala_record_set(record, field->name, &field->value, &incoming, seq);
-            changed++;
-        }
-        if (rc) return rc;
-    }
-    if (changed_out) *changed_out = changed;
-    return DALA_OK;
+    return dala_record_apply_policies(changed_out, record, change, seq, on_conflict, context, NULL);
 }

@@ -93,6 +93,91 @@ int dala_value_check(const dala_value *value, const char *field);
  * its bytes and sets *len. `kind` names it in errors. */
 const uint8_t *dala_read_name(dala_reader *r, size_t *len, const char *kind);
 
+/* --- merge policies (merge.c, record.c) --------------------------------- */
+
+/* One of two concurrent versions of a field, as a merge policy weighs it. */
+typedef struct dala_merge_side {
+    const dala_value *value; /* borrowed */
+    dala_version version;
+} dala_merge_side;
+
+/* Settles two concurrent versions of one field by its merge policy
+ * (`def->merge`; a NULL `def` is DALA_MERGE_NEWEST) and sets *out to the
+ * side whose value stands as it is, or to NULL when the settled value is
+ * neither side's (a union larger than both sets):
+ *   NEWEST:  the newer side;
+ *   HIGHEST: the side whose value comes later in `def->choices`; equal
+ *            values, and values outside the enumeration (ranked below all
+ *            of it), go to the newer side;
+ *   UNION:   the union of the two sets: the newer side if its set is the
+ *            union, else the older side if its set is, else NULL.
+ * A set is TEXT, values joined by ',' (NULL, "" and empty members add
+ * nothing). Under UNION `joined` is reset and holds the union in canonical
+ * form, as the domain's rules accept it: the enumeration's values in its
+ * order, each once, and members outside it after them in byte order;
+ * under the other policies it is left alone. The pick is commutative,
+ * associative and idempotent in the values (HIGHEST and NEWEST: a maximum
+ * by (rank, version); UNION: a set union), so folding it over concurrent
+ * versions in any order gives the same value.
+ * DALA_OK, or DALA_ENOMEM / DALA_ELIMIT growing `joined`. */
+int dala_merge_settle(const dala_merge_side **out, dala_buf *joined, const dala_field_def *def,
+                      const dala_merge_side *a, const dala_merge_side *b);
+
+/* The value a head stands for (the caller reads its value_ref); borrowed. */
+typedef const dala_value *(*dala_head_value_fn)(void *context, const dala_field_head *head);
+
+/* What the merge policy of `def` settles a field on, given all the heads
+ * of `state` (the winner and the open conflicts; `state` must have a
+ * winner), read through `value_of`: a function of the set of heads alone,
+ * so every replica that applied the same edits, in any order and with any
+ * repetitions, settles on the same value. Sets *out to the head whose
+ * value stands, or to NULL when no head holds it:
+ *   NEWEST:  the winner;
+ *   HIGHEST: the greatest head by (rank in `def->choices`, version);
+ *   UNION:   the newest head whose set is the union of all the heads'
+ *            sets, or NULL if none is.
+ * `joined` as in dala_merge_settle: under UNION the union, canonical.
+ * DALA_OK, or DALA_ENOMEM / DALA_ELIMIT growing `joined`. */
+int dala_field_state_settle(const dala_field_head **out, dala_buf *joined, const dala_field_state *state,
+                            const dala_field_def *def, dala_head_value_fn value_of, void *context);
+
+/* What dala_record_apply_policies asks of the node that merges (the
+ * server), so that the pure merge stays free of storage. */
+typedef struct dala_merge_hooks {
+    /* The policies: each field's `merge`; NULL: the newer version wins
+     * every field, as dala_record_apply. Borrowed. */
+    const dala_table_def *table;
+    /* A new version of the node's own, newer than `above` (the greater of
+     * the two concurrent versions), for a settled value that neither
+     * version holds: devices take a pulled field only when its version is
+     * newer than theirs. Required when `table` is set. */
+    int (*fresh_version)(void *context, dala_version *out, const dala_version *above);
+    /* Sets *is_history when the change's edit of `field` is history, not
+     * a concurrent edit (a late copy of a change merged before), so that
+     * no policy brings its value back. NULL: every edit is new. */
+    int (*is_history)(void *context, int *is_history, const char *field);
+    void *context;
+} dala_merge_hooks;
+
+/* dala_record_apply, with the fields' merge policies: a concurrent edit
+ * (dala_merge_decide says WINS or LOSES against a current version) of a
+ * field with a policy other than NEWEST, unless `hooks->is_history` says
+ * it is history, is settled by dala_merge_settle. When the newer version's
+ * value stands, all is as in dala_record_apply. Otherwise the field takes
+ * the settled value with a version from `hooks->fresh_version` (checked
+ * to be newer than both: DALA_ECLOCK if not) and `seq`, and one conflict
+ * is reported: winner that fresh version and the settled value, loser the
+ * newer version and its value when the older one's value stood, else (a
+ * union larger than both) the older version and its value. Fast-forwards
+ * are never settled: an edit made on top of the current value replaces it
+ * (an officer lowers a risk on purpose). `hooks` may be NULL (then this is
+ * dala_record_apply). Returns as dala_record_apply, and DALA_ENOMEM /
+ * DALA_ELIMIT from a union, or a hook's error; on error the record may
+ * have taken the fields before the one that failed. */
+int dala_record_apply_policies(size_t *changed_out, dala_record *record, const dala_change *change,
+                               uint64_t seq, dala_conflict_fn on_conflict, void *context,
+                               const dala_merge_hooks *hooks);
+
 /* --- checks ------------------------------------------------------------- */
 
 /* Whether `name` (of `len` bytes) is a valid table or field name:

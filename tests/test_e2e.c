@@ -482,21 +482,23 @@ static void test_e2e_concurrent_edits_of_one_field_converge_and_keep_the_conflic
     if (harness_start(&h, 0)) return;
     if (share_a_record(&h, &a1, &a2, id)) goto done;
 
-    /* Both edit the same field while offline. */
-    CHECK_OK(dala_record_put(NULL, a1, GEN_TABLE, id, "{\"risk_level\": \"high\"}"));
-    CHECK_OK(dala_record_put(NULL, a2, GEN_TABLE, id, "{\"risk_level\": \"medium\"}"));
-    dala_version v1 = device_field_version(a1, id, "risk_level");
-    dala_version v2 = device_field_version(a2, id, "risk_level");
+    /* Both edit the same field while offline: a field without a merge
+     * policy, so the newer version wins (risk_level's policy is
+     * test_merge_policy.c's). */
+    CHECK_OK(dala_record_put(NULL, a1, GEN_TABLE, id, "{\"children_count\": 2}"));
+    CHECK_OK(dala_record_put(NULL, a2, GEN_TABLE, id, "{\"children_count\": 3}"));
+    dala_version v1 = device_field_version(a1, id, "children_count");
+    dala_version v2 = device_field_version(a2, id, "children_count");
     int first_wins = dala_version_compare(&v1, &v2) > 0;
-    const char *winner = first_wins ? "high" : "medium", *loser = first_wins ? "\"medium\"" : "\"high\"";
+    const char *winner = first_wins ? "2" : "3", *loser = first_wins ? "3" : "2";
     dala_version win = first_wins ? v1 : v2, lose = first_wins ? v2 : v1;
     for (int round = 0; round < 2; round++) {
         sync_ok(a1);
         sync_ok(a2);
     }
 
-    char *on_a1 = device_field(a1, id, "risk_level"), *on_a2 = device_field(a2, id, "risk_level");
-    char *on_server = central_field(&h, id, "risk_level");
+    char *on_a1 = device_field(a1, id, "children_count"), *on_a2 = device_field(a2, id, "children_count");
+    char *on_server = central_field(&h, id, "children_count");
     CHECK_EQ_STR(on_a1, winner);
     CHECK_EQ_STR(on_a2, winner);
     CHECK_EQ_STR(on_server, winner);
@@ -511,7 +513,7 @@ static void test_e2e_concurrent_edits_of_one_field_converge_and_keep_the_conflic
         CHECK_OK(dala_conflict_list(devices[d], copy_conflict, &copy));
         CHECK_EQ_INT(copy.count, 1);
         CHECK_EQ_STR(copy.record_id, id);
-        CHECK_EQ_STR(copy.field, "risk_level");
+        CHECK_EQ_STR(copy.field, "children_count");
         CHECK_EQ_STR(copy.loser_value, loser);
         CHECK_EQ_STR(copy.status, "open");
         CHECK_EQ_U64(copy.winner.hlc, win.hlc);
@@ -520,7 +522,7 @@ static void test_e2e_concurrent_edits_of_one_field_converge_and_keep_the_conflic
         CHECK_EQ_U64(copy.loser.device_id, lose.device_id);
         CHECK_EQ_U64(device_status(devices[d]).conflict_count, 1);
         CHECK_EQ_U64(device_status(devices[d]).pending_changes, 0);
-        dala_version held = device_field_version(devices[d], id, "risk_level");
+        dala_version held = device_field_version(devices[d], id, "children_count");
         CHECK_EQ_U64(held.hlc, win.hlc);
         CHECK_EQ_U64(held.device_id, win.device_id);
     }

@@ -173,16 +173,23 @@ static int print_rejection(void *context, const dala_rejection *rejection)
     return 0;
 }
 
+/* "device 3", or "the server" for a value a merge policy settled (device 0). */
+static const char *writer_name(char *out, size_t size, uint64_t device)
+{
+    if (device == 0) snprintf(out, size, "the server");
+    else snprintf(out, size, "device %llu", (unsigned long long)device);
+    return out;
+}
+
 static int print_conflict(void *context, const dala_conflict *conflict)
 {
-    char winner[64], loser[64];
+    char winner[64], loser[64], winner_name[32], loser_name[32];
     (void)context;
     cli_format_time(winner, conflict->winner_hlc >> 16);
     cli_format_time(loser, conflict->loser_hlc >> 16);
-    printf("  %s.%s of %s: device %llu at %s won over device %llu at %s (dala show %s)\n",
-           conflict->record_table, conflict->field, conflict->record_id,
-           (unsigned long long)conflict->winner_device, winner,
-           (unsigned long long)conflict->loser_device, loser, conflict->conflict_id);
+    printf("  %s.%s of %s: %s at %s won over %s at %s (dala show %s)\n", conflict->record_table, conflict->field,
+           conflict->record_id, writer_name(winner_name, sizeof winner_name, conflict->winner_device), winner,
+           writer_name(loser_name, sizeof loser_name, conflict->loser_device), loser, conflict->conflict_id);
     return 0;
 }
 
