@@ -106,7 +106,7 @@ visit1=$(tablet esil-1 capture --table field_visit --set visit_date="$today" --s
     --set victim_id="$victim" --set offender_id="$offender" --set children_count=2 --set offender_present=1 \
     --set findings="Жәбірленуші үйде болды, балалар аман. Жұбайы ішімдік ішіп, дауыс көтерген.")
 offence=$(tablet esil-1 capture --table offence --set kind=administrative --set sphere=family_domestic \
-    --set article="ӘҚБтК 73" --set committed_on="$today" --set victim_id="$victim" --set offender_id="$offender" \
+    --set article=koap.73 --set committed_on="$today" --set victim_id="$victim" --set offender_id="$offender" \
     --set relationship=spouse --set causes=alcohol,household_conflict --set offender_alcohol=1 --set outcome=pending)
 tablet esil-1 capture --table protective_measure --set kind=protective_order --set person_id="$offender" \
     --set offence_id="$offence" --set issued_on="$today" \
@@ -196,6 +196,15 @@ admin records
 say "The quarter's report note drafts itself: the Esil unit's figures this quarter against last year's (rows above zero)"
 admin report --unit "Esil district women-protection unit" --lang ru |
     awk '/^[0-9]\./ { print; next } NR > 1 && ($1 != 0 || $2 != 0) { print }'
+
+say "The offence was recorded by mistake: esil-1 voids it with a reason (never deleted), and the note stops counting it"
+admin_offences() { admin report --unit "Esil district women-protection unit" --csv | awk -F, '$2 == "admin_offences" && $3 == "" { print $4 }'; }
+before=$(admin_offences)
+tablet esil-1 void "$offence" --reason "Қате тіркелген: басқа бөліністің ісі" >/dev/null
+printf '%-11s ' "esil-1:"; tablet esil-1 sync
+after=$(admin_offences)
+echo "administrative offences this quarter: $before before the voiding, $after after"
+if [ "$before" != 1 ] || [ "$after" != 0 ]; then echo "demo: the note still counts a voided offence" >&2; exit 1; fi
 
 stop_server
 # The request log must hold no record contents: look for the captured words.

@@ -1,6 +1,7 @@
 /* report_note.c - quarterly report notes as stored: drafting, deadlines,
  * figures (a draft's live, a filed note's frozen in report_figure), the
- * units a department's note takes in, and the moves of the workflow
+ * units a department's note takes in, its own records and the units that
+ * filed after it was consolidated, and the moves of the workflow
  * (docs/reports.md). Every move checks the state it starts from inside
  * one IMMEDIATE transaction, so two supervisors cannot file twice. */
 #include "report_note.h"
@@ -191,8 +192,9 @@ int report_note_is_frozen(const report_note *note)
            strcmp(note->state, "signed") == 0;
 }
 
-/* Adds the frozen figures of note `note_id` to `out`. */
-static int add_frozen(report_figures *out, sqlite3 *db, int64_t note_id)
+/* Adds the frozen figures of note `note_id` to `out`, each times `sign`
+ * (-1 takes them away). */
+static int add_frozen(report_figures *out, sqlite3 *db, int64_t note_id, int sign)
 {
     sqlite3_stmt *stmt;
     if (sqlite3_prepare_v2(db, "SELECT block, grp, value, now, last FROM report_figure WHERE note_id = ?1", -1, &stmt,
@@ -203,25 +205,37 @@ static int add_frozen(report_figures *out, sqlite3 *db, int64_t note_id)
     while (!rc && sqlite3_step(stmt) == SQLITE_ROW) {
         int block = sqlite3_column_int(stmt, 0);
         const char *group = (const char *)sqlite3_column_text(stmt, 1), *value = (const char *)sqlite3_column_text(stmt, 2);
-        rc = report_figures_add(out, block, group, value, REPORT_NOW, sqlite3_column_int64(stmt, 3));
-        if (!rc) rc = report_figures_add(out, block, group, value, REPORT_LAST, sqlite3_column_int64(stmt, 4));
+        rc = report_figures_add(out, block, group, value, REPORT_NOW, sign * sqlite3_column_int64(stmt, 3));
+        if (!rc) rc = report_figures_add(out, block, group, value, REPORT_LAST, sign * sqlite3_column_int64(stmt, 4));
     }
     sqlite3_finalize(stmt);
     return rc;
 }
 
-/* Adds up, over the department's units whose notes are filed, either
- * their frozen figures or (live) their records counted again. */
-static int add_units(report_figures *out, sqlite3 *db, const report_note *note, int live)
+/* A department's figures: over `units`, those whose notes are filed,
+ * either their frozen figures or (live) their records counted again; and
+ * the department's own records, which no unit's note counts. */
+static int add_department(report_figures *out, sqlite3 *db, const report_note *note, const report_unit_filing *units,
+                          size_t count, int live)
+{
+    int rc = DALA_OK;
+    for (size_t i = 0; !rc && i < count; i++) {
+        if (!report_unit_is_filed(&units[i])) continue;
+        rc = live ? report_count(out, db, units[i].unit_id, note->year, note->quarter, NULL)
+                  : add_frozen(out, db, units[i].note_id, 1);
+    }
+    /* Seeds the totals too: a department with no filed unit still lists them. */
+    if (!rc) rc = report_count_own(out, db, note->unit_id, note->year, note->quarter, NULL);
+    return rc;
+}
+
+/* The same over the units the note lists (report_note_units). */
+static int add_listed_units(report_figures *out, sqlite3 *db, const report_note *note, int live)
 {
     report_unit_filing *units = NULL;
     size_t count = 0;
     int rc = report_note_units(&units, &count, db, note);
-    for (size_t i = 0; !rc && i < count; i++) {
-        if (strcmp(units[i].state, "submitted") != 0 && strcmp(units[i].state, "consolidated") != 0) continue;
-        rc = live ? report_count(out, db, units[i].unit_id, note->year, note->quarter, NULL)
-                  : add_frozen(out, db, units[i].note_id);
-    }
+    if (!rc) rc = add_department(out, db, note, units, count, live);
     free(units);
     return rc;
 }
@@ -229,12 +243,9 @@ static int add_units(report_figures *out, sqlite3 *db, const report_note *note, 
 int report_note_figures(report_figures *out, sqlite3 *db, const report_note *note)
 {
     int rc;
-    if (report_note_is_frozen(note)) rc = add_frozen(out, db, note->id);
+    if (report_note_is_frozen(note)) rc = add_frozen(out, db, note->id, 1);
     else if (strcmp(note->level, "unit") == 0) rc = report_count(out, db, note->unit_id, note->year, note->quarter, NULL);
-    else rc = add_units(out, db, note, 0);
-    if (!rc && strcmp(note->level, "department") == 0 && !report_note_is_frozen(note)) {
-        rc = report_figures_seed(out); /* a department with no filed unit still lists the totals */
-    }
+    else rc = add_listed_units(out, db, note, 0);
     if (!rc) report_figures_sort(out);
     return rc;
 }
@@ -242,7 +253,28 @@ int report_note_figures(report_figures *out, sqlite3 *db, const report_note *not
 int report_note_live(report_figures *out, sqlite3 *db, const report_note *note)
 {
     int rc = strcmp(note->level, "unit") == 0 ? report_count(out, db, note->unit_id, note->year, note->quarter, NULL)
-                                              : add_units(out, db, note, 1);
+                                              : add_listed_units(out, db, note, 1);
+    if (!rc) report_figures_sort(out);
+    return rc;
+}
+
+int report_note_own(report_figures *out, sqlite3 *db, const report_note *note)
+{
+    if (strcmp(note->level, "department") != 0) return DALA_OK;
+    int rc;
+    if (!report_note_is_frozen(note)) {
+        rc = report_count_own(out, db, note->unit_id, note->year, note->quarter, NULL);
+    } else {
+        /* Frozen: what the note holds beyond the unit notes it took in,
+         * which never change once taken in. */
+        report_unit_filing *units = NULL;
+        size_t count = 0;
+        rc = add_frozen(out, db, note->id, 1);
+        if (!rc) rc = report_note_units(&units, &count, db, note);
+        for (size_t i = 0; !rc && i < count; i++)
+            if (report_unit_is_filed(&units[i])) rc = add_frozen(out, db, units[i].note_id, -1);
+        free(units);
+    }
     if (!rc) report_figures_sort(out);
     return rc;
 }
@@ -272,28 +304,26 @@ static int freeze(sqlite3 *db, int64_t note_id, const report_figures *figures)
 
 /* --- a department's units -------------------------------------------------- */
 
-int report_note_units(report_unit_filing **out, size_t *count, sqlite3 *db, const report_note *note)
+int report_unit_is_filed(const report_unit_filing *unit)
 {
-    *out = NULL;
-    *count = 0;
-    if (strcmp(note->level, "department") != 0) return DALA_OK;
-    int consolidated = note->consolidated_at != 0;
-    sqlite3_stmt *stmt;
-    const char *sql = consolidated
-                          ? "SELECT f.unit_id, coalesce(n.id, 0), f.submitted_at, f.state, f.late FROM report_filing f "
-                            "LEFT JOIN report_note n ON n.unit_id = f.unit_id AND n.year = ?2 AND n.quarter = ?3 "
-                            "WHERE f.note_id = ?4 ORDER BY f.unit_id"
-                          : "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION ALL "
-                            "SELECT o.id FROM org_unit o JOIN tree ON o.parent_id = tree.id) "
-                            "SELECT o.id, coalesce(n.id, 0), n.submitted_at, coalesce(n.state, 'none'), "
-                            "coalesce(n.late, 0) FROM tree JOIN org_unit o ON o.id = tree.id "
-                            "LEFT JOIN report_note n ON n.unit_id = o.id AND n.year = ?2 AND n.quarter = ?3 "
-                            "WHERE o.kind = 'unit' ORDER BY o.id";
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL)) return server_db_error(db, "list a department's units");
-    sqlite3_bind_int64(stmt, 1, note->unit_id);
-    sqlite3_bind_int(stmt, 2, note->year);
-    sqlite3_bind_int(stmt, 3, note->quarter);
-    if (consolidated) sqlite3_bind_int64(stmt, 4, note->id);
+    return strcmp(unit->state, "submitted") == 0 || strcmp(unit->state, "consolidated") == 0;
+}
+
+const char *report_filing_label(const report_unit_filing *unit, const char *lang)
+{
+    return report_unit_is_filed(unit) ? report_state_label(unit->state, lang)
+                                      : dala_label("Тапсырмаған", "Не представлена", lang);
+}
+
+const char *report_own_label(const char *lang)
+{
+    return dala_label("Департаменттің өз жазбалары", "Собственные записи департамента", lang);
+}
+
+/* Reads the rows of `stmt` (unit_id, note_id, submitted_at, state, late)
+ * into a new array; finalizes `stmt`. */
+static int read_units(report_unit_filing **out, size_t *count, sqlite3_stmt *stmt)
+{
     int rc = DALA_OK;
     size_t alloc = 0;
     while (!rc && sqlite3_step(stmt) == SQLITE_ROW) {
@@ -322,6 +352,60 @@ int report_note_units(report_unit_filing **out, size_t *count, sqlite3 *db, cons
     return rc;
 }
 
+/* The units of a department's note: as its consolidation listed them
+ * (report_filing), or with `as_they_stand`, every unit of its subtree
+ * with its note's state now. */
+static int list_units(report_unit_filing **out, size_t *count, sqlite3 *db, const report_note *note, int as_they_stand)
+{
+    *out = NULL;
+    *count = 0;
+    if (strcmp(note->level, "department") != 0) return DALA_OK;
+    sqlite3_stmt *stmt;
+    const char *sql = !as_they_stand
+                          ? "SELECT f.unit_id, coalesce(n.id, 0), f.submitted_at, f.state, f.late FROM report_filing f "
+                            "LEFT JOIN report_note n ON n.unit_id = f.unit_id AND n.year = ?2 AND n.quarter = ?3 "
+                            "WHERE f.note_id = ?4 ORDER BY f.unit_id"
+                          : "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION ALL "
+                            "SELECT o.id FROM org_unit o JOIN tree ON o.parent_id = tree.id) "
+                            "SELECT o.id, coalesce(n.id, 0), n.submitted_at, coalesce(n.state, 'none'), "
+                            "coalesce(n.late, 0) FROM tree JOIN org_unit o ON o.id = tree.id "
+                            "LEFT JOIN report_note n ON n.unit_id = o.id AND n.year = ?2 AND n.quarter = ?3 "
+                            "WHERE o.kind = 'unit' ORDER BY o.id";
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL)) return server_db_error(db, "list a department's units");
+    sqlite3_bind_int64(stmt, 1, note->unit_id);
+    sqlite3_bind_int(stmt, 2, note->year);
+    sqlite3_bind_int(stmt, 3, note->quarter);
+    if (!as_they_stand) sqlite3_bind_int64(stmt, 4, note->id);
+    return read_units(out, count, stmt);
+}
+
+int report_note_units(report_unit_filing **out, size_t *count, sqlite3 *db, const report_note *note)
+{
+    return list_units(out, count, db, note, note->consolidated_at == 0);
+}
+
+int report_note_filed_after(report_unit_filing **out, size_t *count, sqlite3 *db, const report_note *note)
+{
+    *out = NULL;
+    *count = 0;
+    if (strcmp(note->level, "department") != 0 || note->consolidated_at == 0) return DALA_OK;
+    /* A unit note the consolidation took in is consolidated for good (it
+     * cannot be returned), so one still submitted was filed after it. */
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(db,
+                           "WITH RECURSIVE tree(id) AS (SELECT ?1 UNION ALL "
+                           "SELECT o.id FROM org_unit o JOIN tree ON o.parent_id = tree.id) "
+                           "SELECT o.id, n.id, n.submitted_at, n.state, n.late FROM tree JOIN org_unit o ON o.id = tree.id "
+                           "JOIN report_note n ON n.unit_id = o.id AND n.year = ?2 AND n.quarter = ?3 "
+                           "WHERE o.kind = 'unit' AND n.state = 'submitted' ORDER BY o.id",
+                           -1, &stmt, NULL))
+        return server_db_error(db, "list the units filed after consolidation");
+    sqlite3_bind_int64(stmt, 1, note->unit_id);
+    sqlite3_bind_int(stmt, 2, note->year);
+    sqlite3_bind_int(stmt, 3, note->quarter);
+    return read_units(out, count, stmt);
+}
+
 int report_note_unit_narratives(sqlite3 *db, const report_note *note, int block,
                                 int (*fn)(void *context, int64_t unit_id, const char *text), void *context)
 {
@@ -333,7 +417,7 @@ int report_note_unit_narratives(sqlite3 *db, const report_note *note, int block,
                                                "AND text != ''", -1, &stmt, NULL))
         rc = server_db_error(db, "read the units' narratives");
     for (size_t i = 0; !rc && i < count; i++) {
-        if (strcmp(units[i].state, "submitted") != 0 && strcmp(units[i].state, "consolidated") != 0) continue;
+        if (!report_unit_is_filed(&units[i])) continue;
         sqlite3_reset(stmt);
         sqlite3_bind_int64(stmt, 1, units[i].note_id);
         sqlite3_bind_int(stmt, 2, block);
@@ -418,46 +502,106 @@ int report_note_return(sqlite3 *db, int64_t note_id, const char *comment, int64_
     return finish(db, rc);
 }
 
-int report_note_consolidate(sqlite3 *db, int64_t note_id, int64_t user_id, int64_t now)
+/* Adds up department note `note` from its units as they stand now, inside
+ * the caller's transaction: freezes the figures (its filed units' notes
+ * and its own records), lists the units anew in report_filing, marks the
+ * unit notes it takes in consolidated, and records who did it and when
+ * (late when after the due day). */
+static int take_in(sqlite3 *db, const report_note *note, int64_t user_id, int64_t now)
 {
-    int rc = begin(db);
-    if (rc) return rc;
-    rc = expect_state(db, note_id, "department", (const char *const[]){"draft", NULL}, "consolidated");
-    report_note note;
+    report_due due;
+    report_note_due(&due, note->level, note->year, note->quarter, now);
     report_figures figures = REPORT_FIGURES_INIT;
     report_unit_filing *units = NULL;
     size_t count = 0;
-    if (!rc) rc = report_note_load(&note, db, note_id);
-    if (rc) return finish(db, rc);
-    report_due due;
-    report_note_due(&due, note.level, note.year, note.quarter, now);
-    rc = report_note_figures(&figures, db, &note);
-    if (!rc) rc = freeze(db, note_id, &figures);
-    if (!rc) rc = report_note_units(&units, &count, db, &note);
+    int rc = list_units(&units, &count, db, note, 1);
+    if (!rc) rc = add_department(&figures, db, note, units, count, 0);
+    if (!rc) rc = freeze(db, note->id, &figures);
+    if (!rc) rc = run(db, "DELETE FROM report_filing WHERE note_id = ?1", note->id, 0, 0, 0);
     sqlite3_stmt *stmt = NULL;
     if (!rc && sqlite3_prepare_v2(db, "INSERT INTO report_filing (note_id, unit_id, state, submitted_at, late) "
                                       "VALUES (?1, ?2, ?3, ?4, ?5)", -1, &stmt, NULL))
         rc = server_db_error(db, "consolidate a report note");
     for (size_t i = 0; !rc && i < count; i++) {
-        int filed = strcmp(units[i].state, "submitted") == 0;
+        int filed = report_unit_is_filed(&units[i]);
         sqlite3_reset(stmt);
-        sqlite3_bind_int64(stmt, 1, note_id);
+        sqlite3_bind_int64(stmt, 1, note->id);
         sqlite3_bind_int64(stmt, 2, units[i].unit_id);
         sqlite3_bind_text(stmt, 3, filed ? "consolidated" : units[i].state, -1, SQLITE_STATIC);
         if (units[i].submitted_at) sqlite3_bind_int64(stmt, 4, units[i].submitted_at);
         else sqlite3_bind_null(stmt, 4);
         sqlite3_bind_int(stmt, 5, units[i].late);
         if (sqlite3_step(stmt) != SQLITE_DONE) rc = server_db_error(db, "consolidate a report note");
-        if (!rc && filed)
+        if (!rc && strcmp(units[i].state, "submitted") == 0)
             rc = run(db, "UPDATE report_note SET state = 'consolidated' WHERE id = ?1", units[i].note_id, 0, 0, 0);
     }
     sqlite3_finalize(stmt);
     if (!rc)
         rc = run(db, "UPDATE report_note SET state = 'consolidated', consolidated_by = ?2, consolidated_at = ?3, "
                      "submitted_at = ?3, late = max(late, ?4) WHERE id = ?1",
-                 note_id, user_id, now, due.overdue);
+                 note->id, user_id, now, due.overdue);
     free(units);
     report_figures_free(&figures);
+    return rc;
+}
+
+int report_note_consolidate(sqlite3 *db, int64_t note_id, int64_t user_id, int64_t now)
+{
+    int rc = begin(db);
+    if (rc) return rc;
+    rc = expect_state(db, note_id, "department", (const char *const[]){"draft", NULL}, "consolidated");
+    report_note note;
+    if (!rc) rc = report_note_load(&note, db, note_id);
+    if (!rc) {
+        rc = take_in(db, &note, user_id, now);
+        report_note_free(&note);
+    }
+    return finish(db, rc);
+}
+
+/* "units 12, 15" of the audit's detail: the first few ids, then "...". */
+static void unit_ids(char *out, size_t size, const report_unit_filing *units, size_t count)
+{
+    size_t n = (size_t)snprintf(out, size, "%s", count == 1 ? "unit" : "units");
+    for (size_t i = 0; i < count && n < size; i++) {
+        if (i == 8) {
+            snprintf(out + n, size - n, ", ...");
+            break;
+        }
+        n += (size_t)snprintf(out + n, size - n, "%s%lld", i ? ", " : " ", (long long)units[i].unit_id);
+    }
+}
+
+int report_note_reconsolidate(sqlite3 *db, int64_t note_id, int64_t user_id, int64_t now, size_t *taken_in)
+{
+    if (taken_in) *taken_in = 0;
+    int rc = begin(db);
+    if (rc) return rc;
+    report_note note;
+    report_unit_filing *filed_after = NULL;
+    size_t count = 0;
+    rc = report_note_load(&note, db, note_id);
+    if (rc) return finish(db, rc);
+    if (strcmp(note.level, "department") != 0)
+        rc = dala_error_set(DALA_EINVAL, "reconsolidate: only a department's note is consolidated again");
+    else if (strcmp(note.state, "signed") == 0)
+        rc = dala_error_set(DALA_ECONFLICT, "reconsolidate: the note is signed, and a signed note never changes; "
+                                            "units that filed after its consolidation stay outside it");
+    else if (strcmp(note.state, "consolidated") != 0)
+        rc = dala_error_set(DALA_ECONFLICT, "reconsolidate: the note is %s; consolidate it first", note.state);
+    if (!rc) rc = report_note_filed_after(&filed_after, &count, db, &note);
+    if (!rc && count == 0)
+        rc = dala_error_set(DALA_ECONFLICT, "reconsolidate: no unit has filed since the note was consolidated");
+    if (!rc) rc = take_in(db, &note, user_id, now);
+    if (!rc) {
+        char ids[160], detail[256];
+        unit_ids(ids, sizeof ids, filed_after, count);
+        snprintf(detail, sizeof detail, "department note of %d Q%d consolidated again: %zu unit note%s filed since "
+                 "taken in (%s)", note.year, note.quarter, count, count == 1 ? "" : "s", ids);
+        rc = server_audit_add(db, user_id, "report_reconsolidate", note.unit_id, NULL, detail);
+    }
+    if (!rc && taken_in) *taken_in = count;
+    free(filed_after);
     report_note_free(&note);
     return finish(db, rc);
 }

@@ -47,11 +47,20 @@ void report_note_due(report_due *out, const char *level, int year, int quarter, 
 /* Whether the note's figures are frozen (filed). */
 int report_note_is_frozen(const report_note *note);
 /* The note's figures: frozen ones as filed; a unit's draft counted from
- * the records; a department's draft added up from its units' filed notes. */
+ * the records; a department's draft added up from its units' filed notes
+ * and its own records (those written at the department itself, which no
+ * unit's note counts). */
 int report_note_figures(report_figures *out, sqlite3 *db, const report_note *note);
-/* What the records give now for a filed note (a department: the sum of
- * its filed units, counted again), to show corrections after filing. */
+/* What the records give now for a filed note (a department: its filed
+ * units and its own records, counted again), to show corrections after
+ * filing. */
 int report_note_live(report_figures *out, sqlite3 *db, const report_note *note);
+/* A department's own records, the part of its figures no unit's note
+ * holds: counted from the records in a draft; in a consolidated or signed
+ * note, as frozen then (its figures less those of the unit notes it took
+ * in). Adds nothing for a unit's note. Rows that count nothing in either
+ * period may be listed (at zero). */
+int report_note_own(report_figures *out, sqlite3 *db, const report_note *note);
 
 /* One unit of a department's note: its note's state (or "none") and when
  * it was filed; `units` as consolidated, or as they stand in a draft. */
@@ -62,6 +71,19 @@ typedef struct report_unit_filing {
 } report_unit_filing;
 
 int report_note_units(report_unit_filing **out, size_t *count, sqlite3 *db, const report_note *note);
+/* Whether a unit of that list has filed (its note submitted, or taken in):
+ * only these are added into the department's figures. */
+int report_unit_is_filed(const report_unit_filing *unit);
+/* The label of a unit of that list: its note's state once filed, else
+ * "not filed" (Тапсырмаған / Не представлена), whatever its draft's state. */
+const char *report_filing_label(const report_unit_filing *unit, const char *lang);
+/* The label of the line of a department's own records in its units list. */
+const char *report_own_label(const char *lang);
+/* The units of a consolidated (or signed) department note whose notes
+ * were filed after it was consolidated and so are outside it: their notes
+ * are submitted and its consolidation did not take them in. None for a
+ * draft or a unit's note. `*out` (malloc'd) belongs to the caller. */
+int report_note_filed_after(report_unit_filing **out, size_t *count, sqlite3 *db, const report_note *note);
 
 /* The narratives of a department's filed unit notes, block by block
  * (`block` 1..9), for the department's page and its signature: each
@@ -76,6 +98,17 @@ int report_note_set_narrative(sqlite3 *db, int64_t note_id, int block, const cha
 int report_note_submit(sqlite3 *db, int64_t note_id, int64_t user_id, int64_t now);
 int report_note_return(sqlite3 *db, int64_t note_id, const char *comment, int64_t now);
 int report_note_consolidate(sqlite3 *db, int64_t note_id, int64_t user_id, int64_t now);
+/* Consolidates a consolidated, unsigned department note again, to take in
+ * the unit notes filed since (report_note_filed_after): adds up its filed
+ * units' notes and its own records anew, freezes the sum, lists its units
+ * anew, marks the unit notes it takes in consolidated, sets
+ * consolidated_at (and the filing time) to `now` (late if after the due
+ * day, as when consolidating), and writes the audit entry
+ * `report_reconsolidate` for `user_id`, all in one transaction.
+ * `*taken_in` (may be NULL) gets how many unit notes it took in.
+ * DALA_EINVAL for a unit's note; DALA_ECONFLICT for a signed note (a signed
+ * note never changes), a draft, or when no unit has filed since. */
+int report_note_reconsolidate(sqlite3 *db, int64_t note_id, int64_t user_id, int64_t now, size_t *taken_in);
 
 /* --- sign-off (report_signoff.c) ----------------------------------------- */
 

@@ -20,8 +20,11 @@ const char *server_cli_flag(int argc, char **argv, const char *name);
 /* --- report notes (report_cli.c) ---------------------------------------- */
 
 /* `dala-server admin report --unit CODE|NAME [--year Y --quarter Q]
- * [--lang kk|ru]`: a unit's (or department's) figures for a quarter,
- * counted from the records now, as a table on stdout. */
+ * [--lang kk|ru] [--csv]`: a unit's (or department's) figures for a
+ * quarter, counted from the records now, as a table on stdout (or CSV
+ * rows block,group,value,now,last); `admin report --reconsolidate NOTE-ID
+ * --by LOGIN` takes the unit notes filed since into a consolidated,
+ * unsigned department note. */
 int server_cli_report(dala_admin *admin, int argc, char **argv);
 /* `dala-server verify-report --db PATH --note ID`: checks a signed report
  * note's signature against the note as stored; `verify-report --file

@@ -218,14 +218,49 @@ static int print_units(dala_buf *out, web_request *r, const report_note *note, i
         char name[256], when[32] = "—";
         web_unit_name(name, sizeof name, r, units[i].unit_id);
         if (units[i].submitted_at) day_of(when, sizeof when, units[i].submitted_at);
-        rc = page(out, "<tr><td>", name);
-        if (!rc) rc = page(out, "</td><td>", report_state_label(units[i].state, r->lang));
+        rc = page(out, report_unit_is_filed(&units[i]) ? "<tr><td>" : "<tr class=\"not-filed\"><td>", name);
+        if (!rc) rc = page(out, "</td><td>", report_filing_label(&units[i], r->lang));
         if (!rc) rc = page(out, "</td><td>", when);
         if (!rc && units[i].late) rc = page(out, " <strong class=\"late\">", is_ru ? "с опозданием" : "кешігіп");
         if (!rc && units[i].late) rc = page(out, "</strong>", NULL);
         if (!rc) rc = page(out, "</td></tr>", NULL);
     }
-    if (!rc) rc = page(out, "</table>", NULL);
+    /* The department's own records, a line apart, so the sum is explainable:
+     * its totals that count something, this year (last year). */
+    report_figures own = REPORT_FIGURES_INIT;
+    if (!rc) rc = report_note_own(&own, r->conn->db, note);
+    if (!rc) rc = page(out, "<tr class=\"own\"><td>", report_own_label(r->lang));
+    if (!rc) rc = page(out, "</td><td colspan=\"2\">", NULL);
+    report_labeler labels;
+    report_labeler_init(&labels, r->conn->db, r->lang);
+    int listed = 0;
+    for (size_t i = 0; !rc && i < own.count; i++) {
+        const report_figure *f = &own.items[i];
+        if (f->value[0] || (!f->count[REPORT_NOW] && !f->count[REPORT_LAST])) continue;
+        char label[512], counts[64];
+        report_label(label, sizeof label, &labels, f->group, f->value);
+        snprintf(counts, sizeof counts, ": %lld (%lld)", (long long)f->count[REPORT_NOW], (long long)f->count[REPORT_LAST]);
+        rc = page(out, listed++ ? "; " : "", label);
+        if (!rc) rc = page(out, "", counts);
+    }
+    if (!rc && !listed) rc = page(out, "", "—");
+    report_labeler_free(&labels);
+    report_figures_free(&own);
+    if (!rc) rc = page(out, "</td></tr></table>", NULL);
+    /* Units that filed after the consolidation, outside the note. */
+    report_unit_filing *after = NULL;
+    size_t after_count = 0;
+    if (!rc) rc = report_note_filed_after(&after, &after_count, r->conn->db, note);
+    for (size_t i = 0; !rc && i < after_count; i++) {
+        char name[256];
+        web_unit_name(name, sizeof name, r, after[i].unit_id);
+        rc = page(out, i ? ", " : "<p class=\"filed-after\">", NULL);
+        if (!rc && i == 0) rc = page(out, "", is_ru ? "Представили после сведения (в записку не вошли): "
+                                                    : "Жинақталғаннан кейін ұсынды (жазбаға енбеді): ");
+        if (!rc) rc = page(out, "", name);
+    }
+    if (!rc && after_count) rc = page(out, "</p>", NULL);
+    free(after);
     free(units);
     return rc;
 }

@@ -2,8 +2,10 @@
  * (docs/reports.md): the notes of a scope with their deadlines, one note
  * with its nine blocks, and its workflow: unit heads draft, write and
  * submit their unit's note; the department's deputy head returns it,
- * consolidates the department's note and signs it. Every figure can be
- * followed back to its records. Every move is audited. */
+ * consolidates the department's note (again, when units file after that)
+ * and signs it. A department's note shows apart its own records and the
+ * units that have not filed. Every figure can be followed back to its
+ * records. Every move is audited. */
 #include "web_report.h"
 
 #include <stdio.h>
@@ -38,6 +40,17 @@ static int may_write(const web_request *r, const report_note *note)
 {
     if (strcmp(note->level, "department") == 0) return r->user.role == ROLE_DEPUTY;
     return r->user.role == ROLE_UNIT_HEAD || r->user.role == ROLE_DEPUTY;
+}
+
+/* A deputy, on a consolidated department note some unit filed after. */
+static int may_reconsolidate(web_request *r, const report_note *note)
+{
+    if (r->user.role != ROLE_DEPUTY || strcmp(note->state, "consolidated") != 0) return 0;
+    report_unit_filing *units = NULL;
+    size_t count = 0;
+    int rc = report_note_filed_after(&units, &count, r->conn->db, note);
+    free(units);
+    return !rc && count > 0;
 }
 
 /* --- the note as JSON ----------------------------------------------------- */
@@ -122,29 +135,79 @@ static void put_new_figures(json_out *j, report_labeler *labels, const report_fi
     }
 }
 
-static void put_units(json_out *j, web_request *r, const report_note *note)
+/* A unit of a department's note: its note's state, or "not filed". */
+static void put_unit_filing(json_out *j, web_request *r, const report_unit_filing *unit)
+{
+    char name[256];
+    web_unit_name(name, sizeof name, r, unit->unit_id);
+    json_int(j, "unit_id", unit->unit_id);
+    json_string(j, "unit", name);
+    if (unit->note_id) json_int(j, "note_id", unit->note_id);
+    else json_null(j, "note_id");
+    json_string(j, "state", unit->state);
+    json_string(j, "state_label", report_filing_label(unit, r->lang));
+    json_bool(j, "filed", report_unit_is_filed(unit));
+    put_time(j, "submitted_at", unit->submitted_at);
+    json_bool(j, "late", unit->late);
+}
+
+/* A department's units under `key`: all of them, or with `filed_after`
+ * those that filed after its consolidation. */
+static void put_units(json_out *j, web_request *r, const report_note *note, const char *key, int filed_after)
 {
     report_unit_filing *units = NULL;
     size_t count = 0;
-    int rc = report_note_units(&units, &count, r->conn->db, note);
+    int rc = filed_after ? report_note_filed_after(&units, &count, r->conn->db, note)
+                         : report_note_units(&units, &count, r->conn->db, note);
     if (rc) j->rc = rc;
-    json_array_begin(j, "units");
+    json_array_begin(j, key);
     for (size_t i = 0; !rc && i < count; i++) {
-        char name[256];
-        web_unit_name(name, sizeof name, r, units[i].unit_id);
         json_object_begin(j, NULL);
-        json_int(j, "unit_id", units[i].unit_id);
-        json_string(j, "unit", name);
-        if (units[i].note_id) json_int(j, "note_id", units[i].note_id);
-        else json_null(j, "note_id");
-        json_string(j, "state", units[i].state);
-        json_string(j, "state_label", report_state_label(units[i].state, r->lang));
-        put_time(j, "submitted_at", units[i].submitted_at);
-        json_bool(j, "late", units[i].late);
+        put_unit_filing(j, r, &units[i]);
         json_object_end(j);
     }
     json_array_end(j);
     free(units);
+}
+
+/* The figures of `figures` that count something, without comparison: a
+ * part shown apart from the note's figures. */
+static void put_part_figures(json_out *j, report_labeler *labels, const report_figures *figures)
+{
+    json_array_begin(j, "figures");
+    for (size_t i = 0; i < figures->count; i++) {
+        const report_figure *f = &figures->items[i];
+        if (!f->count[REPORT_NOW] && !f->count[REPORT_LAST]) continue;
+        char label[512];
+        report_label(label, sizeof label, labels, f->group, f->value);
+        json_object_begin(j, NULL);
+        json_int(j, "block", f->block);
+        json_string(j, "group", f->group);
+        json_string(j, "value", f->value);
+        json_string(j, "label", label);
+        json_int(j, "now", f->count[REPORT_NOW]);
+        json_int(j, "last", f->count[REPORT_LAST]);
+        json_object_end(j);
+    }
+    json_array_end(j);
+}
+
+/* The line of a department's own records, apart from its units: what of
+ * its figures no unit's note holds. */
+static void put_own_records(json_out *j, web_request *r, report_labeler *labels, const report_note *note)
+{
+    report_figures own = REPORT_FIGURES_INIT;
+    int rc = report_note_own(&own, r->conn->db, note);
+    if (rc && !j->rc) j->rc = rc;
+    char unit[256];
+    web_unit_name(unit, sizeof unit, r, note->unit_id);
+    json_object_begin(j, "own_records");
+    json_int(j, "unit_id", note->unit_id);
+    json_string(j, "unit", unit);
+    json_string(j, "label", report_own_label(r->lang));
+    put_part_figures(j, labels, &own);
+    json_object_end(j);
+    report_figures_free(&own);
 }
 
 int web_report_put(json_out *j, web_request *r, const report_note *note)
@@ -177,6 +240,8 @@ int web_report_put(json_out *j, web_request *r, const report_note *note)
     json_string(j, "return_comment", note->return_comment);
     json_bool(j, "frozen", frozen);
     json_bool(j, "may_write", may_write(r, note));
+    int is_department = strcmp(note->level, "department") == 0;
+    json_bool(j, "may_reconsolidate", is_department && may_reconsolidate(r, note));
     json_array_begin(j, "blocks");
     for (int block = 1; block <= REPORT_BLOCKS; block++) {
         json_object_begin(j, NULL);
@@ -198,7 +263,11 @@ int web_report_put(json_out *j, web_request *r, const report_note *note)
         json_object_end(j);
     }
     json_array_end(j);
-    if (strcmp(note->level, "department") == 0) put_units(j, r, note);
+    if (is_department) {
+        put_units(j, r, note, "units", 0);
+        put_own_records(j, r, &labels, note);
+        put_units(j, r, note, "filed_after_consolidation", 1);
+    }
     if (note->signature_len) {
         char fingerprint[REPORT_FINGERPRINT_BYTES];
         report_key_fingerprint(fingerprint, note->public_key);
@@ -238,6 +307,28 @@ static int read_quarter(int *year, int *quarter, web_request *r)
     return rc;
 }
 
+/* A department's row of the list: the ids of the units that filed after
+ * its note was consolidated, for the deputy to consolidate it again. */
+static void put_filed_after_ids(json_out *j, web_request *r, sqlite3_stmt *row, int year, int quarter)
+{
+    report_note note;
+    memset(&note, 0, sizeof note);
+    note.unit_id = sqlite3_column_int64(row, 0);
+    note.id = sqlite3_column_int64(row, 2);
+    snprintf(note.level, sizeof note.level, "department");
+    note.year = year;
+    note.quarter = quarter;
+    note.consolidated_at = sqlite3_column_type(row, 6) == SQLITE_NULL ? 0 : sqlite3_column_int64(row, 6);
+    report_unit_filing *units = NULL;
+    size_t count = 0;
+    int rc = report_note_filed_after(&units, &count, r->conn->db, &note);
+    if (rc && !j->rc) j->rc = rc;
+    json_array_begin(j, "filed_after_consolidation");
+    for (size_t i = 0; i < count; i++) json_int(j, NULL, units[i].unit_id);
+    json_array_end(j);
+    free(units);
+}
+
 static int list_notes(web_request *r)
 {
     int year, quarter, rc = read_quarter(&year, &quarter, r);
@@ -245,7 +336,8 @@ static int list_notes(web_request *r)
     sqlite3_stmt *stmt;
     if (sqlite3_prepare_v2(r->conn->db,
                            WEB_SCOPE_CTE "SELECT o.id, o.kind, n.id, coalesce(n.state, 'none'), n.submitted_at, "
-                                         "coalesce(n.late, 0) FROM scope JOIN org_unit o ON o.id = scope.id "
+                                         "coalesce(n.late, 0), n.consolidated_at FROM scope "
+                                         "JOIN org_unit o ON o.id = scope.id "
                                          "LEFT JOIN report_note n ON n.unit_id = o.id AND n.year = ?2 AND n.quarter = ?3 "
                                          "WHERE o.kind IN ('department', 'unit') ORDER BY o.kind, o.id",
                            -1, &stmt, NULL))
@@ -273,6 +365,7 @@ static int list_notes(web_request *r)
         put_deadline(&j, r, level, year, quarter, sqlite3_column_int(stmt, 5));
         put_time(&j, "submitted_at", sqlite3_column_type(stmt, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(stmt, 4));
         json_bool(&j, "late", sqlite3_column_int(stmt, 5));
+        if (strcmp(level, "department") == 0) put_filed_after_ids(&j, r, stmt, year, quarter);
         json_object_end(&j);
     }
     sqlite3_finalize(stmt);
@@ -347,7 +440,7 @@ static int collect(void *context, const uint8_t id[DALA_UUID_BYTES])
 }
 
 /* The records behind one figure: the note's unit's records counted again
- * for that figure (a department's: its filed units'). */
+ * for that figure (a department's: its filed units' and its own). */
 static int figure_records(web_request *r, const report_note *note)
 {
     char group[160], value[160], period[8];
@@ -366,8 +459,9 @@ static int figure_records(web_request *r, const report_note *note)
         size_t count = 0;
         rc = report_note_units(&units, &count, r->conn->db, note);
         for (size_t i = 0; !rc && i < count; i++)
-            if (strcmp(units[i].state, "submitted") == 0 || strcmp(units[i].state, "consolidated") == 0)
+            if (report_unit_is_filed(&units[i]))
                 rc = report_count(&scratch, r->conn->db, units[i].unit_id, note->year, note->quarter, &trace);
+        if (!rc) rc = report_count_own(&scratch, r->conn->db, note->unit_id, note->year, note->quarter, &trace);
         free(units);
     }
     report_figures_free(&scratch);
@@ -427,14 +521,53 @@ static int figure_records(web_request *r, const report_note *note)
     return web_send_json(r, &j);
 }
 
-/* Sends the note as it now stands after a move, audited as `action`. */
+/* The units a department's note does not take in, each with what its
+ * records give now: shown apart, never added into the note's figures. */
+static int unfiled(web_request *r, const report_note *note)
+{
+    if (strcmp(note->level, "department") != 0)
+        return web_send_error(r, 400, DALA_EINVAL, "unfiled: only a department's note lists units");
+    report_unit_filing *units = NULL;
+    size_t count = 0;
+    int rc = report_note_units(&units, &count, r->conn->db, note);
+    if (rc) return web_send_failure(r, rc);
+    report_labeler labels;
+    report_labeler_init(&labels, r->conn->db, r->lang);
+    json_out j = JSON_OUT_INIT;
+    json_object_begin(&j, NULL);
+    json_int(&j, "note_id", note->id);
+    json_array_begin(&j, "units");
+    for (size_t i = 0; !rc && i < count; i++) {
+        if (report_unit_is_filed(&units[i])) continue;
+        report_figures live = REPORT_FIGURES_INIT;
+        rc = report_count(&live, r->conn->db, units[i].unit_id, note->year, note->quarter, NULL);
+        if (!rc) report_figures_sort(&live);
+        json_object_begin(&j, NULL);
+        put_unit_filing(&j, r, &units[i]);
+        put_part_figures(&j, &labels, &live);
+        json_object_end(&j);
+        report_figures_free(&live);
+    }
+    json_array_end(&j);
+    json_object_end(&j);
+    report_labeler_free(&labels);
+    free(units);
+    if (rc) {
+        json_out_free(&j);
+        return web_send_failure(r, rc);
+    }
+    return web_send_json(r, &j);
+}
+
+/* Sends the note as it now stands after a move, audited as `action`
+ * (NULL: the move wrote its own audit entry). */
 static int moved(web_request *r, const report_note *before, const char *action, int rc)
 {
     if (rc) return web_send_failure(r, rc);
     char detail[64];
     snprintf(detail, sizeof detail, "%s note of %d Q%d", before->level, before->year, before->quarter);
     report_note note;
-    rc = web_audit(r, action, before->unit_id, NULL, detail);
+    if (action) rc = web_audit(r, action, before->unit_id, NULL, detail);
     if (!rc) rc = report_note_load(&note, r->conn->db, before->id);
     if (rc) return web_send_failure(r, rc);
     json_out j = JSON_OUT_INIT;
@@ -468,6 +601,8 @@ static int change(web_request *r, const report_note *note, const char *action)
         return moved(r, note, "report_return", report_note_return(db, note->id, web_body_string(r, "comment"), now));
     if (strcmp(action, "consolidate") == 0)
         return moved(r, note, "report_consolidate", report_note_consolidate(db, note->id, r->user.id, now));
+    if (strcmp(action, "reconsolidate") == 0) /* audited inside, with the units it took in */
+        return moved(r, note, NULL, report_note_reconsolidate(db, note->id, r->user.id, now, NULL));
     if (strcmp(action, "sign") == 0) {
         /* A wrong password here counts toward the sign-in throttle of the
          * login: a stolen session cannot guess the deputy's password.
@@ -526,6 +661,7 @@ int web_route_report(web_request *r, const char *id, const char *action)
         if (is_export && (rc = web_audit(r, "report_export", note.unit_id, NULL, action))) {
             status = web_send_failure(r, rc);
         } else if (strcmp(action, "records") == 0) status = figure_records(r, &note);
+        else if (strcmp(action, "unfiled") == 0) status = unfiled(r, &note);
         else if (strcmp(action, "note.csv") == 0) status = web_route_report_csv(r, &note);
         else if (strcmp(action, "note.json") == 0) status = web_route_report_json(r, &note);
         else if (strcmp(action, "print") == 0) status = web_route_report_print(r, &note);
