@@ -36,17 +36,22 @@ typedef enum server_stmt {
 } server_stmt;
 
 /* Writes a record row at log position ?4 by writer ?8 (0: the server),
- * with the list columns ?9..?12 (record_columns.c) and, for a new record,
- * the officer of the creating tablet ?13 (NULL for the server). A tablet's
- * write of a returned record marks it corrected; of an approved one,
- * pending again. */
+ * with the list columns ?9..?12 (record_columns.c), for a new record the
+ * officer of the creating tablet ?13 (NULL for the server), and the
+ * safety keys ?14..?22 (server_record_keys_bind). A tablet's write of a
+ * returned record marks it corrected; of an approved one, pending again. */
 #define SERVER_RECORD_UPSERT_SQL                                                                        \
     "INSERT INTO record (id, tbl, unit_id, seq, created_by, received_at, data, last_writer, prev_seq, " \
-    "occurred_on, risk, about, status, officer_id) "                                                      \
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13) "                                   \
+    "occurred_on, risk, about, status, officer_id, reg_registration, reg_erdr, reg_kui, reg_erap, "     \
+    "victim, report, place_key, due_on, breached_on) "                                                   \
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 0, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "   \
+    "?20, ?21, ?22) "                                                                                   \
     "ON CONFLICT (id) DO UPDATE SET prev_seq = record.seq, seq = excluded.seq, data = excluded.data, "  \
     "last_writer = excluded.last_writer, occurred_on = excluded.occurred_on, risk = excluded.risk, "    \
-    "status = excluded.status, "                                                                      \
+    "status = excluded.status, reg_registration = excluded.reg_registration, "                        \
+    "reg_erdr = excluded.reg_erdr, reg_kui = excluded.reg_kui, reg_erap = excluded.reg_erap, "          \
+    "victim = excluded.victim, report = excluded.report, place_key = excluded.place_key, "              \
+    "due_on = excluded.due_on, breached_on = excluded.breached_on, "                                  \
     "review_state = CASE WHEN excluded.last_writer = 0 THEN record.review_state "                      \
     "WHEN record.review_state = 'returned' THEN 'corrected' "                                          \
     "WHEN record.review_state = 'approved' THEN 'pending' ELSE record.review_state END"
@@ -378,24 +383,81 @@ int server_record_update(sqlite3 *db, const char *id_text, uint64_t hlc, dala_fi
 
 /* --- what lists filter by (record_columns.c) --------------------------- */
 
-/* The columns kept beside a record's blob (migration 004). */
+/* The registers whose numbers have a column (migration 008), in column
+ * order: `name` as records.json's "register" names it. */
+#define SERVER_REGISTER_COUNT 4
+typedef struct server_register {
+    const char *name;   /* "erdr" */
+    const char *column; /* "reg_erdr" */
+} server_register;
+
+extern const server_register server_registers[SERVER_REGISTER_COUNT];
+
+/* The longest register number and address kept as keys (bytes); longer
+ * ones are not kept (records.json allows 50 and 500). */
+#define SERVER_NUMBER_MAX 256
+#define SERVER_PLACE_KEY_MAX 1024
+
+/* The column slot of register `name`, or -1 (NULL, or no column). */
+int server_register_index(const char *name);
+/* A register number as it is compared: ASCII letters in small case, every
+ * space (ASCII white space, U+00A0) removed, the rest as it is; written
+ * NUL-terminated to `out`. Returns its length; 0 when it is empty or does
+ * not fit in `size` bytes (then `out` holds nothing useful). */
+size_t server_register_normalise(char *out, size_t size, const uint8_t *text, size_t len);
+
+/* The columns kept beside a record's blob (migrations 004 and 008). The
+ * safety keys are empty ("", 0) for a voided record and where they do not
+ * apply. */
 typedef struct record_columns {
     char occurred_on[11];          /* "YYYY-MM-DD" */
     const dala_value *risk;        /* risk_level, borrowed from the record; NULL if none */
     uint8_t about[DALA_UUID_BYTES]; /* a conflict's or review's record */
     int has_about;
     const dala_value *status;      /* a conflict's status; NULL otherwise */
+    /* migration 008 */
+    char numbers[SERVER_REGISTER_COUNT][SERVER_NUMBER_MAX + 1]; /* normalised, by server_registers slot */
+    char victim[DALA_UUID_TEXT_LEN + 1]; /* a field visit's or offence's victim_id, small case */
+    int is_report;                       /* an offence, or a call-out visit */
+    char place_key[SERVER_PLACE_KEY_MAX + 1]; /* a report's address as a key */
+    char due_on[11];      /* a visit's follow-up; an order's last day while not ended */
+    char breached_on[11]; /* a protective order's breach */
 } record_columns;
 
 void server_record_columns(record_columns *out, const char *table, const dala_record *record, int64_t received_at);
-/* Binds occurred_on, risk, about and status to parameters first..first+3. */
+/* Binds occurred_on, risk, about and status to parameters first..first+3
+ * (borrowed from `columns` and the record until the statement steps). */
 void server_record_columns_bind(sqlite3_stmt *stmt, int first, const record_columns *columns);
+/* Binds the safety keys to parameters first..first+8: the register
+ * numbers (server_registers order), victim, report, place_key, due_on and
+ * breached_on, each NULL when empty (borrowed as above). */
+void server_record_keys_bind(sqlite3_stmt *stmt, int first, const record_columns *columns);
 /* Adds one history row for the write of `fields` (names only) to record
  * `id` at log position `seq`, by version (`hlc`, `device_id`; hlc 0 for
  * the server's own); `stmt` is the connection's STMT_HISTORY_ADD or an
  * equivalent. */
 int server_history_add(sqlite3_stmt *stmt, const uint8_t id[DALA_UUID_BYTES], int64_t seq, int64_t at,
                        int64_t device_id, uint64_t hlc, const dala_field *fields, size_t count, dala_buf *scratch);
+
+/* --- the safety panel (web_safety.c; the types are web_int.h's) ------- */
+
+struct json_out;
+struct web_request;
+struct dala_table_def;
+
+/* Writes the dashboard's `safety` member for the signed-in user's scope
+ * (docs/web-api.md): high-risk victims not visited for ?visit_days= days
+ * (default 14), protective orders ending within 3 days or breached in the
+ * last 30, overdue follow-ups, repeated reports in the last 90 days and
+ * duplicate register numbers; each list at most 50 lines with its total.
+ * `safety` is null for a role that reads no records. DALA_EINVAL for a bad
+ * visit_days (before anything is written), DALA_EIO. */
+int web_safety_put(struct json_out *j, struct web_request *r);
+/* Writes a record's `duplicates`: for each register number it holds, the
+ * other records of its unit with the same number that the user may read,
+ * with their dates. `def` (may be NULL) names the fields. DALA_EIO. */
+int web_record_put_duplicates(struct json_out *j, struct web_request *r, const uint8_t id[DALA_UUID_BYTES],
+                              int64_t unit_id, const struct dala_table_def *def);
 
 /* --- text search (text_index.c) --------------------------------------- */
 

@@ -56,7 +56,9 @@ static int next_position(int64_t *seq, sqlite3 *db, int64_t unit_id)
 }
 
 /* Writes the record's row (new or not) as the server, at log position
- * `seq`, with its list columns and one history row naming `fields`. */
+ * `seq`, with its list columns and safety keys (a settled conflict may
+ * change a visit's risk, a void clears an offence's numbers) and one
+ * history row naming `fields`. */
 static int store_row(sqlite3 *db, const uint8_t id[16], const char *table, int64_t unit_id, int64_t seq,
                      const dala_record *record, const dala_field *fields, size_t count)
 {
@@ -79,6 +81,7 @@ static int store_row(sqlite3 *db, const uint8_t id[16], const char *table, int64
         sqlite3_bind_blob(stmt, 7, blob.data, (int)blob.len, SQLITE_STATIC);
         sqlite3_bind_int64(stmt, 8, 0);
         server_record_columns_bind(stmt, 9, &columns);
+        server_record_keys_bind(stmt, 14, &columns);
         rc = sqlite3_step(stmt) == SQLITE_DONE ? DALA_OK : server_db_error(db, "write a record");
     }
     if (!rc) rc = server_history_add(history, id, seq, now, 0, 0, fields, count, &names);

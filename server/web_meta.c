@@ -4,7 +4,8 @@
  * counts by type and review state, what waits for review, returned records
  * not yet corrected, open conflicts, tablets silent for days, and the
  * deadlines of the quarterly report notes (Rules, chapter 3: units by the
- * 5th, departments by the 10th of the month after the quarter). */
+ * 5th, departments by the 10th of the month after the quarter), and the
+ * safety panel (web_safety.c). */
 #include "web_int.h"
 
 #include <stdio.h>
@@ -254,6 +255,11 @@ int web_route_dashboard(web_request *r)
     json_int(&j, "unit_days_left", d.unit_days_left);
     json_int(&j, "department_days_left", d.department_days_left);
     json_object_end(&j);
+    int rc = web_safety_put(&j, r);
     json_object_end(&j);
+    if (rc) {
+        json_out_free(&j);
+        return web_send_failure(r, rc);
+    }
     return web_send_json(r, &j);
 }

@@ -2,8 +2,10 @@
  * /v1/records/{id}): every field under its label with who changed it last
  * and when, its history (who changed which fields, when, from which
  * device), its conflicts with both values side by side, the records it
- * names and that name it, and the review decisions about it. Reading a
- * record with a person's sensitive fields filled goes to the audit trail. */
+ * names and that name it, the review decisions about it, and the other
+ * records of its unit with one of its register numbers (web_safety.c).
+ * Reading a record with a person's sensitive fields filled goes to the
+ * audit trail. */
 #include "web_int.h"
 
 #include <stdio.h>
@@ -294,8 +296,13 @@ int web_route_record(web_request *r, const char *id_text)
     int linked_sensitive = 0;
     put_links(&j, r, normal, unit_id, def, &record, &linked_sensitive);
     put_about(&j, r, id, def, "review");
+    rc = web_record_put_duplicates(&j, r, id, unit_id, def);
     json_object_end(&j);
     dala_record_clear(&record);
+    if (rc) {
+        json_out_free(&j);
+        return web_send_failure(r, rc);
+    }
     if (sensitive || linked_sensitive) {
         char detail[160];
         snprintf(detail, sizeof detail, "%s: %d sensitive fields, %d linked records showing names", table, sensitive,

@@ -98,6 +98,22 @@ const STRINGS = {
     sig_invalid: (why) => `Қолтаңба сәйкес емес: ${why}`,
     downloads: 'Жүктеп алу', print_page: 'Басып шығаруға арналған нұсқа', signed_file: 'Қол қойылған файл',
     trace_title: (label, year) => `${label} — ${year}: жазбалар`, trace_count: (n) => `Жазбалар: ${n}`, close: 'Жабу',
+    safety: 'Қауіпсіздік: алдымен назар аударыңыз', safety_none: 'Назар аударатын жағдай жоқ.',
+    safety_shown: (n, total) => `${total} ішінен ${n} көрсетілді`, safety_more: (n) => `Тағы ${n}`,
+    s_no_recent_visit: (n) => `Қауіп деңгейі жоғары, ${n} күннен астам барылмаған`,
+    s_protective_orders: 'Қорғау нұсқамалары: мерзімі бітуде немесе бұзылған',
+    s_overdue_follow_ups: 'Мерзімі өткен қайта барулар',
+    s_repeat_reports: 'Соңғы 90 күндегі қайталанған хабарламалар',
+    s_duplicate_numbers: 'Қайталанған тіркеу нөмірлері',
+    r_high_risk_no_visit: (l) => `соңғы бару ${l.days} күн бұрын болды`,
+    r_order_expiring: (l) => `мерзімі ${l.due} күні бітеді`,
+    r_order_breached: (l) => `${l.due} күні бұзылды`,
+    r_follow_up_overdue: (l) => `қайта бару ${l.due} күнге белгіленген (${l.days} күн өтті)`,
+    r_repeat_victim: (l) => `бір жәбірленуші бойынша ${l.count} хабарлама`,
+    r_repeat_address: (l) => `бір мекенжай бойынша ${l.count} хабарлама`,
+    r_duplicate_number: (l) => `«${l.label || l.register}» нөмірі басқа жазбада да бар`,
+    duplicates: 'Бұл нөмір басқа жазбаларда да бар',
+    duplicates_hint: 'Қайталану тек көрсетіледі: жазба қабылданды, нөмірді тексеріңіз.',
   },
   ru: {
     brand_sub: 'Записи подразделений по защите женщин от насилия',
@@ -184,6 +200,22 @@ const STRINGS = {
     sig_invalid: (why) => `Подпись не сходится: ${why}`,
     downloads: 'Скачать', print_page: 'Версия для печати', signed_file: 'Подписанный файл',
     trace_title: (label, year) => `${label} — ${year}: записи`, trace_count: (n) => `Записей: ${n}`, close: 'Закрыть',
+    safety: 'Безопасность: требует внимания в первую очередь', safety_none: 'Нет случаев, требующих внимания.',
+    safety_shown: (n, total) => `Показано ${n} из ${total}`, safety_more: (n) => `Ещё ${n}`,
+    s_no_recent_visit: (n) => `Высокий риск: нет посещения более ${n} дн.`,
+    s_protective_orders: 'Защитные предписания: истекают или нарушены',
+    s_overdue_follow_ups: 'Просроченные повторные посещения',
+    s_repeat_reports: 'Повторные обращения за 90 дней',
+    s_duplicate_numbers: 'Повторяющиеся регистрационные номера',
+    r_high_risk_no_visit: (l) => `последнее посещение ${l.days} дн. назад`,
+    r_order_expiring: (l) => `истекает ${l.due}`,
+    r_order_breached: (l) => `нарушено ${l.due}`,
+    r_follow_up_overdue: (l) => `повторное посещение назначено на ${l.due} (просрочено на ${l.days} дн.)`,
+    r_repeat_victim: (l) => `${l.count} обращения по одной потерпевшей`,
+    r_repeat_address: (l) => `${l.count} обращения по одному адресу`,
+    r_duplicate_number: (l) => `номер «${l.label || l.register}» есть и в другой записи`,
+    duplicates: 'Этот номер есть и в других записях',
+    duplicates_hint: 'Повтор только показывается: запись принята, проверьте номер.',
   },
 };
 
@@ -502,8 +534,41 @@ async function route(keepMessage) {
 /* Re-draws the current view after a change, keeping the confirmation shown. */
 function redraw() { return route(true); }
 
-/* ---- Dashboard: what waits for decision, conflicts, silent tablets, and
- * the report notes' deadlines for the current quarter. */
+/* ---- The safety panel: five bounded lists of the scope's records that
+ * need attention first (docs/web-api.md), each line a link to its record. */
+const SAFETY_LISTS = ['no_recent_visit', 'protective_orders', 'overdue_follow_ups', 'repeat_reports',
+  'duplicate_numbers'];
+const SAFETY_SHOWN = 10; // lines shown at first; the rest of a list's 50 fold out
+
+function safetyPanel(safety) {
+  if (!safety) return null;
+  const reason = (l) => (STRINGS.kk['r_' + l.reason] ? t('r_' + l.reason, l) : l.reason);
+  const line = (l) => h('li', { test: 'safety-line', 'data-id': l.id, 'data-reason': l.reason },
+    recordLink(l.id, `${l.date || '—'} · ${l.table_label || l.table}`),
+    h('span', { class: 'safety-reason' }, ' — ', reason(l)),
+    h('span', { class: 'meta' }, ` (${l.unit || ''})`));
+  const lists = SAFETY_LISTS.map((name) => {
+    const list = safety[name] || { lines: [], total: 0 };
+    const lines = list.lines || [];
+    const title = name === 'no_recent_visit' ? t('s_' + name, safety.visit_days) : t('s_' + name);
+    return h('div', { class: 'safety-list' + (lines.length ? ' has-lines' : ''), test: 'safety-' + name,
+      'data-total': list.total || 0 },
+      h('h3', null, title, ' ', h('span', { class: 'badge' + (lines.length ? ' conflict' : ''), test: 'safety-total' },
+        String(list.total || 0))),
+      lines.length ? h('ul', { class: 'safety-lines' }, lines.slice(0, SAFETY_SHOWN).map(line)) : h('p', { class: 'empty' }, t('none')),
+      lines.length > SAFETY_SHOWN ? h('details', { class: 'safety-more' },
+        h('summary', null, t('safety_more', lines.length - SAFETY_SHOWN)),
+        h('ul', { class: 'safety-lines' }, lines.slice(SAFETY_SHOWN).map(line))) : null,
+      list.total > lines.length ? h('p', { class: 'meta' }, t('safety_shown', lines.length, list.total)) : null);
+  });
+  const any = SAFETY_LISTS.some((name) => safety[name] && safety[name].total > 0);
+  return section(t('safety'), 'dash-safety',
+    any ? h('div', { class: 'safety-grid' }, lists) : h('p', { test: 'safety-none' }, t('safety_none')));
+}
+
+/* ---- Dashboard: what needs attention first (the safety panel), what waits
+ * for decision, conflicts, silent tablets, and the report notes' deadlines
+ * for the current quarter. */
 async function viewDashboard() {
   const d = await api('GET', '/v1/dashboard');
   const figure = (label, n, test, href) =>
@@ -526,6 +591,7 @@ async function viewDashboard() {
       figure(t('waiting'), d.waiting, 'dash-waiting', '#/records?state=pending'),
       figure(t('returned'), d.returned, 'dash-returned', '#/records?state=returned'),
       figure(t('open_conflicts'), d.open_conflicts, 'dash-conflicts', '#/records')),
+    safetyPanel(d.safety),
     section(t('counts'), 'dash-counts-panel',
       table('dash-counts', [t('col_table'), ...states.map((s) => t('c_' + s))], countRows, 'data counts')),
     section(t('deadlines'), 'dash-deadlines',
@@ -700,6 +766,11 @@ async function viewRecord(where) {
   const linksTo = (r.links || []).filter((l) => l.direction === 'to');
   const linksFrom = (r.links || []).filter((l) => l.direction !== 'to');
 
+  // The same register number in other records of the unit: shown, not refused.
+  const duplicates = (r.duplicates || []).map((d) => h('li', { test: 'duplicate', 'data-register': d.register },
+    h('strong', null, d.label || d.register), ': ',
+    (d.records || []).map((o, i) => [i ? ', ' : '', recordLink(o.id, o.date || o.id)])));
+
   const reviews = (r.reviews || []).map((v) => h('tr', { test: 'review-row', 'data-id': v.id },
     h('td', { class: 'nowrap' }, v.decided_on), h('td', null, v.decision === 'approve' ? t('dec_approve') :
       v.decision === 'return' ? t('dec_return') : v.decision),
@@ -718,6 +789,8 @@ async function viewRecord(where) {
       h('dt', null, 'ID'), h('dd', { class: 'mono' }, r.id)),
     CAN.decide(role) && (r.state === 'pending' || r.state === 'corrected') ? decisionPanel(r) : null,
     conflicts.length ? section(t('conflicts'), 'conflicts', conflicts) : null,
+    duplicates.length ? section(t('duplicates'), 'duplicates',
+      h('p', { class: 'hint' }, t('duplicates_hint')), h('ul', { class: 'links' }, duplicates)) : null,
     section(t('fields'), 'fields', table('record-fields', [t('col_field'), t('col_value'), t('col_changed')], fieldRows, 'data fields')),
     section(t('history'), 'history',
       table('history-table', [t('col_when'), t('col_officer'), t('col_device'), t('col_fields')], history)),

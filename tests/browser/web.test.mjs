@@ -469,7 +469,7 @@ test('an inspector has no report notes entry, and the reports API refuses her', 
 });
 
 test("the unit head drafts her unit's note for the quarter, traces a figure to its records, writes and submits", T, async () => {
-  REPORT.offence = captureOffence('120 ч.1');
+  REPORT.offence = captureOffence('uk.120');
   head = await openPage(browser, problems);
   await signIn(head, 'z.omarova', PASSWORD, 'dashboard');
   assert.ok(await head.isVisible('[data-test=deadline-link]'), "the dashboard's deadlines lead to the notes");
@@ -665,7 +665,7 @@ test('the printable page opens in a new tab with the nine blocks and their chart
 });
 
 test('a record corrected after signing shows beside the signed figure, and the signature still verifies', T, async () => {
-  captureOffence('120 ч.2');
+  captureOffence('uk.120');
   await go(deputy, '#/report/' + REPORT.deptNote, 'report');
   const crimes = '[data-test=figure][data-group=crimes][data-value=""]';
   assert.equal(await deputy.getAttribute(crimes, 'data-corrected'), 'yes');
