@@ -90,6 +90,16 @@ const STRINGS = {
     consolidate: 'Бөліністердің баяндау жазбаларын жинақтау',
     consolidate_q: (missing, total) => `Жинақталғаннан кейін көрсеткіштер бекітіледі және өзгермейді. Баяндау жазбасын ұсынбаған бөліністер: ${total} ішінен ${missing}. Жалғастыру керек пе?`,
     consolidated_ok: 'Жиынтық баяндау жазба жасалды.',
+    unfiled_show: 'Баяндау жазбасын тапсырмаған бөліністердің көрсеткіштері (жиынтыққа кірмейді)',
+    unfiled_title: 'Баяндау жазбасын тапсырмаған бөліністер: жазбалары қазір беретін көрсеткіштер',
+    unfiled_hint: 'Бұл сандар департаменттің көрсеткіштеріне қосылмаған.',
+    unfiled_none: 'Бөліністің жазбалары бұл тоқсанда ештеңе санамайды.',
+    filed_after: 'Жиынтық баяндау жазба жинақталғаннан кейін өз баяндау жазбасын ұсынған бөліністер:',
+    filed_after_out: 'Олардың көрсеткіштері жиынтыққа кірмеген.',
+    filed_after_signed: 'Қол қойылған баяндау жазба өзгермейді.',
+    filed_after_mark: (n) => `жинақталғаннан кейін ұсынылды: ${n}`,
+    reconsolidate: 'Қайта жинақтау',
+    reconsolidated_ok: 'Жиынтық баяндау жазба қайта жинақталды: кейін ұсынылған баяндау жазбалар енгізілді.',
     sign: 'Қол қою', sign_password: 'Қол қою үшін құпиясөзіңіз',
     sign_hint: 'Қолтаңба кілті (ECDSA P-256) сіздің құпиясөзіңізбен қорғалған; сервер сізсіз қол қоя алмайды.',
     password_required: 'Құпиясөзді енгізіңіз.', sign_wrong: 'Құпиясөз қате; баяндау жазбаға қол қойылмады.',
@@ -192,6 +202,16 @@ const STRINGS = {
     consolidate: 'Свести записки подразделений',
     consolidate_q: (missing, total) => `После сведения показатели фиксируются и больше не меняются. Не представили записку: ${missing} из ${total} подразделений. Продолжить?`,
     consolidated_ok: 'Сводная докладная записка составлена.',
+    unfiled_show: 'Показатели подразделений, не представивших записку (не входят в итоги)',
+    unfiled_title: 'Не представившие записку подразделения: показатели по их записям сейчас',
+    unfiled_hint: 'Эти числа не добавлены в показатели департамента.',
+    unfiled_none: 'Записи подразделения за этот квартал ничего не учитывают.',
+    filed_after: 'После сведения записку представили:',
+    filed_after_out: 'Их показатели в сводную записку не вошли.',
+    filed_after_signed: 'Подписанная записка не меняется.',
+    filed_after_mark: (n) => `представлены после сведения: ${n}`,
+    reconsolidate: 'Свести заново',
+    reconsolidated_ok: 'Сводная записка сведена заново: записки, представленные позже, учтены.',
     sign: 'Подписать', sign_password: 'Ваш пароль для подписи',
     sign_hint: 'Ключ подписи (ECDSA P-256) защищён вашим паролем; сервер не может подписать без вас.',
     password_required: 'Введите пароль.', sign_wrong: 'Неверный пароль; записка не подписана.',
@@ -913,6 +933,15 @@ async function viewReports(where) {
       location.hash = '#/report/' + encodeURIComponent(note.id);
     } catch (err) { failed(err); button.disabled = false; }
   };
+  const unitName = Object.fromEntries((data.notes || []).map((n) => [n.unit_id, n.unit]));
+  // A department's note some unit filed after: consolidated without it.
+  const filedAfterMark = (n) => {
+    const ids = n.level === 'department' ? (n.filed_after_consolidation || []) : [];
+    if (!ids.length) return null;
+    const names = ids.map((id) => unitName[id] || String(id)).join(', ');
+    return h('span', { class: 'badge filed-after', test: 'filed-after-mark', 'data-units': ids.join(','), title: names },
+      t('filed_after_mark', ids.length));
+  };
   const rows = (data.notes || []).map((n) => {
     let action = null;
     if (n.id != null) {
@@ -925,7 +954,7 @@ async function viewReports(where) {
       'data-state': n.state, class: n.level === 'department' ? 'level-department' : null },
       h('td', null, n.id != null ? h('a', { href: '#/report/' + encodeURIComponent(n.id) }, n.unit) : n.unit),
       h('td', null, t('level_' + n.level)),
-      h('td', null, reportBadge(n.state, n.state_label), ' ', lateMark(n.late)),
+      h('td', null, reportBadge(n.state, n.state_label), ' ', lateMark(n.late), ' ', filedAfterMark(n)),
       h('td', null, dueCell(n)),
       h('td', { class: 'actions-cell' }, action));
   });
@@ -1059,11 +1088,36 @@ async function viewReport(where) {
   });
 
   const units = n.level === 'department' ? (n.units || []) : null;
-  const unitRows = (units || []).map((u) => h('tr', { test: 'unit-row', 'data-unit-id': u.unit_id, 'data-state': u.state },
-    h('td', null, u.note_id ? h('a', { href: '#/report/' + encodeURIComponent(u.note_id) }, u.unit) : u.unit),
-    h('td', null, reportBadge(u.state, u.state_label, 'unit-state')),
+  const unitLink = (u) => (u.note_id ? h('a', { href: '#/report/' + encodeURIComponent(u.note_id) }, u.unit) : u.unit);
+  // A unit that has not filed reads "not filed" whatever its draft's state.
+  const unitBadge = (u, test) => {
+    const b = reportBadge(u.state, u.state_label, test);
+    if (!u.filed) b.classList.add('unfiled');
+    return b;
+  };
+  const unitRows = (units || []).map((u) => h('tr', { test: 'unit-row', 'data-unit-id': u.unit_id, 'data-state': u.state,
+    'data-filed': u.filed ? 'yes' : 'no', class: u.filed ? null : 'not-filed' },
+    h('td', null, unitLink(u)),
+    h('td', null, unitBadge(u, 'unit-state')),
     h('td', { class: 'nowrap' }, fmtTime(u.submitted_at)),
     h('td', null, lateMark(u.late))));
+  // The department's own records, counted by no unit's note: its totals, so the sum is explainable.
+  const own = units ? n.own_records : null;
+  if (own) {
+    const totals = (own.figures || []).filter((f) => !f.value).map((f) => `${f.label}: ${f.now}`);
+    unitRows.push(h('tr', { test: 'own-row', class: 'own-row', 'data-unit-id': own.unit_id },
+      h('td', null, own.label), h('td', { colspan: 3, test: 'own-figures' }, totals.length ? totals.join('; ') : '—')));
+  }
+  const unfiled = units && units.some((u) => !u.filed) ? unfiledPanel(n, unitBadge) : null;
+
+  // Units that filed after the note was consolidated are outside it until it is consolidated again.
+  const after = units ? (n.filed_after_consolidation || []) : [];
+  const filedAfter = after.length
+    ? h('div', { class: 'filed-after', test: 'filed-after', role: 'status', 'data-units': after.map((u) => u.unit_id).join(',') },
+      h('strong', null, t('filed_after')), ' ',
+      after.map((u, i) => [i ? ', ' : '', unitLink(u), ' (', fmtTime(u.submitted_at), ')']), '. ', t('filed_after_out'),
+      n.state === 'signed' ? [' ', t('filed_after_signed')] : null)
+    : null;
 
   const sig = n.signature;
   return h('div', { class: 'view report', test: 'report', 'data-id': n.id, 'data-state': n.state, 'data-level': n.level },
@@ -1080,11 +1134,47 @@ async function viewReport(where) {
     n.return_comment ? h('div', { class: 'returned-note' + (n.state === 'returned' ? '' : ' earlier'),
       test: 'report-return-comment' },
       h('strong', null, t(n.state === 'returned' ? 'returned_with' : 'returned_before')), ' ', n.return_comment) : null,
+    filedAfter,
     noteActions(n, role, saveUnsaved),
     units ? section(t('units_filed'), 'report-units-panel',
-      table('report-units', [t('col_unit'), t('col_note_state'), t('col_filed'), ''], unitRows)) : null,
+      table('report-units', [t('col_unit'), t('col_note_state'), t('col_filed'), ''], unitRows), unfiled) : null,
     h('p', { class: 'hint', test: 'report-frozen' }, n.frozen ? t('figures_frozen') : t('figures_live')),
     blocks);
+}
+
+/* The button that shows, apart, what the records of the units that have
+ * not filed give now (GET /unfiled): never part of the note's figures. */
+function unfiledPanel(n, unitBadge) {
+  const show = h('button', { type: 'button', test: 'unfiled-show' }, t('unfiled_show'));
+  const out = h('div', { class: 'unfiled-panel', test: 'unfiled-panel', 'aria-live': 'polite', hidden: true });
+  show.addEventListener('click', async () => {
+    show.disabled = true;
+    out.dataset.state = 'loading';
+    try {
+      const { units } = await api('GET', reportPath(n.id, '/unfiled'));
+      const close = h('button', { type: 'button', class: 'link-button', test: 'unfiled-close' }, t('close'));
+      close.addEventListener('click', () => { out.hidden = true; out.replaceChildren(); });
+      out.replaceChildren(h('div', { class: 'trace-head' }, h('h3', null, t('unfiled_title')), close),
+        h('p', { class: 'hint' }, t('unfiled_hint')),
+        ...(units || []).map((u) => {
+          const rows = (u.figures || []).map((f) => h('tr', { test: 'unfiled-figure', 'data-group': f.group,
+            'data-value': f.value, class: f.value ? 'sub' : null },
+            h('th', { scope: 'row' }, f.label || f.group),
+            h('td', { class: 'num last' }, String(f.last)), h('td', { class: 'num now' }, String(f.now))));
+          return h('div', { class: 'unfiled-unit', test: 'unfiled-unit', 'data-unit-id': u.unit_id },
+            h('h4', null, u.unit, ' ', unitBadge(u, 'unfiled-state')),
+            rows.length ? table('unfiled-figures', [t('col_figure'), String(n.year - 1), String(n.year)], rows,
+              'data figures-table compact') : h('p', { class: 'empty' }, t('unfiled_none')));
+        }));
+      out.dataset.state = 'ready';
+      out.hidden = false;
+    } catch (err) {
+      delete out.dataset.state;
+      failed(err);
+    }
+    show.disabled = false;
+  });
+  return h('div', { class: 'unfiled-box noprint' }, show, out);
 }
 
 /* The moves a role may make on the note in its state, the signature
@@ -1136,7 +1226,7 @@ function noteActions(n, role, saveUnsaved) {
     const start = h('button', { type: 'button', class: 'primary', test: 'report-consolidate' }, t('consolidate'));
     start.addEventListener('click', () => {
       const all = n.units || [];
-      const missing = all.filter((u) => u.state !== 'submitted').length;
+      const missing = all.filter((u) => !u.filed).length;
       const yes = h('button', { type: 'button', class: 'primary', test: 'consolidate-confirm' }, t('confirm'));
       const no = h('button', { type: 'button', test: 'consolidate-cancel' }, t('cancel'));
       const confirmBox = h('div', { class: 'confirm', role: 'alertdialog' },
@@ -1153,6 +1243,15 @@ function noteActions(n, role, saveUnsaved) {
       yes.focus();
     });
     box.append(start);
+  }
+
+  // Some unit filed after the consolidation: the deputy takes its note in before signing.
+  if (!isUnit && n.may_reconsolidate) {
+    const again = h('button', { type: 'button', class: 'primary', test: 'report-reconsolidate' }, t('reconsolidate'));
+    again.addEventListener('click', async () => {
+      try { await move('reconsolidate', undefined, t('reconsolidated_ok'), [again]); } catch (err) { failed(err); }
+    });
+    box.append(again);
   }
 
   if (!isUnit && role === 'deputy' && n.state === 'consolidated') {

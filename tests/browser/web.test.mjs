@@ -421,7 +421,9 @@ test('signing out returns to the sign-in page and the session is gone', T, async
 
 /* ---- Quarterly report notes (docs/reports.md): the unit head drafts,
  * writes and submits her unit's note; the deputy returns it once, then
- * consolidates the department's note, signs it and checks the signature.
+ * consolidates the department's note (its own records on a line apart,
+ * Saryarka not filed), files Saryarka's note late, consolidates again,
+ * signs it and checks the signature.
  * The notes are of the calendar quarter holding today, the day the
  * records below (and the visits the script seeded) are dated. */
 const pad2 = (n) => String(n).padStart(2, '0');
@@ -433,7 +435,7 @@ const NARRATIVE_1 = 'Тоқсанда отбасылық-тұрмыстық са
 const NARRATIVE_2 = 'Әкімшілік құқық бұзушылықтар тіркелмеді.';
 const NARRATIVE_DEPT = 'Департамент бойынша: бір бөлініс жазбасын уақытында ұсынды.';
 const RETURN_NOTE = 'Бару мақсаттары бойынша түсіндірме қосыңыз';
-const REPORT = {};   // ids the report tests pass on: offence, unitNote, deptNote
+const REPORT = {};   // what the report tests pass on: offence, unitNote, deptNote, and the figures below
 let deputy;          // the Astana deputy's page, for the report tests
 
 // A criminal offence against the seeded victim, dated today, captured on
@@ -448,9 +450,34 @@ function captureOffence(article) {
   return made.stdout.trim();
 }
 
+// A preventive visit dated today, written at the department itself (by an
+// officer of its own staff, added with the administrator's API, on a tablet
+// of her own): a record of the department's own, which no unit's note counts.
+async function captureDepartmentVisit(departmentId) {
+  const admin = await openPage(browser, problems);
+  await signIn(admin, 'admin.kap', PASSWORD, 'devices');
+  const json = { 'Content-Type': 'application/json', 'X-CSRF-Token': await csrf(admin) };
+  const added = await pageFetch(admin, 'POST', '/v1/users', json, JSON.stringify({ login: 'k.bekova',
+    full_name: 'Kamila Bekova', role: 'inspector', unit_id: Number(departmentId), password: 'Bekova-2026-pass' }));
+  assert.equal(added.status, 200, added.text);
+  const code = await pageFetch(admin, 'POST', '/v1/enrol-codes', json, JSON.stringify({ user_id: JSON.parse(added.text).id }));
+  assert.equal(code.status, 200, code.text);
+  await admin.context().close();
+  const enrolled = dala('astana-1', 'enroll', '--server', env('DALA_URL'), '--code', JSON.parse(code.text).code);
+  assert.equal(enrolled.status, 0, enrolled.stderr);
+  const made = dala('astana-1', 'capture', '--table', 'field_visit', '--set', `visit_date=${TODAY}`,
+    '--set', 'purpose=preventive_visit', '--set', 'address=Астана қ., Бейбітшілік көшесі, 1', '--set', 'risk_level=low',
+    '--set', 'findings=Департамент қызметкерінің профилактикалық әңгімесі.');
+  assert.equal(made.status, 0, made.stderr);
+  const sync = dala('astana-1', 'sync');
+  assert.equal(sync.status, 0, sync.stderr);
+}
+
 const reportRow = (page, level, state) => page.locator(`[data-test=report-row][data-level=${level}]` +
   (state ? `[data-state=${state}]` : ''));
 const figureNow = (group, value = '') => `[data-test=figure][data-group="${group}"][data-value="${value}"] td.now`;
+// A figure's number as the note holds it (a correction may stand beside it).
+const numberAt = async (page, selector) => Number(/^\s*(\d+)/.exec(await page.textContent(selector))[1]);
 
 // Runs a move whose answer redraws the note, and waits for the new drawing.
 async function redrawn(page, action) {
@@ -572,8 +599,9 @@ test('the deputy sees the note submitted, returns it with a required comment, an
   assert.match(await head.getAttribute('[data-test=report-return-comment]', 'class'), /earlier/, 'kept as history');
 });
 
-test("the deputy consolidates the department's note, is refused a wrong password, signs and verifies it", T, async () => {
+test("the deputy drafts the department's note: its own records on a line apart, the unit not filed marked with its figures apart; then consolidates", T, async () => {
   await go(deputy, QUARTER_HASH, 'reports');
+  await captureDepartmentVisit(await reportRow(deputy, 'department', 'none').getAttribute('data-unit-id'));
   const drafting = await mainSeq(deputy);
   await reportRow(deputy, 'department', 'none').locator('[data-test=report-draft]').click();
   await waitView(deputy, 'report', drafting);
@@ -583,6 +611,32 @@ test("the deputy consolidates the department's note, is refused a wrong password
   const units = await deputy.$$eval('[data-test=unit-row]', (rs) => rs.map((r) => r.dataset.state).sort());
   assert.deepEqual(units, ['none', 'submitted'], 'Esil filed, Saryarka not');
   assert.equal((await deputy.textContent(figureNow('crimes'))).trim(), '1', "the filed unit's figures added up");
+
+  // The department's own records: a line of their own in the units table, not a unit.
+  const own = '[data-test=own-row]';
+  assert.equal(await deputy.$$eval(own, (rs) => rs.length), 1);
+  assert.equal((await deputy.textContent(`${own} td:first-child`)).trim(), 'Департаменттің өз жазбалары');
+  REPORT.visitsLabel = (await deputy.textContent('[data-test=figure][data-group="prevention.visits"][data-value=""] th')).trim();
+  const ownText = (await deputy.textContent(`${own} [data-test=own-figures]`)).trim();
+  assert.ok(ownText.split('; ').includes(`${REPORT.visitsLabel}: 1`), `own records: ${ownText}`);
+
+  // Saryarka has not filed: marked so, and its figures shown apart on demand, never in the totals.
+  const saryarka = '[data-test=unit-row][data-filed=no]';
+  assert.equal(await deputy.$$eval(saryarka, (rs) => rs.length), 1);
+  REPORT.saryarkaUnit = await deputy.getAttribute(saryarka, 'data-unit-id');
+  assert.equal((await deputy.textContent(`${saryarka} [data-test=unit-state]`)).trim(), 'Тапсырмаған');
+  assert.equal(await deputy.getAttribute('[data-test=unit-row][data-state=submitted]', 'data-filed'), 'yes');
+  assert.ok(await deputy.isHidden('[data-test=unfiled-panel]'));
+  assert.match(await deputy.textContent('[data-test=unfiled-show]'), /жиынтыққа кірмейді/);
+  await deputy.click('[data-test=unfiled-show]');
+  await deputy.waitForSelector('[data-test=unfiled-panel][data-state=ready]');
+  assert.deepEqual(await deputy.$$eval('[data-test=unfiled-unit]', (us) => us.map((u) => u.dataset.unitId)),
+    [REPORT.saryarkaUnit]);
+  const saryarkaVisits = '[data-test=unfiled-unit] [data-test=unfiled-figure][data-group="prevention.visits"][data-value=""]';
+  REPORT.saryarkaVisits = Number(await deputy.textContent(`${saryarkaVisits} td.now`));
+  assert.ok(REPORT.saryarkaVisits >= 1, "Saryarka's seeded visit counted apart");
+  await screenshot(deputy, 'report-department-draft');
+
   // The department's own narrative, left unsaved, is saved by the consolidation.
   await deputy.fill('[data-test=narrative][data-block="1"]', NARRATIVE_DEPT);
 
@@ -597,7 +651,77 @@ test("the deputy consolidates the department's note, is refused a wrong password
   const after = await deputy.$$eval('[data-test=unit-row]', (rs) => rs.map((r) => r.dataset.state).sort());
   assert.deepEqual(after, ['consolidated', 'none']);
   assert.equal((await deputy.textContent('[data-test=narrative-text][data-block="1"]')).trim(), NARRATIVE_DEPT);
+  assert.ok((await deputy.textContent('[data-test=own-row] [data-test=own-figures]')).includes(`${REPORT.visitsLabel}: 1`),
+    'the own records as frozen');
+  assert.equal(await deputy.$('[data-test=filed-after]'), null, 'nobody filed after it yet');
+  assert.equal(await deputy.$('[data-test=report-reconsolidate]'), null);
+  REPORT.deptVisits = await numberAt(deputy, figureNow('prevention.visits'));
+});
 
+test('a unit filing after the consolidation is flagged on the note and in the list; the deputy consolidates again and the note takes it in', T, async () => {
+  // Saryarka's note is filed (by the deputy himself) after the department's was consolidated.
+  await go(deputy, QUARTER_HASH, 'reports');
+  assert.equal(await deputy.$$eval('[data-test=filed-after-mark]', (m) => m.length), 0);
+  const drafting = await mainSeq(deputy);
+  await deputy.locator(`[data-test=report-row][data-unit-id="${REPORT.saryarkaUnit}"] [data-test=report-draft]`).click();
+  await waitView(deputy, 'report', drafting);
+  assert.equal(await deputy.getAttribute('[data-test=report]', 'data-level'), 'unit');
+  await redrawn(deputy, () => deputy.click('[data-test=report-submit]'));
+  assert.equal(await deputy.getAttribute('[data-test=report]', 'data-state'), 'submitted');
+
+  // The quarter's list marks the department's note.
+  await go(deputy, QUARTER_HASH, 'reports');
+  const mark = reportRow(deputy, 'department').locator('[data-test=filed-after-mark]');
+  assert.equal(await mark.count(), 1);
+  assert.equal(await mark.getAttribute('data-units'), REPORT.saryarkaUnit);
+  assert.equal((await mark.textContent()).trim(), 'жинақталғаннан кейін ұсынылды: 1');
+  assert.equal(await deputy.$$eval('[data-test=filed-after-mark]', (m) => m.length), 1, 'only on the department');
+
+  // The note warns, naming the unit, and still holds what it was consolidated with.
+  await go(deputy, '#/report/' + REPORT.deptNote, 'report');
+  assert.equal(await deputy.getAttribute('[data-test=report]', 'data-state'), 'consolidated');
+  assert.equal(await deputy.getAttribute('[data-test=filed-after]', 'data-units'), REPORT.saryarkaUnit);
+  assert.match(await deputy.textContent('[data-test=filed-after]'),
+    /жинақталғаннан кейін өз баяндау жазбасын ұсынған бөліністер: Saryarka women-protection unit/);
+  assert.equal(await deputy.getAttribute(`[data-test=unit-row][data-unit-id="${REPORT.saryarkaUnit}"]`, 'data-filed'), 'no',
+    'listed as consolidated');
+  assert.equal(await numberAt(deputy, figureNow('prevention.visits')), REPORT.deptVisits);
+  assert.equal((await deputy.textContent('[data-test=report-reconsolidate]')).trim(), 'Қайта жинақтау');
+  await screenshot(deputy, 'report-filed-after');
+  // In Russian too.
+  const before = await mainSeq(deputy);
+  await deputy.click('[data-test=lang-ru]');
+  await waitView(deputy, 'report', before);
+  assert.match(await deputy.textContent('[data-test=filed-after]'), /После сведения записку представили: Saryarka women-protection unit/);
+  assert.equal((await deputy.textContent('[data-test=report-reconsolidate]')).trim(), 'Свести заново');
+  assert.equal((await deputy.textContent('[data-test=own-row] td:first-child')).trim(), 'Собственные записи департамента');
+  assert.equal((await deputy.textContent('[data-test=unit-row][data-filed=no] [data-test=unit-state]')).trim(), 'Не представлена');
+  const again = await mainSeq(deputy);
+  await deputy.click('[data-test=lang-kk]');
+  await waitView(deputy, 'report', again);
+
+  // Consolidating again takes the late note in: the warning goes, the figures count it.
+  await redrawn(deputy, () => deputy.click('[data-test=report-reconsolidate]'));
+  assert.equal(await message(deputy, 'ok'), 'Жиынтық баяндау жазба қайта жинақталды: кейін ұсынылған баяндау жазбалар енгізілді.');
+  assert.equal(await deputy.getAttribute('[data-test=report]', 'data-state'), 'consolidated');
+  assert.equal(await deputy.$('[data-test=filed-after]'), null);
+  assert.equal(await deputy.$('[data-test=report-reconsolidate]'), null);
+  assert.deepEqual(await deputy.$$eval('[data-test=unit-row]', (rs) => rs.map((r) => r.dataset.state + ' ' + r.dataset.filed)),
+    ['consolidated yes', 'consolidated yes']);
+  assert.equal(await deputy.$('[data-test=unfiled-show]'), null, 'every unit filed');
+  assert.equal(await numberAt(deputy, figureNow('prevention.visits')), REPORT.deptVisits + REPORT.saryarkaVisits);
+  assert.ok((await deputy.textContent('[data-test=own-row] [data-test=own-figures]')).includes(`${REPORT.visitsLabel}: 1`),
+    'the own records counted once');
+  // Nobody has filed since: the server refuses another round, and the list has no mark.
+  const refused = await pageFetch(deputy, 'POST', `/v1/reports/${REPORT.deptNote}/reconsolidate`,
+    { 'X-CSRF-Token': await csrf(deputy) });
+  assert.equal(refused.status, 409, refused.text);
+  await go(deputy, QUARTER_HASH, 'reports');
+  assert.equal(await deputy.$$eval('[data-test=filed-after-mark]', (m) => m.length), 0);
+});
+
+test("the deputy is refused a wrong password, signs the department's note and verifies it", T, async () => {
+  await go(deputy, '#/report/' + REPORT.deptNote, 'report');
   // A wrong password signs nothing and says so; the field is emptied.
   await deputy.fill('[data-test=sign-password]', 'not-my-password');
   await deputy.click('[data-test=report-sign]');
