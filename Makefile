@@ -22,7 +22,7 @@ SDK_SRC = $(sort $(wildcard client-sdk/*.c))
 CLI_SRC = $(sort $(wildcard client-sdk/cli/*.c))
 DEVICE_SQL = $(sort $(wildcard schema/device/*.sql))
 TEST_SUITES = $(sort $(wildcard tests/test_*.c))
-TEST_SUPPORT = tests/run_tests.c tests/testhelp_files.c tests/child_server.c tests/records_gen.c tests/vector_file.c tests/codec_sample.c tests/server_harness.c tests/sdk_harness.c tests/raw_client.c tests/frame_sample.c tests/e2e_support.c tests/web_client.c \
+TEST_SUPPORT = tests/run_tests.c tests/testhelp_files.c tests/child_server.c tests/records_gen.c tests/vector_file.c tests/codec_sample.c tests/server_harness.c tests/sdk_harness.c tests/raw_client.c tests/frame_sample.c tests/e2e_support.c tests/web_client.c tests/supervisor.c \
                tests/torture/fault_vfs.c
 FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 

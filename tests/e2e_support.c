@@ -342,6 +342,96 @@ void device_records(record_set *out, dala_store *store, int state)
     CHECK_OK(dala_record_list(store, GEN_TABLE, add_listed, &l));
 }
 
+int api_tablets_open(api_tablets *out, harness *h)
+{
+    memset(out, 0, sizeof *out);
+    dala_admin *admin = NULL;
+    int64_t almaty = 0, body = 0;
+    int rc = dala_admin_open(&admin, h->db_path);
+    if (!rc) rc = dala_admin_unit_find(&almaty, admin, "pd-almaty-city");
+    if (!rc) rc = dala_admin_unit_add(&body, admin, almaty, "body", "Almaly district police");
+    if (!rc) rc = dala_admin_unit_add(&out->almaty_unit, admin, body, "unit", "Almaly district unit");
+    if (!rc)
+        rc = dala_admin_user_add(&out->almaty_officer, admin, "g.omarova", "Gulnar Omarova", "inspector", out->almaty_unit);
+    dala_admin_close(admin);
+    CHECK_OK(rc);
+    if (rc) return -1;
+    out->a1 = device_enrol(h, "a1", h->officer_a, h->unit_a);
+    out->a2 = device_enrol(h, "a2", h->officer_a2, h->unit_a);
+    out->b1 = device_enrol(h, "b1", h->officer_b, h->unit_b);
+    out->almaty1 = device_enrol(h, "almaty1", out->almaty_officer, out->almaty_unit);
+    if (out->a1 && out->a2 && out->b1 && out->almaty1) return 0;
+    api_tablets_close(out);
+    return -1;
+}
+
+void api_tablets_close(api_tablets *t)
+{
+    dala_store_close(t->a1);
+    dala_store_close(t->a2);
+    dala_store_close(t->b1);
+    dala_store_close(t->almaty1);
+    memset(t, 0, sizeof *t);
+}
+
+char *device_field(dala_store *store, const char *id, const char *field)
+{
+    char *json = NULL, path[80];
+    CHECK_OK(dala_record_get_json(&json, store, id));
+    snprintf(path, sizeof path, "$.fields.%s", field);
+    char *value = json_get(json, path);
+    dala_free(json);
+    return value;
+}
+
+dala_version device_field_version(dala_store *store, const char *id, const char *field)
+{
+    dala_version version = {0, 0};
+    char *json = NULL, path[96];
+    CHECK_OK(dala_record_get_json(&json, store, id));
+    snprintf(path, sizeof path, "$.versions.%s.hlc", field);
+    char *hlc = json_get(json, path);
+    snprintf(path, sizeof path, "$.versions.%s.device_id", field);
+    char *device = json_get(json, path);
+    CHECK(hlc && device);
+    if (hlc && device) version = (dala_version){strtoull(hlc, NULL, 10), strtoull(device, NULL, 10)};
+    free(hlc);
+    free(device);
+    dala_free(json);
+    return version;
+}
+
+/* A dala_conflict_log_fn: counts the conflicts into the conflict_copy at
+ * `context` and copies the first. */
+static int copy_conflict(void *context, const dala_conflict *conflict)
+{
+    conflict_copy *copy = context;
+    if (copy->count++ == 0) {
+        snprintf(copy->conflict_id, sizeof copy->conflict_id, "%s", conflict->conflict_id);
+        snprintf(copy->record_id, sizeof copy->record_id, "%s", conflict->record_id);
+        snprintf(copy->field, sizeof copy->field, "%s", conflict->field);
+        snprintf(copy->loser_value, sizeof copy->loser_value, "%s", conflict->loser_value_json);
+        snprintf(copy->status, sizeof copy->status, "%s", conflict->status);
+        copy->winner = (dala_version){conflict->winner_hlc, conflict->winner_device};
+        copy->loser = (dala_version){conflict->loser_hlc, conflict->loser_device};
+    }
+    return 0;
+}
+
+conflict_copy sole_conflict_at(const char *file, int line, dala_store *store, const char *id, const char *field,
+                               const char *loser_value)
+{
+    conflict_copy copy;
+    memset(&copy, 0, sizeof copy);
+    int rc = dala_conflict_list(store, copy_conflict, &copy);
+    if (rc) test_fail(file, line, "dala_conflict_list returned %d (%s)", rc, dala_errmsg());
+    if (copy.count != 1) test_fail(file, line, "%zu conflicts listed, expected 1", copy.count);
+    if (strcmp(copy.record_id, id) || strcmp(copy.field, field) || strcmp(copy.loser_value, loser_value))
+        test_fail(file, line, "the conflict is about %s of %s with loser %s, expected %s of %s with loser %s",
+                  copy.field, copy.record_id, copy.loser_value, field, id, loser_value);
+    return copy;
+}
+
 /* One dala_sync through `transport` (NULL: the built-in one), pushing at
  * most `max_push` changes a round trip (0: the default). */
 int sync_via(dala_store *store, const dala_transport *transport, uint32_t max_push,
@@ -357,6 +447,16 @@ int sync_via(dala_store *store, const dala_transport *transport, uint32_t max_pu
 void sync_ok(dala_store *store)
 {
     CHECK_OK(sync_via(store, NULL, 0, NULL));
+}
+
+void sync_taken(dala_store *store)
+{
+    sync_ok(store);
+    dala_status status = device_status(store);
+    if (status.pending_changes || status.rejected_changes)
+        test_fail(__FILE__, __LINE__, "device %llu: %llu changes left to push, %llu refused",
+                  (unsigned long long)status.device_id, (unsigned long long)status.pending_changes,
+                  (unsigned long long)status.rejected_changes);
 }
 
 /* ------------------------------------------------------- fault transport */
@@ -479,6 +579,28 @@ int64_t central_user_add(const harness *h, const char *login, const char *role, 
     dala_admin_close(admin);
     CHECK_OK(rc);
     return id;
+}
+
+int64_t central_unit_find(const harness *h, const char *code)
+{
+    dala_admin *admin = NULL;
+    int64_t id = 0;
+    int rc = dala_admin_open(&admin, h->db_path);
+    if (!rc) rc = dala_admin_unit_find(&id, admin, code);
+    dala_admin_close(admin);
+    CHECK_OK(rc);
+    return rc ? 0 : id;
+}
+
+int64_t central_unit_add(const harness *h, int64_t parent, const char *kind, const char *name)
+{
+    dala_admin *admin = NULL;
+    int64_t id = 0;
+    int rc = dala_admin_open(&admin, h->db_path);
+    if (!rc) rc = dala_admin_unit_add(&id, admin, parent, kind, name);
+    dala_admin_close(admin);
+    CHECK_OK(rc);
+    return rc ? 0 : id;
 }
 
 /* Adds the ids of the server's records of `unit` in `table` to `out`. */

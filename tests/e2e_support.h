@@ -1,9 +1,10 @@
-/* e2e_support.h - what the end-to-end suites (test_e2e.c, and the API
- * suites test_web_api.c, test_reports.c, test_cli_capture.c) build their
- * tests from: record sets, enrolled devices and captures, a transport that
- * spoils one round trip, reads of the central database, the convergence
- * checks, reads and checks of JSON answers through SQLite's JSON
- * functions, and a program run with a timeout. */
+/* e2e_support.h - what the end-to-end suites (test_e2e.c,
+ * test_merge_policy.c, and the API suites test_web_api.c, test_safety.c,
+ * test_reports.c, test_cli_capture.c) build their tests from: record
+ * sets, enrolled devices and captures, a device's fields and conflicts, a
+ * transport that spoils one round trip, reads of the central database,
+ * the convergence checks, reads and checks of JSON answers through
+ * SQLite's JSON functions, and a program run with a timeout. */
 #ifndef DALA_E2E_SUPPORT_H
 #define DALA_E2E_SUPPORT_H
 
@@ -129,6 +130,43 @@ void capture(record_set *into, dala_store *store, records_gen *gen, int count);
 int add_listed(void *context, const dala_record_info *info);
 /* Adds the ids of the device's field visits in `state` (-1: any) to `out`. */
 void device_records(record_set *out, dala_store *store, int state);
+/* The tablets of the API suites, in two departments: a1 and a2 of unit A
+ * (officer_a, officer_a2), b1 of unit B, and almaty1 of a unit of
+ * pd-almaty-city (below a body "Almaly district police") whose inspector
+ * is g.omarova. */
+typedef struct api_tablets {
+    int64_t almaty_unit, almaty_officer;
+    dala_store *a1, *a2, *b1, *almaty1;
+} api_tablets;
+/* Adds the Almaty unit and its inspector to `h`'s tree and enrols the four
+ * tablets into `out`. Returns 0, or -1 after a failed check, with every
+ * tablet closed. */
+int api_tablets_open(api_tablets *out, harness *h);
+/* Closes the four tablets (NULL ones are fine) and empties `t`. */
+void api_tablets_close(api_tablets *t);
+
+/* A field's value on a device, as text (json_get of dala_record_get_json's
+ * "fields"); malloc'd, NULL if absent. */
+char *device_field(dala_store *store, const char *id, const char *field);
+/* A field's version on a device (dala_record_get_json's "versions"); {0, 0}
+ * after a failed check if it has none. */
+dala_version device_field_version(dala_store *store, const char *id, const char *field);
+
+/* The first conflict a device lists (the newest), copied, and how many it
+ * lists. */
+typedef struct conflict_copy {
+    size_t count;
+    char conflict_id[DALA_ID_TEXT_BYTES], record_id[DALA_ID_TEXT_BYTES], field[64], loser_value[128], status[16];
+    dala_version winner, loser;
+} conflict_copy;
+/* The conflict `store` lists, copied; fails the running test at `file`:
+ * `line` unless it lists exactly one, about `field` of record `id`, with
+ * `loser_value` (JSON) as the loser. */
+conflict_copy sole_conflict_at(const char *file, int line, dala_store *store, const char *id, const char *field,
+                               const char *loser_value);
+#define SOLE_CONFLICT(store, id, field, loser_value) \
+    sole_conflict_at(__FILE__, __LINE__, (store), (id), (field), (loser_value))
+
 /* Runs `PRAGMA integrity_check` on the database at `path` (waiting up to
  * 10 s for other writers); 1 when it answers "ok", else 0, with the answer
  * or the reason in `result`. */
@@ -142,6 +180,9 @@ void note_acked(record_set *acked, dala_store *device);
  * most `max_push` changes a round trip (0: the default). */
 int sync_via(dala_store *store, const dala_transport *transport, uint32_t max_push, dala_sync_stats *stats);
 void sync_ok(dala_store *store);
+/* sync_ok, then fails the running test (naming the device) if the store
+ * still has changes to push or the server refused any. */
+void sync_taken(dala_store *store);
 int fault_post(void *context, const char *url, const char *content_type, const void *body, size_t body_len, int *status_out, void **response_out, size_t *response_len_out, size_t max_response_bytes, int timeout_ms);
 void fault_init(fault_transport *fault, fault_kind kind, unsigned fail_at);
 /* Spoils the next sync POST with `kind`. */
@@ -160,6 +201,13 @@ char *central_text(const harness *h, const char *sql, int64_t a);
  * to the server's database, through dala_admin; returns their id, 0 after
  * a failed check. The user has no password yet. */
 int64_t central_user_add(const harness *h, const char *login, const char *role, int64_t unit);
+/* The id of the unit with code `code` (e.g. "pd-astana") in the server's
+ * database, through dala_admin; 0 after a failed check. */
+int64_t central_unit_find(const harness *h, const char *code);
+/* Adds a unit of `kind` ("unit", "body", ...) named `name` below unit
+ * `parent` to the server's database, through dala_admin; returns its id,
+ * 0 after a failed check. */
+int64_t central_unit_add(const harness *h, int64_t parent, const char *kind, const char *name);
 /* Adds the ids of the server's records of `unit` in `table` to `out`. */
 void central_records(record_set *out, const harness *h, int64_t unit, const char *table);
 /* The field values the server holds for record `id`, as the JSON object

@@ -3,8 +3,11 @@
 #include "raw_client.h"
 #include "testhelp.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int harness_start(harness *h, uint32_t page)
 {
@@ -29,22 +32,102 @@ int harness_start(harness *h, uint32_t page)
     return harness_restart(h);
 }
 
-int harness_restart(harness *h)
+void harness_options(dala_server_options *out, char listen[32], const harness *h)
 {
-    dala_server_options options = DALA_SERVER_OPTIONS_INIT;
-    options.db_path = h->db_path;
-    char listen[32];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", h->port); /* 0 the first time; then the same */
-    options.listen = listen;
-    options.num_threads = 8;
-    options.quiet = 1;
-    if (h->page) options.max_pull_changes = h->page;
-    int rc = dala_server_start(&h->server, &options);
-    CHECK_OK(rc);
+    *out = (dala_server_options)DALA_SERVER_OPTIONS_INIT;
+    snprintf(listen, 32, "127.0.0.1:%d", h->port); /* 0 the first time; then the same */
+    out->db_path = h->db_path;
+    out->listen = listen;
+    out->num_threads = 8;
+    out->quiet = 1;
+}
+
+int harness_start_with(harness *h, const dala_server_options *options)
+{
+    int rc = dala_server_start(&h->server, options);
     if (rc) return rc;
     h->port = dala_server_port(h->server);
     snprintf(h->url, sizeof h->url, "http://127.0.0.1:%d", h->port);
     return 0;
+}
+
+int64_t harness_clock(void *context)
+{
+    harness *h = context;
+    int64_t now = atomic_load(&h->clock_s);
+    return now ? now : (int64_t)time(NULL);
+}
+
+/* Starts the server with harness_options and the harness's pull page, on
+ * harness_clock when `is_clocked`; CHECKs on failure. */
+static int start_server(harness *h, int is_clocked)
+{
+    dala_server_options options;
+    char listen[32];
+    harness_options(&options, listen, h);
+    if (h->page) options.max_pull_changes = h->page;
+    if (is_clocked) {
+        options.clock = harness_clock;
+        options.clock_context = h;
+    }
+    int rc = harness_start_with(h, &options);
+    CHECK_OK(rc);
+    return rc;
+}
+
+int harness_restart(harness *h)
+{
+    return start_server(h, 0);
+}
+
+int harness_restart_clocked(harness *h)
+{
+    harness_stop(h);
+    return start_server(h, 1);
+}
+
+/* Sets the process's TZ to `zone`, keeping the old one in `keep`. */
+static void tz_set(harness_tz *keep, const char *zone)
+{
+    const char *tz = getenv("TZ");
+    keep->was_set = tz != NULL;
+    snprintf(keep->saved, sizeof keep->saved, "%s", tz ? tz : "");
+    setenv("TZ", zone, 1);
+    tzset();
+}
+
+int harness_start_clocked(harness *h, harness_tz *keep)
+{
+    tz_set(keep, "UTC");
+    if (harness_start(h, 0)) return -1;
+    return harness_restart_clocked(h);
+}
+
+void harness_clock_set(harness *h, const char *when)
+{
+    atomic_store(&h->clock_s, when ? harness_utc_seconds(when) : 0);
+}
+
+int64_t harness_utc_seconds(const char *when)
+{
+    int year = 0, month = 0, day = 0, hour = 0, minute = 0;
+    if (sscanf(when, "%d-%d-%d %d:%d", &year, &month, &day, &hour, &minute) < 3)
+        test_fail(__FILE__, __LINE__, "bad time \"%s\"", when);
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month - 1;
+    tm.tm_mday = day;
+    tm.tm_hour = hour;
+    tm.tm_min = minute;
+    return (int64_t)timegm(&tm);
+}
+
+void harness_tz_restore(const harness_tz *keep)
+{
+    if (keep->was_set) setenv("TZ", keep->saved, 1);
+    else unsetenv("TZ");
+    tzset();
 }
 
 void harness_stop(harness *h)

@@ -306,17 +306,6 @@ done:
     e2e_stop(&h);
 }
 
-/* A field's value on a store, as text; malloc'd or NULL. */
-static char *store_field(dala_store *store, const char *id, const char *field)
-{
-    char *json = NULL, path[80];
-    CHECK_OK(dala_record_get_json(&json, store, id));
-    snprintf(path, sizeof path, "$.fields.%s", field);
-    char *value = json_get(json, path);
-    dala_free(json);
-    return value;
-}
-
 static void test_clock_skew_tablet_days_behind_delivers_and_its_later_edit_wins(void)
 {
     harness h;
@@ -358,13 +347,13 @@ static void test_clock_skew_tablet_days_behind_delivers_and_its_later_edit_wins(
     sync_ok(other);
 
     char *on_server = central_field(&h, shared, "risk_level");
-    char *on_other = store_field(other, shared, "risk_level");
+    char *on_other = device_field(other, shared, "risk_level");
     if (!(store = cli_open(&t))) {
         free(on_server);
         free(on_other);
         goto done;
     }
-    char *on_behind = store_field(store, shared, "risk_level");
+    char *on_behind = device_field(store, shared, "risk_level");
     if (!on_server || strcmp(on_server, "high") != 0)
         test_fail(__FILE__, __LINE__,
                   "the later edit (three days behind) lost to the earlier one: the server holds \"%s\", not \"high\"",

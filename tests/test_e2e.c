@@ -405,57 +405,8 @@ done:
 
 /* ------------------------------------------------------------ conflicts */
 
-/* A field's version on a device, from dala_record_get_json. */
-static dala_version device_field_version(dala_store *store, const char *id, const char *field)
-{
-    dala_version version = {0, 0};
-    char *json = NULL, path[96];
-    CHECK_OK(dala_record_get_json(&json, store, id));
-    snprintf(path, sizeof path, "$.versions.%s.hlc", field);
-    char *hlc = json_get(json, path);
-    snprintf(path, sizeof path, "$.versions.%s.device_id", field);
-    char *device = json_get(json, path);
-    if (hlc && device) {
-        version.hlc = strtoull(hlc, NULL, 10);
-        version.device_id = strtoull(device, NULL, 10);
-    }
-    CHECK(hlc && device);
-    free(hlc);
-    free(device);
-    dala_free(json);
-    return version;
-}
-
-/* A field's value on a device, as text (json_get); malloc'd or NULL. */
-static char *device_field(dala_store *store, const char *id, const char *field)
-{
-    char *json = NULL, path[80];
-    CHECK_OK(dala_record_get_json(&json, store, id));
-    snprintf(path, sizeof path, "$.fields.%s", field);
-    char *value = json_get(json, path);
-    dala_free(json);
-    return value;
-}
-
-typedef struct conflict_copy {
-    size_t count;
-    char record_id[DALA_ID_TEXT_BYTES], field[64], loser_value[64], status[16];
-    dala_version winner, loser;
-} conflict_copy;
-
-static int copy_conflict(void *context, const dala_conflict *conflict)
-{
-    conflict_copy *copy = context;
-    if (copy->count++ == 0) {
-        snprintf(copy->record_id, sizeof copy->record_id, "%s", conflict->record_id);
-        snprintf(copy->field, sizeof copy->field, "%s", conflict->field);
-        snprintf(copy->loser_value, sizeof copy->loser_value, "%s", conflict->loser_value_json);
-        snprintf(copy->status, sizeof copy->status, "%s", conflict->status);
-        copy->winner = (dala_version){conflict->winner_hlc, conflict->winner_device};
-        copy->loser = (dala_version){conflict->loser_hlc, conflict->loser_device};
-    }
-    return 0;
-}
+/* device_field, device_field_version and SOLE_CONFLICT are in
+ * e2e_support.h. */
 
 /* Two devices of unit A holding the same synced record `id_out`. */
 static int share_a_record(harness *h, dala_store **a1, dala_store **a2, char *id_out)
@@ -508,13 +459,7 @@ static void test_e2e_concurrent_edits_of_one_field_converge_and_keep_the_conflic
     CHECK_EQ_INT(central_int(&h, "SELECT count(*) FROM record WHERE tbl = 'conflict'", 0, 0), 1);
     dala_store *devices[] = {a1, a2};
     for (int d = 0; d < 2; d++) {
-        conflict_copy copy;
-        memset(&copy, 0, sizeof copy);
-        CHECK_OK(dala_conflict_list(devices[d], copy_conflict, &copy));
-        CHECK_EQ_INT(copy.count, 1);
-        CHECK_EQ_STR(copy.record_id, id);
-        CHECK_EQ_STR(copy.field, "children_count");
-        CHECK_EQ_STR(copy.loser_value, loser);
+        conflict_copy copy = SOLE_CONFLICT(devices[d], id, "children_count", loser);
         CHECK_EQ_STR(copy.status, "open");
         CHECK_EQ_U64(copy.winner.hlc, win.hlc);
         CHECK_EQ_U64(copy.winner.device_id, win.device_id);

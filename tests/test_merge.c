@@ -539,6 +539,21 @@ static int holds(const dala_record *record, const char *name, const char *text, 
            field->version.device_id == device;
 }
 
+/* The server has kept `count` conflicts, the last of them `winner` over
+ * `loser`, the losing edit's version at `loser_hlc`. */
+static void check_kept_at(const char *file, int line, const fake_server *server, int count, const char *winner,
+                          uint64_t loser_hlc, const char *loser)
+{
+    if (server->conflict_count != count || strcmp(server->winner_text, winner) || server->loser.hlc != loser_hlc ||
+        strcmp(server->loser_text, loser))
+        test_fail(file, line, "%d conflicts, the last %s over %s at %" PRIu64 "; expected %d, %s over %s at %" PRIu64,
+                  server->conflict_count, server->winner_text, server->loser_text, server->loser.hlc, count, winner,
+                  loser, loser_hlc);
+}
+
+#define CHECK_KEPT(server, count, winner, loser_hlc, loser) \
+    check_kept_at(__FILE__, __LINE__, &(server), (count), (winner), (loser_hlc), (loser))
+
 static void test_merge_record_newer_lower_risk_leaves_the_higher_with_a_fresh_version(void)
 {
     dala_record record = DALA_RECORD_INIT;
@@ -551,13 +566,10 @@ static void test_merge_record_newer_lower_risk_leaves_the_higher_with_a_fresh_ve
     CHECK_EQ_INT(dala_record_find(&record, "risk_level")->seq, 2);
     CHECK_EQ_INT(server.fresh_count, 1);
     CHECK_EQ_INT(server.history_asked, 1);
-    CHECK_EQ_INT(server.conflict_count, 1);
+    CHECK_KEPT(server, 1, "high", 200, "low");
     CHECK_EQ_U64(server.winner.hlc, 1000);
     CHECK_EQ_U64(server.winner.device_id, 0);
-    CHECK_EQ_STR(server.winner_text, "high");
-    CHECK_EQ_U64(server.loser.hlc, 200);
     CHECK_EQ_U64(server.loser.device_id, 2);
-    CHECK_EQ_STR(server.loser_text, "low");
     /* Device 2 edits again on top of its own low, not of the settled
      * value: still concurrent, so the high risk stays. */
     CHECK_EQ_INT(merge_edit(&record, &server, "risk_level", "medium", 1500, 2, 200, 3), 1);
@@ -581,10 +593,7 @@ static void test_merge_record_older_higher_risk_beats_the_newer_lower(void)
      * the field's version, and the fresh one still passes it. */
     CHECK_EQ_INT(merge_edit(&record, &server, "risk_level", "high", 100, 1, 50, 2), 1);
     CHECK(holds(&record, "risk_level", "high", 201, 0));
-    CHECK_EQ_INT(server.conflict_count, 1);
-    CHECK_EQ_STR(server.winner_text, "high");
-    CHECK_EQ_U64(server.loser.hlc, 200);
-    CHECK_EQ_STR(server.loser_text, "low");
+    CHECK_KEPT(server, 1, "high", 200, "low");
     dala_record_clear(&record);
 }
 
@@ -634,10 +643,7 @@ static void test_merge_record_union_larger_than_both_names_the_older_as_loser(vo
     merge_edit(&record, &server, "violence_types", "sexual,physical", 100, 1, 0, 1);
     CHECK_EQ_INT(merge_edit(&record, &server, "violence_types", "economic", 200, 2, 50, 2), 1);
     CHECK(holds(&record, "violence_types", "physical,sexual,economic", 1000, 0));
-    CHECK_EQ_INT(server.conflict_count, 1);
-    CHECK_EQ_STR(server.winner_text, "physical,sexual,economic");
-    CHECK_EQ_U64(server.loser.hlc, 100);
-    CHECK_EQ_STR(server.loser_text, "sexual,physical");
+    CHECK_KEPT(server, 1, "physical,sexual,economic", 100, "sexual,physical");
     /* A newer set that holds the union already: it wins as it is. */
     CHECK_EQ_INT(merge_edit(&record, &server, "violence_types", "economic,sexual,physical,psychological",
                             1200, 3, 50, 3), 1);

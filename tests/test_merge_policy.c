@@ -13,55 +13,8 @@
 #include <string.h>
 #include <time.h>
 
-/* A field's value on a device, as text (json_get); malloc'd or NULL. */
-static char *device_field(dala_store *store, const char *id, const char *field)
-{
-    char *json = NULL, path[80];
-    CHECK_OK(dala_record_get_json(&json, store, id));
-    snprintf(path, sizeof path, "$.fields.%s", field);
-    char *value = json_get(json, path);
-    dala_free(json);
-    return value;
-}
-
-/* A field's version on a device. */
-static dala_version device_field_version(dala_store *store, const char *id, const char *field)
-{
-    dala_version version = {0, 0};
-    char *json = NULL, path[96];
-    CHECK_OK(dala_record_get_json(&json, store, id));
-    snprintf(path, sizeof path, "$.versions.%s.hlc", field);
-    char *hlc = json_get(json, path);
-    snprintf(path, sizeof path, "$.versions.%s.device_id", field);
-    char *device = json_get(json, path);
-    CHECK(hlc && device);
-    if (hlc && device) version = (dala_version){strtoull(hlc, NULL, 10), strtoull(device, NULL, 10)};
-    free(hlc);
-    free(device);
-    dala_free(json);
-    return version;
-}
-
-/* The first conflict a device lists (the newest), copied. */
-typedef struct conflict_copy {
-    size_t count;
-    char conflict_id[DALA_ID_TEXT_BYTES], record_id[DALA_ID_TEXT_BYTES], field[64], loser_value[128];
-    dala_version winner, loser;
-} conflict_copy;
-
-static int copy_conflict(void *context, const dala_conflict *conflict)
-{
-    conflict_copy *copy = context;
-    if (copy->count++ == 0) {
-        snprintf(copy->conflict_id, sizeof copy->conflict_id, "%s", conflict->conflict_id);
-        snprintf(copy->record_id, sizeof copy->record_id, "%s", conflict->record_id);
-        snprintf(copy->field, sizeof copy->field, "%s", conflict->field);
-        snprintf(copy->loser_value, sizeof copy->loser_value, "%s", conflict->loser_value_json);
-        copy->winner = (dala_version){conflict->winner_hlc, conflict->winner_device};
-        copy->loser = (dala_version){conflict->loser_hlc, conflict->loser_device};
-    }
-    return 0;
-}
+/* device_field, device_field_version and SOLE_CONFLICT are in
+ * e2e_support.h. */
 
 static void sleep_ms(long ms)
 {
@@ -146,13 +99,7 @@ static void run_case(const policy_case *c, int second_syncs_first)
     CHECK_EQ_INT(central_int(&h, "SELECT count(*) FROM record WHERE tbl = 'conflict'", 0, 0), 1);
     dala_version settled_version = {0, 0};
     for (int d = 0; d < 2; d++) {
-        conflict_copy copy;
-        memset(&copy, 0, sizeof copy);
-        CHECK_OK(dala_conflict_list(devices[d], copy_conflict, &copy));
-        CHECK_EQ_INT(copy.count, 1);
-        CHECK_EQ_STR(copy.record_id, id);
-        CHECK_EQ_STR(copy.field, c->field);
-        CHECK_EQ_STR(copy.loser_value, c->loser);
+        conflict_copy copy = SOLE_CONFLICT(devices[d], id, c->field, c->loser);
         const dala_version *loser = c->loser_is_first ? &first : &second;
         CHECK_EQ_U64(copy.loser.hlc, loser->hlc);
         CHECK_EQ_U64(copy.loser.device_id, loser->device_id);

@@ -12,11 +12,10 @@
  * again takes in exactly its figures; a signed note never changes; only the
  * deputy reconsolidates, on the page and on the command line. */
 #include "e2e_support.h"
+#include "supervisor.h"
 #include "testhelp.h"
 #include "web_client.h"
 
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,81 +29,27 @@
 
 /* ------------------------------------------------------------- the world */
 
-typedef struct user {
-    const char *login;
-    int has_password;
-    web_login web;
-} user;
-
 enum { TA = 0, TB = 1, TC = 2, TDEP = 3, TABLETS = 4 };
 
 /* pd-astana with units A, B (server_harness.c), C and D; a tablet in A, B,
  * C and one at the department itself; its deputy, a unit head and an
- * analyst of the department's own staff, and the heads of A and B. */
+ * analyst of the department's own staff, and the heads of A and B. The
+ * server runs on the test's clock (harness_clock_set), in UTC. */
 typedef struct world {
     harness h;
-    _Atomic int64_t now; /* the server's clock, unix seconds; 0: the system's */
+    harness_tz tz; /* the process's TZ while the world runs in UTC */
     int64_t astana, unit_c, unit_d, officer_c, officer_dep;
     char astana_text[32], a_text[32], b_text[32], c_text[32], d_text[32];
     dala_store *tablet[TABLETS];
-    user head_a, head_b, deputy, dep_head, analyst;
+    supervisor head_a, head_b, deputy, dep_head, analyst;
     char dep_visit_id[ID_BYTES];
-    char saved_tz[64];
-    int had_tz;
 } world;
-
-static int64_t world_clock(void *context)
-{
-    world *w = context;
-    int64_t now = atomic_load(&w->now);
-    return now ? now : (int64_t)time(NULL);
-}
-
-/* "2026-10-05 23:00" (UTC, the suite's TZ) as unix seconds. */
-static int64_t at(const char *when)
-{
-    int year = 0, month = 0, day = 0, hour = 0, minute = 0;
-    if (sscanf(when, "%d-%d-%d %d:%d", &year, &month, &day, &hour, &minute) < 3)
-        test_fail(__FILE__, __LINE__, "bad time \"%s\"", when);
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    tm.tm_year = year - 1900;
-    tm.tm_mon = month - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = hour;
-    tm.tm_min = minute;
-    return (int64_t)timegm(&tm);
-}
-
-static void set_clock(world *w, const char *when)
-{
-    atomic_store(&w->now, when ? at(when) : 0);
-}
-
-static int restart_with_clock(world *w)
-{
-    harness_stop(&w->h);
-    dala_server_options options = DALA_SERVER_OPTIONS_INIT;
-    char listen[32];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", w->h.port);
-    options.db_path = w->h.db_path;
-    options.listen = listen;
-    options.num_threads = 8;
-    options.quiet = 1;
-    options.clock = world_clock;
-    options.clock_context = w;
-    int rc = dala_server_start(&w->h.server, &options);
-    CHECK_OK(rc);
-    return rc;
-}
 
 static void world_stop(world *w)
 {
     for (size_t i = 0; i < COUNT(w->tablet); i++) dala_store_close(w->tablet[i]);
     e2e_stop(&w->h);
-    if (w->had_tz) setenv("TZ", w->saved_tz, 1);
-    else unsetenv("TZ");
-    tzset();
+    harness_tz_restore(&w->tz);
 }
 
 /* One record a tablet writes; the quarter is 2026 Q3 ("now"), the year
@@ -141,21 +86,10 @@ static const fixture_record fixture[] = {
     {TDEP, "interaction", "{\"held_on\": \"2026-08-05\", \"kind\": \"crisis_centre\", \"topic\": \"Орналастыру\"}"},
 };
 
+/* Syncs every tablet; nothing may be left to push or refused. */
 static void sync_all(world *w)
 {
-    for (size_t i = 0; i < COUNT(w->tablet); i++) {
-        sync_ok(w->tablet[i]);
-        dala_status status = device_status(w->tablet[i]);
-        if (status.pending_changes || status.rejected_changes)
-            test_fail(__FILE__, __LINE__, "tablet %zu: %llu changes pending, %llu refused", i,
-                      (unsigned long long)status.pending_changes, (unsigned long long)status.rejected_changes);
-    }
-}
-
-static void user_add(world *w, user *u, const char *login, const char *role, int64_t unit)
-{
-    central_user_add(&w->h, login, role, unit);
-    u->login = login;
+    for (size_t i = 0; i < COUNT(w->tablet); i++) sync_taken(w->tablet[i]);
 }
 
 /* Builds the world, every record synced; the department's own field visit
@@ -164,23 +98,14 @@ static void user_add(world *w, user *u, const char *login, const char *role, int
 static int world_start(world *w)
 {
     memset(w, 0, sizeof *w);
-    const char *tz = getenv("TZ");
-    w->had_tz = tz != NULL;
-    snprintf(w->saved_tz, sizeof w->saved_tz, "%s", tz ? tz : "");
-    setenv("TZ", "UTC", 1); /* deadlines are server local time */
-    tzset();
-    if (harness_start(&w->h, 0) || restart_with_clock(w)) {
+    if (harness_start_clocked(&w->h, &w->tz)) {
         world_stop(w);
         return -1;
     }
-    dala_admin *admin = NULL;
-    int rc = dala_admin_open(&admin, w->h.db_path);
-    if (!rc) rc = dala_admin_unit_find(&w->astana, admin, "pd-astana");
-    if (!rc) rc = dala_admin_unit_add(&w->unit_c, admin, w->astana, "unit", "Baikonur district unit");
-    if (!rc) rc = dala_admin_unit_add(&w->unit_d, admin, w->astana, "unit", "Nura district unit");
-    dala_admin_close(admin);
-    CHECK_OK(rc);
-    if (rc) {
+    w->astana = central_unit_find(&w->h, "pd-astana");
+    w->unit_c = central_unit_add(&w->h, w->astana, "unit", "Baikonur district unit");
+    w->unit_d = central_unit_add(&w->h, w->astana, "unit", "Nura district unit");
+    if (!w->unit_c || !w->unit_d) {
         world_stop(w);
         return -1;
     }
@@ -189,11 +114,11 @@ static int world_start(world *w)
     snprintf(w->b_text, sizeof w->b_text, "%lld", (long long)w->h.unit_b);
     snprintf(w->c_text, sizeof w->c_text, "%lld", (long long)w->unit_c);
     snprintf(w->d_text, sizeof w->d_text, "%lld", (long long)w->unit_d);
-    user_add(w, &w->head_a, "head.a", "unit_head", w->h.unit_a);
-    user_add(w, &w->head_b, "head.b", "unit_head", w->h.unit_b);
-    user_add(w, &w->deputy, "deputy.astana", "deputy", w->astana);
-    user_add(w, &w->dep_head, "head.astana", "unit_head", w->astana);
-    user_add(w, &w->analyst, "analyst.astana", "analyst", w->astana);
+    supervisor_add(&w->head_a, &w->h, "head.a", "unit_head", w->h.unit_a, PASSWORD);
+    supervisor_add(&w->head_b, &w->h, "head.b", "unit_head", w->h.unit_b, PASSWORD);
+    supervisor_add(&w->deputy, &w->h, "deputy.astana", "deputy", w->astana, PASSWORD);
+    supervisor_add(&w->dep_head, &w->h, "head.astana", "unit_head", w->astana, PASSWORD);
+    supervisor_add(&w->analyst, &w->h, "analyst.astana", "analyst", w->astana, PASSWORD);
     w->officer_c = central_user_add(&w->h, "officer.c", "inspector", w->unit_c);
     w->officer_dep = central_user_add(&w->h, "officer.astana", "inspector", w->astana);
     w->tablet[TA] = device_enrol(&w->h, "a1", w->h.officer_a, w->h.unit_a);
@@ -216,52 +141,14 @@ static int world_start(world *w)
 
 /* ---------------------------------------------------------------- the API */
 
-static void sign_in(world *w, user *u)
-{
-    if (!u->has_password) {
-        dala_admin *admin = NULL;
-        int64_t id = 0;
-        int rc = dala_admin_open(&admin, w->h.db_path);
-        if (!rc) rc = dala_admin_user_find(&id, admin, u->login);
-        if (!rc) rc = dala_admin_user_password(admin, id, PASSWORD);
-        dala_admin_close(admin);
-        CHECK_OK(rc);
-        u->has_password = 1;
-    }
-    int status = web_sign_in(&u->web, w->h.port, u->login, PASSWORD);
-    if (status != 200) test_fail(__FILE__, __LINE__, "%s signs in: %d", u->login, status);
-}
-
-/* One request as `u` (signing in first, and again on 401); the status. */
-static int api(web_answer *a, world *w, user *u, const char *method, const char *json, const char *path_format, ...)
-    __attribute__((format(printf, 6, 7)));
-
-static int api(web_answer *a, world *w, user *u, const char *method, const char *json, const char *path_format, ...)
-{
-    char path[600];
-    va_list args;
-    va_start(args, path_format);
-    vsnprintf(path, sizeof path, path_format, args);
-    va_end(args);
-    if (!u->web.cookie[0]) sign_in(w, u);
-    int status = 0;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        status = web_call(a, w->h.port, method, path, &u->web, json ? "application/json" : NULL, json,
-                          json ? strlen(json) : 0);
-        if (status != 401 || attempt) break;
-        sign_in(w, u);
-    }
-    return status;
-}
-
 /* POST /v1/reports: the note of `unit` for 2026 Q3; its id, -1 after a
  * failed check. */
-static long long note_create_at(const char *file, int line, world *w, user *u, int64_t unit)
+static long long note_create_at(const char *file, int line, world *w, supervisor *u, int64_t unit)
 {
     web_answer a = WEB_ANSWER_INIT;
     char body[128];
     snprintf(body, sizeof body, "{\"unit_id\": %lld, \"year\": 2026, \"quarter\": 3}", (long long)unit);
-    int status = api(&a, w, u, "POST", body, "/v1/reports");
+    int status = supervisor_call(&a, &w->h, u, "POST", body, "/v1/reports");
     long long id = status == 200 ? int_of_text(json_get(a.body, "$.id")) : -1;
     if (id <= 0) test_fail(file, line, "%s drafts %s: %d %.300s", u->login, body, status, a.body ? a.body : "");
     web_answer_free(&a);
@@ -272,10 +159,10 @@ static long long note_create_at(const char *file, int line, world *w, user *u, i
 
 /* GET /v1/reports/{id}`rest` as `u`: the answer's body (malloc'd), or NULL
  * after a failed check. */
-static char *note_get_at(const char *file, int line, world *w, user *u, long long id, const char *rest)
+static char *note_get_at(const char *file, int line, world *w, supervisor *u, long long id, const char *rest)
 {
     web_answer a = WEB_ANSWER_INIT;
-    int status = api(&a, w, u, "GET", NULL, "/v1/reports/%lld%s", id, rest);
+    int status = supervisor_call(&a, &w->h, u, "GET", NULL, "/v1/reports/%lld%s", id, rest);
     char *body = NULL;
     if (status != 200) test_fail(file, line, "%s reads note %lld%s: %d %.300s", u->login, id, rest, status, a.body ? a.body : "");
     else body = strdup(a.body);
@@ -286,10 +173,10 @@ static char *note_get_at(const char *file, int line, world *w, user *u, long lon
 #define NOTE_GET(w, u, id, rest) note_get_at(__FILE__, __LINE__, (w), (u), (id), (rest))
 
 /* A move that must succeed (200). */
-static void note_do_at(const char *file, int line, world *w, user *u, long long id, const char *action, const char *json)
+static void note_do_at(const char *file, int line, world *w, supervisor *u, long long id, const char *action, const char *json)
 {
     web_answer a = WEB_ANSWER_INIT;
-    int status = api(&a, w, u, "POST", json, "/v1/reports/%lld/%s", id, action);
+    int status = supervisor_call(&a, &w->h, u, "POST", json, "/v1/reports/%lld/%s", id, action);
     if (status != 200)
         test_fail(file, line, "%s: %s of note %lld answered %d: %.300s", u->login, action, id, status, a.body ? a.body : "");
     web_answer_free(&a);
@@ -299,11 +186,11 @@ static void note_do_at(const char *file, int line, world *w, user *u, long long 
 
 /* `u` doing `action` on note `id` is refused with `want` and an error
  * that holds `says` (NULL: any error of some length). */
-static void check_refused_at(const char *file, int line, world *w, user *u, long long id, const char *action, int want,
+static void check_refused_at(const char *file, int line, world *w, supervisor *u, long long id, const char *action, int want,
                              const char *says)
 {
     web_answer a = WEB_ANSWER_INIT;
-    int status = api(&a, w, u, "POST", "{}", "/v1/reports/%lld/%s", id, action);
+    int status = supervisor_call(&a, &w->h, u, "POST", "{}", "/v1/reports/%lld/%s", id, action);
     char *error = json_get(a.body, "$.error");
     if (status != want)
         test_fail(file, line, "%s: %s of note %lld answered %d, expected %d: %.300s", u->login, action, id, status, want,
@@ -363,12 +250,25 @@ static void check_four(const char *file, int line, const char *who, const char *
     check_four(__FILE__, __LINE__, (who), (note), (visits), (high), (aid_now), (aid_last), (crisis))
 
 /* Files unit `unit`'s note as `u` at `when`; its id. */
-static long long file_unit(world *w, user *u, int64_t unit, const char *when)
+static long long file_unit(world *w, supervisor *u, int64_t unit, const char *when)
 {
-    set_clock(w, when);
+    harness_clock_set(&w->h, when);
     long long id = NOTE_CREATE(w, u, unit);
     NOTE_DO(w, u, id, "submit");
     return id;
+}
+
+/* Unit A files its note on 2 October and, with `b_files`, unit B on the
+ * 3rd; on the 8th the deputy drafts the department's note and
+ * consolidates it. Returns the department's note's id. */
+static long long consolidated_on_the_8th(world *w, int b_files)
+{
+    file_unit(w, &w->head_a, w->h.unit_a, "2026-10-02 10:00");
+    if (b_files) file_unit(w, &w->head_b, w->h.unit_b, "2026-10-03 10:00");
+    harness_clock_set(&w->h, "2026-10-08 09:00");
+    long long d = NOTE_CREATE(w, &w->deputy, w->astana);
+    NOTE_DO(w, &w->deputy, d, "consolidate");
+    return d;
 }
 
 static long long audit_count(world *w, const char *action)
@@ -432,16 +332,12 @@ static void test_report_department_own_records_are_frozen_at_consolidation_and_a
 {
     world w;
     if (world_start(&w)) return;
-    file_unit(&w, &w.head_a, w.h.unit_a, "2026-10-02 10:00");
-    file_unit(&w, &w.head_b, w.h.unit_b, "2026-10-03 10:00");
-    set_clock(&w, "2026-10-08 09:00");
-    long long d = NOTE_CREATE(&w, &w.deputy, w.astana);
-    NOTE_DO(&w, &w.deputy, d, "consolidate");
+    long long d = consolidated_on_the_8th(&w, 1);
     CHECK_EQ_INT(central_int(&w.h, "SELECT now FROM report_figure WHERE note_id = ?1 AND grp = 'prevention.visits' "
                                    "AND value = ''", d, 0), 4);
     CHECK_EQ_INT(central_int(&w.h, "SELECT last FROM report_figure WHERE note_id = ?1 AND grp = 'aid' AND value = ''", d, 0), 1);
     /* The department's staff write one more visit after the consolidation. */
-    set_clock(&w, NULL);
+    harness_clock_set(&w.h, NULL);
     CHECK_OK(dala_record_put(NULL, w.tablet[TDEP], "field_visit", NULL, VISIT_LOW("2026-09-20")));
     sync_all(&w);
     char *dep = NOTE_GET(&w, &w.deputy, d, "");
@@ -498,7 +394,7 @@ static void test_report_department_unfiled_units_are_listed_not_filed_and_their_
         CHECK_EQ_INT(unfiled_figure(unfiled, w.c_text, "crisis.interactions", "now"), -1); /* not the department's */
         free(unfiled);
         if (!consolidated) {
-            set_clock(&w, "2026-10-08 09:00");
+            harness_clock_set(&w.h, "2026-10-08 09:00");
             NOTE_DO(&w, &w.deputy, d, "consolidate");
         }
     }
@@ -506,7 +402,7 @@ static void test_report_department_unfiled_units_are_listed_not_filed_and_their_
                                    "AND value = ''", d, 0), 3);
     /* A unit's note has no units to list. */
     web_answer r = WEB_ANSWER_INIT;
-    CHECK_EQ_INT(api(&r, &w, &w.deputy, "GET", NULL, "/v1/reports/%lld/unfiled", a), 400);
+    CHECK_EQ_INT(supervisor_call(&r, &w.h, &w.deputy, "GET", NULL, "/v1/reports/%lld/unfiled", a), 400);
     web_answer_free(&r);
     (void)b;
     world_stop(&w);
@@ -544,11 +440,7 @@ static void test_report_department_unit_filing_after_consolidation_is_flagged_an
 {
     world w;
     if (world_start(&w)) return;
-    file_unit(&w, &w.head_a, w.h.unit_a, "2026-10-02 10:00");
-    file_unit(&w, &w.head_b, w.h.unit_b, "2026-10-03 10:00");
-    set_clock(&w, "2026-10-08 09:00");
-    long long d = NOTE_CREATE(&w, &w.deputy, w.astana);
-    NOTE_DO(&w, &w.deputy, d, "consolidate");
+    long long d = consolidated_on_the_8th(&w, 1);
     char *before = NOTE_GET(&w, &w.deputy, d, "");
     CHECK_EQ_INT(count_of(before, "$.filed_after_consolidation"), 0);
     CHECK_JSON(before, "$.may_reconsolidate", "0");
@@ -561,7 +453,7 @@ static void test_report_department_unit_filing_after_consolidation_is_flagged_an
     CHECK_EQ_INT(count_of(flagged, "$.filed_after_consolidation"), 1);
     CHECK_JSON(flagged, "$.filed_after_consolidation[0].unit_id", w.c_text);
     char when[32];
-    snprintf(when, sizeof when, "%lld", (long long)at("2026-10-08 15:00"));
+    snprintf(when, sizeof when, "%lld", (long long)harness_utc_seconds("2026-10-08 15:00"));
     CHECK_JSON(flagged, "$.filed_after_consolidation[0].submitted_at", when);
     CHECK_JSON(flagged, "$.may_reconsolidate", "1");
     CHECK_MEMBER(flagged, "$.units", "unit_id", w.c_text, "filed", "0"); /* as consolidated */
@@ -572,14 +464,14 @@ static void test_report_department_unit_filing_after_consolidation_is_flagged_an
     free(flagged);
     /* The list of the quarter's notes flags it on the department's row. */
     web_answer r = WEB_ANSWER_INIT;
-    CHECK_EQ_INT(api(&r, &w, &w.deputy, "GET", NULL, "/v1/reports?year=2026&quarter=3"), 200);
+    CHECK_EQ_INT(supervisor_call(&r, &w.h, &w.deputy, "GET", NULL, "/v1/reports?year=2026&quarter=3"), 200);
     char *ids = member_where(r.body, "$.notes", "unit_id", w.astana_text, "filed_after_consolidation");
     char want[64];
     snprintf(want, sizeof want, "[%s]", w.c_text);
     CHECK_EQ_STR(ids, want);
     free(ids);
     /* Reconsolidated: C taken in, and the figures grow by exactly C's. */
-    set_clock(&w, "2026-10-09 11:00");
+    harness_clock_set(&w.h, "2026-10-09 11:00");
     NOTE_DO(&w, &w.deputy, d, "reconsolidate");
     char *after = NOTE_GET(&w, &w.deputy, d, "");
     CHECK_JSON(after, "$.state", "consolidated");
@@ -587,7 +479,7 @@ static void test_report_department_unit_filing_after_consolidation_is_flagged_an
     long long compared = 0;
     CHECK_EQ_INT(sum_mismatches(after, before, c_note, &compared), 0);
     CHECK(compared >= 20);
-    snprintf(when, sizeof when, "%lld", (long long)at("2026-10-09 11:00"));
+    snprintf(when, sizeof when, "%lld", (long long)harness_utc_seconds("2026-10-09 11:00"));
     CHECK_JSON(after, "$.consolidated_at", when);
     CHECK_JSON(after, "$.deadline.late", "0"); /* still before the 10th */
     CHECK_EQ_INT(count_of(after, "$.filed_after_consolidation"), 0);
@@ -614,7 +506,7 @@ static void test_report_department_unit_filing_after_consolidation_is_flagged_an
     /* Nothing filed since: nothing to take in. */
     CHECK_REFUSED(&w, &w.deputy, d, "reconsolidate", 409, "no unit has filed since");
     CHECK_EQ_INT(audit_count(&w, "report_reconsolidate"), 1);
-    CHECK_EQ_INT(api(&r, &w, &w.deputy, "GET", NULL, "/v1/reports?year=2026&quarter=3"), 200);
+    CHECK_EQ_INT(supervisor_call(&r, &w.h, &w.deputy, "GET", NULL, "/v1/reports?year=2026&quarter=3"), 200);
     ids = member_where(r.body, "$.notes", "unit_id", w.astana_text, "filed_after_consolidation");
     CHECK_EQ_STR(ids, "[]");
     free(ids);
@@ -629,10 +521,7 @@ static void test_report_department_signed_note_refuses_reconsolidation_and_keeps
 {
     world w;
     if (world_start(&w)) return;
-    file_unit(&w, &w.head_a, w.h.unit_a, "2026-10-02 10:00");
-    set_clock(&w, "2026-10-08 09:00");
-    long long d = NOTE_CREATE(&w, &w.deputy, w.astana);
-    NOTE_DO(&w, &w.deputy, d, "consolidate");
+    long long d = consolidated_on_the_8th(&w, 0);
     note_do_at(__FILE__, __LINE__, &w, &w.deputy, d, "sign", "{\"password\": \"" PASSWORD "\"}");
     long long signed_at = central_int(&w.h, "SELECT consolidated_at FROM report_note WHERE id = ?1", d, 0);
     /* B files after the signature: flagged, but the note never changes. */
@@ -662,7 +551,7 @@ static void test_report_department_only_the_deputy_reconsolidates_and_only_a_con
     world w;
     if (world_start(&w)) return;
     long long a = file_unit(&w, &w.head_a, w.h.unit_a, "2026-10-02 10:00");
-    set_clock(&w, "2026-10-08 09:00");
+    harness_clock_set(&w.h, "2026-10-08 09:00");
     long long d = NOTE_CREATE(&w, &w.deputy, w.astana);
     CHECK_REFUSED(&w, &w.deputy, d, "reconsolidate", 409, "consolidate it first"); /* a draft */
     NOTE_DO(&w, &w.deputy, d, "consolidate");
@@ -675,8 +564,8 @@ static void test_report_department_only_the_deputy_reconsolidates_and_only_a_con
     CHECK_REFUSED(&w, &w.deputy, a, "reconsolidate", 400, "department"); /* a unit's note */
     /* Without the CSRF token, even the deputy is refused. */
     web_answer r = WEB_ANSWER_INIT;
-    if (!w.deputy.web.cookie[0]) sign_in(&w, &w.deputy);
-    web_login no_token = w.deputy.web;
+    if (!w.deputy.session.cookie[0]) supervisor_sign_in(&w.deputy, &w.h);
+    web_login no_token = w.deputy.session;
     no_token.csrf[0] = '\0';
     char path[64];
     snprintf(path, sizeof path, "/v1/reports/%lld/reconsolidate", d);
@@ -716,10 +605,7 @@ static void test_report_department_command_line_reconsolidates_as_a_deputy_and_r
 {
     world w;
     if (world_start(&w)) return;
-    file_unit(&w, &w.head_a, w.h.unit_a, "2026-10-02 10:00");
-    set_clock(&w, "2026-10-08 09:00");
-    long long d = NOTE_CREATE(&w, &w.deputy, w.astana);
-    NOTE_DO(&w, &w.deputy, d, "consolidate");
+    long long d = consolidated_on_the_8th(&w, 0);
     file_unit(&w, &w.head_b, w.h.unit_b, "2026-10-08 12:00");
     char *out = NULL, *err = NULL;
     CHECK_EQ_INT(run_cli(&w, d, "head.astana", &out, &err), 1); /* a unit head */

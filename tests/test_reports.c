@@ -16,13 +16,12 @@
  * correction after signing; and the downloads (CSV, JSON, the printable
  * page, the chart). */
 #include "e2e_support.h"
+#include "supervisor.h"
 #include "sdk_int.h" /* dala_device_schema_set: an old tablet of schema 2 */
 #include "testhelp.h"
 #include "web_client.h"
 
 #include <math.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,14 +105,6 @@ static int flip_note_blob(const harness *h, const char *column, long long id)
 
 /* ------------------------------------------------------------- the world */
 
-/* A supervisor of the pages: signed in on first use (and again whenever
- * the server answers 401, as after the test moves its clock). */
-typedef struct user {
-    const char *login;
-    int has_password;
-    web_login web;
-} user;
-
 /* A record of the fixture, by the name the tables below give it. */
 typedef struct named {
     char name[16];
@@ -125,75 +116,22 @@ typedef struct named {
  * nothing of Astana; tablets a1, a2 of unit A and b1 of unit B (and, while
  * world_start writes its records, an old tablet of unit A). */
 typedef struct world {
-    harness h;
-    _Atomic int64_t now; /* the server's clock, unix seconds; 0: the system's */
+    harness h;     /* on the test's clock (harness_clock_set) */
+    harness_tz tz; /* the process's TZ while the world runs in UTC */
     int64_t astana, almaty, unit_c;
     dala_store *tablet[4]; /* A_OLD only while world_start writes its records */
-    user head_a, head_b, deputy, analyst, inspector, almaty_deputy;
+    supervisor head_a, head_b, deputy, analyst, inspector, almaty_deputy;
     named ids[MAX_NAMED];
     size_t id_count;
-    char saved_tz[64];
-    int had_tz;
 } world;
 
 enum { A1 = 0, A2 = 1, B1 = 2, A_OLD = 3 };
-
-/* dala_server_options.clock: the time the test set, else the system's. */
-static int64_t world_clock(void *context)
-{
-    world *w = context;
-    int64_t now = atomic_load(&w->now);
-    return now ? now : (int64_t)time(NULL);
-}
-
-/* "2026-10-05 23:00" (UTC, the suite's TZ) as unix seconds. */
-static int64_t at(const char *when)
-{
-    int year = 0, month = 0, day = 0, hour = 0, minute = 0;
-    if (sscanf(when, "%d-%d-%d %d:%d", &year, &month, &day, &hour, &minute) < 3)
-        test_fail(__FILE__, __LINE__, "bad time \"%s\"", when);
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    tm.tm_year = year - 1900;
-    tm.tm_mon = month - 1;
-    tm.tm_mday = day;
-    tm.tm_hour = hour;
-    tm.tm_min = minute;
-    return (int64_t)timegm(&tm);
-}
-
-/* Sets the server's clock to `when` (NULL: the system's). */
-static void set_clock(world *w, const char *when)
-{
-    atomic_store(&w->now, when ? at(when) : 0);
-}
-
-/* Starts the server again on the same database and port, with the test's
- * clock. */
-static int restart_with_clock(world *w)
-{
-    harness_stop(&w->h);
-    dala_server_options options = DALA_SERVER_OPTIONS_INIT;
-    char listen[32];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", w->h.port);
-    options.db_path = w->h.db_path;
-    options.listen = listen;
-    options.num_threads = 8;
-    options.quiet = 1;
-    options.clock = world_clock;
-    options.clock_context = w;
-    int rc = dala_server_start(&w->h.server, &options);
-    CHECK_OK(rc);
-    return rc;
-}
 
 static void world_stop(world *w)
 {
     for (size_t i = 0; i < COUNT(w->tablet); i++) dala_store_close(w->tablet[i]);
     e2e_stop(&w->h);
-    if (w->had_tz) setenv("TZ", w->saved_tz, 1);
-    else unsetenv("TZ");
-    tzset();
+    harness_tz_restore(&w->tz);
 }
 
 /* The id of the fixture's record `name`; "" (after a failed check) if
@@ -258,14 +196,8 @@ static void put_record(world *w, const fixture_record *r)
 /* Syncs every tablet; nothing may be left to push or refused. */
 static void sync_all(world *w)
 {
-    for (size_t i = 0; i < COUNT(w->tablet); i++) {
-        if (!w->tablet[i]) continue;
-        sync_ok(w->tablet[i]);
-        dala_status status = device_status(w->tablet[i]);
-        if (status.pending_changes || status.rejected_changes)
-            test_fail(__FILE__, __LINE__, "tablet %zu: %llu changes pending, %llu refused", i,
-                      (unsigned long long)status.pending_changes, (unsigned long long)status.rejected_changes);
-    }
+    for (size_t i = 0; i < COUNT(w->tablet); i++)
+        if (w->tablet[i]) sync_taken(w->tablet[i]);
 }
 
 /* =================================================== the records, by hand */
@@ -1019,54 +951,14 @@ static void check_blocks(const char *file, int line, const char *note, int is_dr
 
 /* ================================================================ the API */
 
-static void sign_in(world *w, user *u)
-{
-    if (!u->has_password) {
-        dala_admin *admin = NULL;
-        int64_t id = 0;
-        int rc = dala_admin_open(&admin, w->h.db_path);
-        if (!rc) rc = dala_admin_user_find(&id, admin, u->login);
-        if (!rc) rc = dala_admin_user_password(admin, id, PASSWORD);
-        dala_admin_close(admin);
-        CHECK_OK(rc);
-        u->has_password = 1;
-    }
-    int status = web_sign_in(&u->web, w->h.port, u->login, PASSWORD);
-    if (status != 200) test_fail(__FILE__, __LINE__, "%s signs in: %d", u->login, status);
-}
-
-/* One request as `u`; `json` NULL sends no body. Signs in first if need
- * be, and once more on 401 (a moved clock may end a session). Returns the
- * status. */
-static int api(web_answer *a, world *w, user *u, const char *method, const char *json, const char *path_format, ...)
-    __attribute__((format(printf, 6, 7)));
-
-static int api(web_answer *a, world *w, user *u, const char *method, const char *json, const char *path_format, ...)
-{
-    char path[600];
-    va_list args;
-    va_start(args, path_format);
-    vsnprintf(path, sizeof path, path_format, args);
-    va_end(args);
-    if (!u->web.cookie[0]) sign_in(w, u);
-    int status = 0;
-    for (int attempt = 0; attempt < 2; attempt++) {
-        status = web_call(a, w->h.port, method, path, &u->web, json ? "application/json" : NULL, json,
-                          json ? strlen(json) : 0);
-        if (status != 401 || attempt) break;
-        sign_in(w, u);
-    }
-    return status;
-}
-
 /* POST /v1/reports: drafts the note of `unit` for the quarter (or finds
  * it). Returns its id, or -1 after a failed check. */
-static long long note_create_at(const char *file, int line, world *w, user *u, int64_t unit, int year, int quarter)
+static long long note_create_at(const char *file, int line, world *w, supervisor *u, int64_t unit, int year, int quarter)
 {
     web_answer a = WEB_ANSWER_INIT;
     char body[128];
     snprintf(body, sizeof body, "{\"unit_id\": %lld, \"year\": %d, \"quarter\": %d}", (long long)unit, year, quarter);
-    int status = api(&a, w, u, "POST", body, "/v1/reports");
+    int status = supervisor_call(&a, &w->h, u, "POST", body, "/v1/reports");
     long long id = -1;
     if (status != 200 && status != 201) test_fail(file, line, "%s drafts %s: %d %.300s", u->login, body, status, a.body ? a.body : "");
     else id = int_of_text(json_get(a.body, "$.id"));
@@ -1079,10 +971,10 @@ static long long note_create_at(const char *file, int line, world *w, user *u, i
 
 /* GET /v1/reports/{id}`query` as `u`: the note's JSON (malloc'd), or NULL
  * after a failed check. */
-static char *note_get_at(const char *file, int line, world *w, user *u, long long id, const char *query)
+static char *note_get_at(const char *file, int line, world *w, supervisor *u, long long id, const char *query)
 {
     web_answer a = WEB_ANSWER_INIT;
-    int status = api(&a, w, u, "GET", NULL, "/v1/reports/%lld%s", id, query);
+    int status = supervisor_call(&a, &w->h, u, "GET", NULL, "/v1/reports/%lld%s", id, query);
     char *body = NULL;
     if (status != 200) test_fail(file, line, "%s reads note %lld: %d %.300s", u->login, id, status, a.body ? a.body : "");
     else body = strdup(a.body);
@@ -1102,13 +994,13 @@ static char *note_get_at(const char *file, int line, world *w, user *u, long lon
 
 /* POST /v1/reports/{id}/`action` with `json`; returns the status, the
  * answer in `a`. */
-static int note_post(web_answer *a, world *w, user *u, long long id, const char *action, const char *json)
+static int note_post(web_answer *a, world *w, supervisor *u, long long id, const char *action, const char *json)
 {
-    return api(a, w, u, "POST", json, "/v1/reports/%lld/%s", id, action);
+    return supervisor_call(a, &w->h, u, "POST", json, "/v1/reports/%lld/%s", id, action);
 }
 
 /* A move that must succeed (200). */
-static void note_do_at(const char *file, int line, world *w, user *u, long long id, const char *action, const char *json)
+static void note_do_at(const char *file, int line, world *w, supervisor *u, long long id, const char *action, const char *json)
 {
     web_answer a = WEB_ANSWER_INIT;
     int status = note_post(&a, w, u, id, action, json);
@@ -1144,7 +1036,7 @@ static void check_refused(const char *file, int line, const web_answer *a, int s
 #define CHECK_GET_STATUS(w, u, want, ...)                                            \
     do {                                                                             \
         web_answer got_ = WEB_ANSWER_INIT;                                           \
-        int status_ = api(&got_, (w), (u), "GET", NULL, __VA_ARGS__);                \
+        int status_ = supervisor_call(&got_, &(w)->h, (u), "GET", NULL, __VA_ARGS__); \
         if (status_ != (want))                                                       \
             test_fail(__FILE__, __LINE__, "GET answered %d, expected %d: %.200s",    \
                       status_, (want), got_.body ? got_.body : "");                  \
@@ -1176,13 +1068,6 @@ static void check_deadline(const char *file, int line, const char *note, const c
     check_deadline(__FILE__, __LINE__, (note), (due), (days_left), (overdue), (late))
 
 /* ------------------------------------------------------------ the world */
-
-/* Adds `login` with `role` at `unit` (central_user_add), as `u`. */
-static void user_add(world *w, user *u, const char *login, const char *role, int64_t unit)
-{
-    central_user_add(&w->h, login, role, unit);
-    u->login = login;
-}
 
 /* Writes the old tablet's records (old_tablet_fixture) on a tablet of unit
  * A enrolled and synced declaring schema 2, then closes it (the declared
@@ -1220,7 +1105,7 @@ static void void_record(world *w, const char *name, const char *reason)
 static void decide(world *w, const char *name, const char *body)
 {
     web_answer a = WEB_ANSWER_INIT;
-    int status = api(&a, w, &w->head_a, "POST", body, "/v1/records/%s/review", id_of(w, name));
+    int status = supervisor_call(&a, &w->h, &w->head_a, "POST", body, "/v1/records/%s/review", id_of(w, name));
     if (status != 200) test_fail(__FILE__, __LINE__, "review of %s %s: %d %.300s", name, body, status, a.body ? a.body : "");
     web_answer_free(&a);
 }
@@ -1232,37 +1117,28 @@ static void decide(world *w, const char *name, const char *body)
 static int world_start(world *w, int with_records)
 {
     memset(w, 0, sizeof *w);
-    atomic_store(&w->now, 0);
-    const char *tz = getenv("TZ");
-    w->had_tz = tz != NULL;
-    snprintf(w->saved_tz, sizeof w->saved_tz, "%s", tz ? tz : "");
-    setenv("TZ", "UTC", 1); /* deadlines are server local time */
-    tzset();
-    if (harness_start(&w->h, 0) || restart_with_clock(w)) {
+    if (harness_start_clocked(&w->h, &w->tz)) {
         world_stop(w);
         return -1;
     }
-    dala_admin *admin = NULL;
-    int rc = dala_admin_open(&admin, w->h.db_path);
-    if (!rc) rc = dala_admin_unit_find(&w->astana, admin, "pd-astana");
-    if (!rc) rc = dala_admin_unit_find(&w->almaty, admin, "pd-almaty-city");
-    if (!rc) rc = dala_admin_unit_add(&w->unit_c, admin, w->astana, "unit", "Baikonur district unit");
-    dala_admin_close(admin);
-    CHECK_OK(rc);
-    if (rc) {
+    w->astana = central_unit_find(&w->h, "pd-astana");
+    w->almaty = central_unit_find(&w->h, "pd-almaty-city");
+    w->unit_c = central_unit_add(&w->h, w->astana, "unit", "Baikonur district unit");
+    if (!w->almaty || !w->unit_c) {
         world_stop(w);
         return -1;
     }
-    user_add(w, &w->head_a, "head.a", "unit_head", w->h.unit_a);
-    user_add(w, &w->head_b, "head.b", "unit_head", w->h.unit_b);
-    user_add(w, &w->deputy, "deputy.astana", "deputy", w->astana);
-    user_add(w, &w->analyst, "analyst.astana", "analyst", w->astana);
-    user_add(w, &w->almaty_deputy, "deputy.almaty", "deputy", w->almaty);
-    w->inspector.login = "a.nurlanova"; /* officer_a, unit A's inspector */
+    supervisor_add(&w->head_a, &w->h, "head.a", "unit_head", w->h.unit_a, PASSWORD);
+    supervisor_add(&w->head_b, &w->h, "head.b", "unit_head", w->h.unit_b, PASSWORD);
+    supervisor_add(&w->deputy, &w->h, "deputy.astana", "deputy", w->astana, PASSWORD);
+    supervisor_add(&w->analyst, &w->h, "analyst.astana", "analyst", w->astana, PASSWORD);
+    supervisor_add(&w->almaty_deputy, &w->h, "deputy.almaty", "deputy", w->almaty, PASSWORD);
+    w->inspector = (supervisor){.login = "a.nurlanova", .password = PASSWORD}; /* officer_a, unit A's inspector */
     if (!with_records) return 0;
 
     char form_id[ID_BYTES] = "";
-    rc = dala_admin_open(&admin, w->h.db_path);
+    dala_admin *admin = NULL;
+    int rc = dala_admin_open(&admin, w->h.db_path);
     if (!rc) rc = dala_admin_form_publish(form_id, admin, report_form, 0);
     dala_admin_close(admin);
     CHECK_OK(rc);
@@ -1292,7 +1168,7 @@ static void test_reports_unit_note_gives_every_hand_counted_figure_of_the_quarte
 {
     world w;
     if (world_start(&w, 1)) return;
-    set_clock(&w, "2026-10-02 10:00");
+    harness_clock_set(&w.h, "2026-10-02 10:00");
     long long id = NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 3);
     char *note = NOTE_GET(&w, &w.head_a, id);
     char unit[32];
@@ -1321,7 +1197,7 @@ static void test_reports_unit_counts_only_its_own_records_and_lists_every_total_
 {
     world w;
     if (world_start(&w, 1)) return;
-    set_clock(&w, "2026-10-02 10:00");
+    harness_clock_set(&w.h, "2026-10-02 10:00");
     long long id = NOTE_CREATE(&w, &w.head_b, w.h.unit_b, 2026, 3);
     char *note = NOTE_GET(&w, &w.head_b, id);
     CHECK_BLOCKS(note, 1);
@@ -1371,7 +1247,7 @@ static void check_trace(const char *file, int line, world *w, long long note, co
     url_encode(group_q, sizeof group_q, group);
     url_encode(value_q, sizeof value_q, value);
     web_answer a = WEB_ANSWER_INIT;
-    int status = api(&a, w, &w->deputy, "GET", NULL, "/v1/reports/%lld/records?group=%s&value=%s&period=%s", note,
+    int status = supervisor_call(&a, &w->h, &w->deputy, "GET", NULL, "/v1/reports/%lld/records?group=%s&value=%s&period=%s", note,
                      group_q, value_q, period);
     if (status != 200) {
         test_fail(file, line, "records of %s/\"%s\" (%s): %d %.300s", group, value, period, status, a.body ? a.body : "");
@@ -1400,14 +1276,14 @@ static void test_reports_each_figure_traces_back_to_exactly_the_records_it_count
 {
     world w;
     if (world_start(&w, 1)) return;
-    set_clock(&w, "2026-10-02 10:00");
+    harness_clock_set(&w.h, "2026-10-02 10:00");
     long long id = NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 3);
     /* C3 and C4 share an ERDR number: both count (a duplicate is only
      * shown); CV is voided, CM a man's; CO1 is the old tablet's. */
     CHECK_TRACE(&w, id, "crimes", "", "now", "C1,C2,C3,C4,C5,C6");
     CHECK_TRACE(&w, id, "crimes", "", "last", "L1,L2,L3,CO1");
     web_answer page = WEB_ANSWER_INIT; /* the duplicate is shown on C3's page */
-    CHECK_EQ_INT(api(&page, &w, &w.deputy, "GET", NULL, "/v1/records/%s", id_of(&w, "C3")), 200);
+    CHECK_EQ_INT(supervisor_call(&page, &w.h, &w.deputy, "GET", NULL, "/v1/records/%s", id_of(&w, "C3")), 200);
     CHECK_EQ_INT(count_where(page.body, "$.duplicates[0].records", "id", id_of(&w, "C4")), 1);
     web_answer_free(&page);
     CHECK_TRACE(&w, id, "crimes.article", "uk.120", "now", "C2,C3");
@@ -1458,7 +1334,7 @@ static void test_reports_each_figure_traces_back_to_exactly_the_records_it_count
 
 /* Note `id` as `u` gives figure (`block`, `group`, `value`) `now`, `last`
  * (the live figures of a draft or returned note). */
-static void check_figure_at(const char *file, int line, world *w, user *u, long long id, int block, const char *group,
+static void check_figure_at(const char *file, int line, world *w, supervisor *u, long long id, int block, const char *group,
                             const char *value, long long now, long long last)
 {
     char *note = note_get_at(file, line, w, u, id, "");
@@ -1479,12 +1355,12 @@ static void test_reports_record_voided_after_filing_drops_from_the_live_figure_b
 {
     world w;
     if (world_start(&w, 1)) return;
-    set_clock(&w, "2026-10-02 10:00");
+    harness_clock_set(&w.h, "2026-10-02 10:00");
     long long id = NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 3);
     NOTE_DO(&w, &w.head_a, id, "submit", "{}");
     /* C4 (uk.106, V3, O25, of another sphere) and FV3 (a call-out of high
      * risk, physical violence, children present) were entered by mistake. */
-    set_clock(&w, NULL);
+    harness_clock_set(&w.h, NULL);
     CHECK_OK(dala_record_void(w.tablet[A1], id_of(&w, "C4"), "Екі рет енгізілді"));
     CHECK_OK(dala_record_void(w.tablet[A2], id_of(&w, "FV3"), "Қате енгізілді"));
     sync_all(&w);
@@ -1534,7 +1410,7 @@ static void test_reports_not_approved_counts_each_record_once_per_block_until_ap
 {
     world w;
     if (world_start(&w, 1)) return;
-    set_clock(&w, "2026-10-02 10:00");
+    harness_clock_set(&w.h, "2026-10-02 10:00");
     long long id = NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 3);
     CHECK_FIGURE(&w, id, 2, "not_approved.2", "", 21, 7);
     CHECK_FIGURE(&w, id, 6, "not_approved.6", "", 4, 4);
@@ -1599,15 +1475,15 @@ static void check_sums(const char *file, int line, const char *department, const
 static long long consolidate_department(world *w, long long *a_id, long long *b_id, const char *a_time,
                                         const char *b_time, const char *consolidate_time)
 {
-    set_clock(w, a_time);
+    harness_clock_set(&w->h, a_time);
     *a_id = NOTE_CREATE(w, &w->head_a, w->h.unit_a, 2026, 3);
     NOTE_DO(w, &w->head_a, *a_id, "narrative", "{\"block\": 1, \"text\": \"" NARRATIVE_A "\"}");
     NOTE_DO(w, &w->head_a, *a_id, "submit", "{}");
-    set_clock(w, b_time);
+    harness_clock_set(&w->h, b_time);
     *b_id = NOTE_CREATE(w, &w->head_b, w->h.unit_b, 2026, 3);
     NOTE_DO(w, &w->head_b, *b_id, "narrative", "{\"block\": 3, \"text\": \"" NARRATIVE_B "\"}");
     NOTE_DO(w, &w->head_b, *b_id, "submit", "{}");
-    set_clock(w, consolidate_time);
+    harness_clock_set(&w->h, consolidate_time);
     long long d = NOTE_CREATE(w, &w->deputy, w->astana, 2026, 3);
     NOTE_DO(w, &w->deputy, d, "narrative", "{\"block\": 1, \"text\": \"" NARRATIVE_D "\"}");
     NOTE_DO(w, &w->deputy, d, "consolidate", "{}");
@@ -1640,10 +1516,10 @@ static void test_reports_department_note_adds_up_its_units_filed_notes_and_lists
     CHECK_EQ_INT(count_where(dep, "$.units", "unit_id", id_a), 1);
     CHECK_EQ_INT(count_where(dep, "$.units", "unit_id", id_b), 1);
     CHECK_EQ_INT(count_where(dep, "$.units", "unit_id", id_c), 1);
-    snprintf(when, sizeof when, "%lld", (long long)at("2026-10-02 10:00"));
+    snprintf(when, sizeof when, "%lld", (long long)harness_utc_seconds("2026-10-02 10:00"));
     CHECK_MEMBER(dep, "$.units", "unit_id", id_a, "submitted_at", when);
     CHECK_JSON(a, "$.submitted_at", when);
-    snprintf(when, sizeof when, "%lld", (long long)at("2026-10-03 11:30"));
+    snprintf(when, sizeof when, "%lld", (long long)harness_utc_seconds("2026-10-03 11:30"));
     CHECK_MEMBER(dep, "$.units", "unit_id", id_b, "submitted_at", when);
     CHECK_MEMBER(dep, "$.units", "unit_id", id_a, "late", "0");
     CHECK_MEMBER(dep, "$.units", "unit_id", id_b, "late", "0");
@@ -1663,7 +1539,7 @@ static void test_reports_department_note_adds_up_its_units_filed_notes_and_lists
     CHECK_EQ_INT(count_where(dep, "$.blocks[0].unit_narratives", "unit_id", id_b), 0);
     free(dep);
     /* Unit C files after the consolidation: it stays outside. */
-    set_clock(&w, "2026-10-08 09:30");
+    harness_clock_set(&w.h, "2026-10-08 09:30");
     long long c_id = NOTE_CREATE(&w, &w.deputy, w.unit_c, 2026, 3);
     NOTE_DO(&w, &w.deputy, c_id, "submit", "{}");
     CHECK_NOTE_JSON(&w, &w.deputy, c_id, "$.state", "submitted");
@@ -1688,7 +1564,7 @@ static void test_reports_department_note_adds_up_its_units_filed_notes_and_lists
         free(dl_);                                                     \
     } while (0)
 
-static void check_late(const char *file, int line, world *w, user *u, long long id, const char *want)
+static void check_late(const char *file, int line, world *w, supervisor *u, long long id, const char *want)
 {
     char *note = note_get_at(file, line, w, u, id, "");
     long long late = late_of(note);
@@ -1706,12 +1582,12 @@ static void test_reports_deadlines_follow_the_servers_clock_and_a_late_filing_st
 
     /* 2026 Q2: unit A files on 11 July (due the 5th); the department
      * consolidates and signs after its 10th. */
-    set_clock(&w, "2026-07-11 01:00");
+    harness_clock_set(&w.h, "2026-07-11 01:00");
     long long q2a = NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 2);
     CHECK_NOTE_DEADLINE(&w, &w.head_a, q2a, "2026-07-05", -6, 1, 0);
     NOTE_DO(&w, &w.head_a, q2a, "submit", "{}");
     CHECK_LATE(&w, &w.head_a, q2a, "1");
-    snprintf(when, sizeof when, "%lld", (long long)at("2026-07-11 01:00"));
+    snprintf(when, sizeof when, "%lld", (long long)harness_utc_seconds("2026-07-11 01:00"));
     CHECK_NOTE_JSON(&w, &w.head_a, q2a, "$.submitted_at", when);
     long long q2d = NOTE_CREATE(&w, &w.deputy, w.astana, 2026, 2);
     CHECK_NOTE_DEADLINE(&w, &w.deputy, q2d, "2026-07-10", -1, 1, 0);
@@ -1720,21 +1596,21 @@ static void test_reports_deadlines_follow_the_servers_clock_and_a_late_filing_st
     CHECK_LATE(&w, &w.deputy, q2d, "1");
 
     /* 2026 Q3: days left counted down to the 5th. */
-    set_clock(&w, "2026-10-03 12:00");
+    harness_clock_set(&w.h, "2026-10-03 12:00");
     long long a = NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 3);
     long long d = NOTE_CREATE(&w, &w.deputy, w.astana, 2026, 3);
     CHECK_NOTE_DEADLINE(&w, &w.head_a, a, "2026-10-05", 2, 0, 0);
     CHECK_NOTE_DEADLINE(&w, &w.deputy, d, "2026-10-10", 7, 0, 0);
-    set_clock(&w, "2026-10-05 00:01");
+    harness_clock_set(&w.h, "2026-10-05 00:01");
     CHECK_NOTE_DEADLINE(&w, &w.head_a, a, "2026-10-05", 0, 0, 0);
     /* Filed at 23:00 on its day: not late. */
-    set_clock(&w, "2026-10-05 23:00");
+    harness_clock_set(&w.h, "2026-10-05 23:00");
     NOTE_DO(&w, &w.head_a, a, "submit", "{}");
     CHECK_LATE(&w, &w.head_a, a, "0");
-    snprintf(when, sizeof when, "%lld", (long long)at("2026-10-05 23:00"));
+    snprintf(when, sizeof when, "%lld", (long long)harness_utc_seconds("2026-10-05 23:00"));
     CHECK_NOTE_JSON(&w, &w.head_a, a, "$.submitted_at", when);
     /* Half past midnight: B's note is overdue, and filed late. */
-    set_clock(&w, "2026-10-06 00:30");
+    harness_clock_set(&w.h, "2026-10-06 00:30");
     long long b = NOTE_CREATE(&w, &w.head_b, w.h.unit_b, 2026, 3);
     CHECK_NOTE_DEADLINE(&w, &w.head_b, b, "2026-10-05", -1, 1, 0);
     NOTE_DO(&w, &w.head_b, b, "submit", "{}");
@@ -1744,7 +1620,7 @@ static void test_reports_deadlines_follow_the_servers_clock_and_a_late_filing_st
     /* The quarter's list for the deputy: the three units (C without a
      * note yet) and the department. */
     web_answer list = WEB_ANSWER_INIT;
-    CHECK_EQ_INT(api(&list, &w, &w.deputy, "GET", NULL, "/v1/reports?year=2026&quarter=3"), 200);
+    CHECK_EQ_INT(supervisor_call(&list, &w.h, &w.deputy, "GET", NULL, "/v1/reports?year=2026&quarter=3"), 200);
     char id_a[32], id_b[32], id_c[32], id_d[32], note_a[32];
     snprintf(id_a, sizeof id_a, "%lld", (long long)w.h.unit_a);
     snprintf(id_b, sizeof id_b, "%lld", (long long)w.h.unit_b);
@@ -1766,7 +1642,7 @@ static void test_reports_deadlines_follow_the_servers_clock_and_a_late_filing_st
     CHECK_MEMBER(list.body, "$.notes", "unit_id", id_d, "deadline.due", "2026-10-10");
     CHECK_MEMBER(list.body, "$.notes", "unit_id", id_d, "deadline.days_left", "4");
     /* Unit A's head sees unit A's note only. */
-    CHECK_EQ_INT(api(&list, &w, &w.head_a, "GET", NULL, "/v1/reports?year=2026&quarter=3"), 200);
+    CHECK_EQ_INT(supervisor_call(&list, &w.h, &w.head_a, "GET", NULL, "/v1/reports?year=2026&quarter=3"), 200);
     CHECK_EQ_INT(count_of(list.body, "$.notes"), 1);
     CHECK_MEMBER(list.body, "$.notes", "unit_id", id_a, "id", note_a);
     web_answer_free(&list);
@@ -1774,19 +1650,19 @@ static void test_reports_deadlines_follow_the_servers_clock_and_a_late_filing_st
     CHECK_NOTE_DEADLINE(&w, &w.deputy, c, "2026-10-05", -1, 1, 0);
 
     /* Returned and filed again in time for nothing: late for good. */
-    set_clock(&w, "2026-10-06 09:00");
+    harness_clock_set(&w.h, "2026-10-06 09:00");
     NOTE_DO(&w, &w.deputy, b, "return", "{\"comment\": \"3-блоктағы сандарды тексеріңіз.\"}");
     CHECK_NOTE_JSON(&w, &w.head_b, b, "$.state", "returned");
     CHECK_LATE(&w, &w.head_b, b, "1");
-    set_clock(&w, "2026-10-07 10:00");
+    harness_clock_set(&w.h, "2026-10-07 10:00");
     NOTE_DO(&w, &w.head_b, b, "submit", "{}");
     CHECK_NOTE_JSON(&w, &w.head_b, b, "$.state", "submitted");
     CHECK_LATE(&w, &w.head_b, b, "1");
 
     /* The department's day is the 10th, to its end. */
-    set_clock(&w, "2026-10-10 00:01");
+    harness_clock_set(&w.h, "2026-10-10 00:01");
     CHECK_NOTE_DEADLINE(&w, &w.deputy, d, "2026-10-10", 0, 0, 0);
-    set_clock(&w, "2026-10-10 22:00");
+    harness_clock_set(&w.h, "2026-10-10 22:00");
     NOTE_DO(&w, &w.deputy, d, "consolidate", "{}");
     NOTE_DO(&w, &w.deputy, d, "sign", "{\"password\": \"" PASSWORD "\"}");
     CHECK_LATE(&w, &w.deputy, d, "0");
@@ -1794,19 +1670,19 @@ static void test_reports_deadlines_follow_the_servers_clock_and_a_late_filing_st
     CHECK_MEMBER(dep, "$.units", "unit_id", id_a, "late", "0");
     CHECK_MEMBER(dep, "$.units", "unit_id", id_b, "late", "1");
     free(dep);
-    set_clock(&w, "2026-10-11 08:00");
+    harness_clock_set(&w.h, "2026-10-11 08:00");
     CHECK_LATE(&w, &w.deputy, d, "0");
 
     /* 2026 Q4, with the clock in 2027. */
-    set_clock(&w, "2027-01-03 12:00");
+    harness_clock_set(&w.h, "2027-01-03 12:00");
     long long q4a = NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 4);
     long long q4d = NOTE_CREATE(&w, &w.deputy, w.astana, 2026, 4);
     CHECK_NOTE_DEADLINE(&w, &w.head_a, q4a, "2027-01-05", 2, 0, 0);
     CHECK_NOTE_DEADLINE(&w, &w.deputy, q4d, "2027-01-10", 7, 0, 0);
-    set_clock(&w, "2027-01-07 12:00");
+    harness_clock_set(&w.h, "2027-01-07 12:00");
     CHECK_NOTE_DEADLINE(&w, &w.head_a, q4a, "2027-01-05", -2, 1, 0);
     CHECK_NOTE_DEADLINE(&w, &w.deputy, q4d, "2027-01-10", 3, 0, 0);
-    set_clock(&w, "2027-01-11 00:30");
+    harness_clock_set(&w.h, "2027-01-11 00:30");
     CHECK_NOTE_DEADLINE(&w, &w.deputy, q4d, "2027-01-10", -1, 1, 0);
     world_stop(&w);
 }
@@ -1820,7 +1696,7 @@ static void test_reports_narrative_is_kept_and_submitting_freezes_the_figures_un
         "{\"block\": 1, \"text\": \"Тоқсанда 6 қылмыс тіркелді, оның 5-уі «отбасы-тұрмыстық».\"}";
     world w;
     if (world_start(&w, 1)) return;
-    set_clock(&w, "2026-10-02 10:00");
+    harness_clock_set(&w.h, "2026-10-02 10:00");
     long long id = NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 3);
     CHECK_EQ_INT(NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 3), id); /* the one there is */
     CHECK_EQ_INT(NOTE_CREATE(&w, &w.deputy, w.h.unit_a, 2026, 3), id);
@@ -1894,14 +1770,14 @@ static void test_reports_forbidden_moves_are_refused_with_a_clear_error_and_chan
 {
     world w;
     if (world_start(&w, 0)) return;
-    set_clock(&w, "2026-10-02 10:00");
+    harness_clock_set(&w.h, "2026-10-02 10:00");
     long long a = NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 3);
     web_answer r = WEB_ANSWER_INIT;
     char body[128];
 
     /* An inspector neither drafts nor submits. */
     snprintf(body, sizeof body, "{\"unit_id\": %lld, \"year\": 2026, \"quarter\": 3}", (long long)w.h.unit_a);
-    check_refused(__FILE__, __LINE__, &r, api(&r, &w, &w.inspector, "POST", body, "/v1/reports"), 0, "an inspector drafts");
+    check_refused(__FILE__, __LINE__, &r, supervisor_call(&r, &w.h, &w.inspector, "POST", body, "/v1/reports"), 0, "an inspector drafts");
     CHECK_REFUSED(&w, &w.inspector, a, "submit", "{}", 0);
     CHECK_REFUSED(&w, &w.inspector, a, "narrative", "{\"block\": 1, \"text\": \"Инспектордың мәтіні\"}", 0);
     CHECK_NOTE_JSON(&w, &w.head_a, a, "$.state", "draft");
@@ -1948,9 +1824,9 @@ static void test_reports_forbidden_moves_are_refused_with_a_clear_error_and_chan
     CHECK_GET_STATUS(&w, &w.almaty_deputy, 404, "/v1/reports/%lld/records?group=crimes&value=&period=now", a);
     CHECK_REFUSED(&w, &w.almaty_deputy, a, "return", "{\"comment\": \"Бөгде\"}", 404);
     CHECK_REFUSED(&w, &w.almaty_deputy, d, "sign", "{\"password\": \"" PASSWORD "\"}", 404);
-    check_refused(__FILE__, __LINE__, &r, api(&r, &w, &w.almaty_deputy, "POST", body, "/v1/reports"), 404,
+    check_refused(__FILE__, __LINE__, &r, supervisor_call(&r, &w.h, &w.almaty_deputy, "POST", body, "/v1/reports"), 404,
                   "Almaty's deputy drafts for Astana's unit");
-    CHECK_EQ_INT(api(&r, &w, &w.almaty_deputy, "GET", NULL, "/v1/reports?year=2026&quarter=3"), 200);
+    CHECK_EQ_INT(supervisor_call(&r, &w.h, &w.almaty_deputy, "GET", NULL, "/v1/reports?year=2026&quarter=3"), 200);
     char unit_a[32];
     snprintf(unit_a, sizeof unit_a, "%lld", (long long)w.h.unit_a);
     CHECK_EQ_INT(count_where(r.body, "$.notes", "unit_id", unit_a), 0);
@@ -1995,7 +1871,7 @@ static int run_verify(const world *w, long long id, char **out, char **err)
 static void check_verifies(const char *file, int line, world *w, long long id, int is_valid, const char *what)
 {
     web_answer a = WEB_ANSWER_INIT;
-    int status = api(&a, w, &w->analyst, "GET", NULL, "/v1/reports/%lld/verify", id);
+    int status = supervisor_call(&a, &w->h, &w->analyst, "GET", NULL, "/v1/reports/%lld/verify", id);
     char *valid = json_get(a.body, "$.valid"), *reason = json_get(a.body, "$.reason");
     if (status != 200 || !valid || strcmp(valid, is_valid ? "1" : "0"))
         test_fail(file, line, "%s: verify answered %d %.300s, expected valid %d", what, status, a.body ? a.body : "", is_valid);
@@ -2030,7 +1906,7 @@ static void test_reports_signed_note_verifies_until_any_stored_byte_changes(void
     long long a_id, b_id;
     long long d = consolidate_department(&w, &a_id, &b_id, "2026-10-02 10:00", "2026-10-03 11:30", "2026-10-08 09:00");
     /* A wrong password signs nothing. */
-    set_clock(&w, "2026-10-08 10:00");
+    harness_clock_set(&w.h, "2026-10-08 10:00");
     CHECK_REFUSED(&w, &w.deputy, d, "sign", "{\"password\": \"Not-the-one-1\"}", 0);
     CHECK_REFUSED(&w, &w.deputy, d, "sign", "{}", 0);
     CHECK_EQ_INT(central_int(&w.h, "SELECT count(*) FROM report_note WHERE id = ?1 AND state = 'consolidated' "
@@ -2042,7 +1918,7 @@ static void test_reports_signed_note_verifies_until_any_stored_byte_changes(void
     CHECK_JSON(note, "$.state", "signed");
     CHECK_NONEMPTY(note, "$.signature.signer");
     CHECK_NONEMPTY(note, "$.signature.fingerprint");
-    snprintf(when, sizeof when, "%lld", (long long)at("2026-10-08 10:00"));
+    snprintf(when, sizeof when, "%lld", (long long)harness_utc_seconds("2026-10-08 10:00"));
     CHECK_JSON(note, "$.signature.signed_at", when);
     CHECK_JSON(note, "$.signature.valid", "1");
     free(note);
@@ -2098,7 +1974,7 @@ static void test_reports_record_corrected_after_signing_shows_beside_the_signed_
     NOTE_DO(&w, &w.deputy, d, "sign", "{\"password\": \"" PASSWORD "\"}");
     CHECK_VERIFIES(&w, d, 1, "as signed");
     /* C5 was committed on 2 October after all: out of the quarter. */
-    set_clock(&w, NULL);
+    harness_clock_set(&w.h, NULL);
     CHECK_OK(dala_record_put(NULL, w.tablet[A1], "offence", id_of(&w, "C5"), "{\"committed_on\": \"2026-10-02\"}"));
     sync_all(&w);
     char *note = NOTE_GET(&w, &w.deputy, d);
@@ -2157,7 +2033,7 @@ static void check_a4(const char *file, int line, world *w, const char *page)
     link += strlen("rel=\"stylesheet\" href=\"");
     snprintf(href, sizeof href, "%.*s", (int)strcspn(link, "\""), link);
     web_answer css = WEB_ANSWER_INIT;
-    int status = api(&css, w, &w->analyst, "GET", NULL, "%s", href);
+    int status = supervisor_call(&css, &w->h, &w->analyst, "GET", NULL, "%s", href);
     if (status != 200 || !css.body || !strstr(css.body, "@page") || !strstr(css.body, "A4"))
         test_fail(file, line, "the printed page's stylesheet %s (%d) has no @page rule for A4", href, status);
     web_answer_free(&css);
@@ -2167,7 +2043,7 @@ static void test_reports_downloads_carry_every_figure_with_its_labels_and_the_bl
 {
     world w;
     if (world_start(&w, 1)) return;
-    set_clock(&w, "2026-10-02 10:00");
+    harness_clock_set(&w.h, "2026-10-02 10:00");
     long long id = NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 3);
     NOTE_DO(&w, &w.head_a, id, "submit", "{}");
     char *kk = NOTE_GET(&w, &w.analyst, id), *ru = note_get_at(__FILE__, __LINE__, &w, &w.analyst, id, "?lang=ru");
@@ -2183,19 +2059,19 @@ static void test_reports_downloads_carry_every_figure_with_its_labels_and_the_bl
     char type[128];
 
     /* CSV: a BOM for Excel, a row per figure, labels in either language. */
-    CHECK_EQ_INT(api(&a, &w, &w.analyst, "GET", NULL, "/v1/reports/%lld/note.csv", id), 200);
+    CHECK_EQ_INT(supervisor_call(&a, &w.h, &w.analyst, "GET", NULL, "/v1/reports/%lld/note.csv", id), 200);
     CHECK(web_header(type, sizeof type, &a, "Content-Type") && strstr(type, "text/csv"));
     CHECK(a.body_len >= 3 && memcmp(a.body, "\xEF\xBB\xBF", 3) == 0);
     check_labels_in(__FILE__, __LINE__, kk, a.body, "note.csv");
     if (line_count(a.body) < figure_count + 1)
         test_fail(__FILE__, __LINE__, "note.csv has %zu lines for %zu figures", line_count(a.body), figure_count);
-    CHECK_EQ_INT(api(&a, &w, &w.analyst, "GET", NULL, "/v1/reports/%lld/note.csv?lang=ru", id), 200);
+    CHECK_EQ_INT(supervisor_call(&a, &w.h, &w.analyst, "GET", NULL, "/v1/reports/%lld/note.csv?lang=ru", id), 200);
     CHECK(a.body_len >= 3 && memcmp(a.body, "\xEF\xBB\xBF", 3) == 0);
     check_labels_in(__FILE__, __LINE__, ru, a.body, "note.csv?lang=ru");
     CHECK_CONTAINS(a.body, "Супруг (супруга)");
 
     /* JSON: the note itself. */
-    CHECK_EQ_INT(api(&a, &w, &w.analyst, "GET", NULL, "/v1/reports/%lld/note.json", id), 200);
+    CHECK_EQ_INT(supervisor_call(&a, &w.h, &w.analyst, "GET", NULL, "/v1/reports/%lld/note.json", id), 200);
     CHECK(web_header(type, sizeof type, &a, "Content-Type") && strstr(type, "application/json"));
     CHECK_EQ_INT(int_of_text(SQL_TEXT("SELECT json_valid(?1)", a.body ? a.body : "")), 1);
     char want_id[32];
@@ -2205,7 +2081,7 @@ static void test_reports_downloads_carry_every_figure_with_its_labels_and_the_bl
     CHECK_FIGURES("note.json", a.body, unit_a_figures);
 
     /* The printable page: A4, with the nine titles. */
-    CHECK_EQ_INT(api(&a, &w, &w.analyst, "GET", NULL, "/v1/reports/%lld/print?lang=ru", id), 200);
+    CHECK_EQ_INT(supervisor_call(&a, &w.h, &w.analyst, "GET", NULL, "/v1/reports/%lld/print?lang=ru", id), 200);
     CHECK(web_header(type, sizeof type, &a, "Content-Type") && strstr(type, "text/html"));
     check_a4(__FILE__, __LINE__, &w, a.body);
     for (int block = 0; block < 9; block++) {
@@ -2219,7 +2095,7 @@ static void test_reports_downloads_carry_every_figure_with_its_labels_and_the_bl
     CHECK_CONTAINS(a.body, "Супруг (супруга)");
 
     /* The chart. */
-    CHECK_EQ_INT(api(&a, &w, &w.analyst, "GET", NULL, "/v1/reports/%lld/chart.svg?block=1", id), 200);
+    CHECK_EQ_INT(supervisor_call(&a, &w.h, &w.analyst, "GET", NULL, "/v1/reports/%lld/chart.svg?block=1", id), 200);
     CHECK(web_header(type, sizeof type, &a, "Content-Type") && strstr(type, "image/svg+xml"));
     CHECK_CONTAINS(a.body, "<svg");
     /* Each download and print is an export in the audit trail (two CSVs,
@@ -2254,7 +2130,7 @@ static void test_reports_narrative_holds_twenty_thousand_letters_and_no_more(voi
 {
     world w;
     if (world_start(&w, 0)) return;
-    set_clock(&w, "2026-10-02 10:00");
+    harness_clock_set(&w.h, "2026-10-02 10:00");
     long long a = NOTE_CREATE(&w, &w.head_a, w.h.unit_a, 2026, 3);
     size_t letters = 20000, size = 64 + 2 * (letters + 1);
     char *body = malloc(size);
@@ -2301,9 +2177,9 @@ static void test_reports_signed_note_file_verifies_without_the_database_until_a_
     long long a_id, b_id;
     long long d = consolidate_department(&w, &a_id, &b_id, "2026-10-02 10:00", "2026-10-03 11:30", "2026-10-08 09:00");
     web_answer a = WEB_ANSWER_INIT;
-    CHECK_EQ_INT(api(&a, &w, &w.analyst, "GET", NULL, "/v1/reports/%lld/signed.json", d), 409);
+    CHECK_EQ_INT(supervisor_call(&a, &w.h, &w.analyst, "GET", NULL, "/v1/reports/%lld/signed.json", d), 409);
     NOTE_DO(&w, &w.deputy, d, "sign", "{\"password\": \"" PASSWORD "\"}");
-    CHECK_EQ_INT(api(&a, &w, &w.analyst, "GET", NULL, "/v1/reports/%lld/signed.json", d), 200);
+    CHECK_EQ_INT(supervisor_call(&a, &w.h, &w.analyst, "GET", NULL, "/v1/reports/%lld/signed.json", d), 200);
     CHECK_JSON(a.body, "$.format", "dala-signed-report/1");
     char *fingerprint = json_get(a.body, "$.fingerprint"), path[600], *out = NULL, *err = NULL;
     snprintf(path, sizeof path, "%s/signed.json", w.h.dir);

@@ -10,6 +10,7 @@
  * a settled conflict and a void move the numbers; and migration 008's SQL
  * backfill keeps exactly what a write keeps. */
 #include "e2e_support.h"
+#include "supervisor.h"
 #include "testhelp.h"
 #include "web_client.h"
 #include "migration.h"
@@ -97,31 +98,18 @@ static void order(char id[ID_BYTES], dala_store *tablet, const char *person_id, 
         person_id, day(issued), day(until), more[0] ? ", " : "", more);
 }
 
-/* Syncs and checks the server refused nothing. */
-static void sync_all_taken(dala_store *tablet)
-{
-    sync_ok(tablet);
-    dala_status status = device_status(tablet);
-    CHECK_EQ_INT(status.rejected_changes, 0);
-    CHECK_EQ_INT(status.pending_changes, 0);
-}
-
 /* ------------------------------------------------------------- the world */
 
 /* pd-astana's units A and B (server_harness.c) and a unit of
  * pd-almaty-city, a tablet of each officer (two in unit A). */
 typedef struct world {
     harness h;
-    int64_t almaty_unit, almaty_officer;
-    dala_store *a1, *a2, *b1, *almaty1;
+    api_tablets t; /* a1, a2, b1, almaty1 and the Almaty unit */
 } world;
 
 static void world_stop(world *w)
 {
-    dala_store_close(w->a1);
-    dala_store_close(w->a2);
-    dala_store_close(w->b1);
-    dala_store_close(w->almaty1);
+    api_tablets_close(&w->t);
     e2e_stop(&w->h);
 }
 
@@ -129,23 +117,7 @@ static int world_start(world *w)
 {
     memset(w, 0, sizeof *w);
     if (harness_start(&w->h, 0)) return -1;
-    dala_admin *admin = NULL;
-    int64_t almaty = 0, body = 0;
-    int rc = dala_admin_open(&admin, w->h.db_path);
-    if (!rc) rc = dala_admin_unit_find(&almaty, admin, "pd-almaty-city");
-    if (!rc) rc = dala_admin_unit_add(&body, admin, almaty, "body", "Almaly district police");
-    if (!rc) rc = dala_admin_unit_add(&w->almaty_unit, admin, body, "unit", "Almaly district unit");
-    if (!rc)
-        rc = dala_admin_user_add(&w->almaty_officer, admin, "g.omarova", "Gulnar Omarova", "inspector", w->almaty_unit);
-    dala_admin_close(admin);
-    CHECK_OK(rc);
-    if (!rc) {
-        w->a1 = device_enrol(&w->h, "a1", w->h.officer_a, w->h.unit_a);
-        w->a2 = device_enrol(&w->h, "a2", w->h.officer_a2, w->h.unit_a);
-        w->b1 = device_enrol(&w->h, "b1", w->h.officer_b, w->h.unit_b);
-        w->almaty1 = device_enrol(&w->h, "almaty1", w->almaty_officer, w->almaty_unit);
-    }
-    if (rc || !w->a1 || !w->a2 || !w->b1 || !w->almaty1) {
+    if (api_tablets_open(&w->t, &w->h)) {
         world_stop(w);
         return -1;
     }
@@ -154,61 +126,12 @@ static int world_start(world *w)
 
 /* ------------------------------------------------------------- the people */
 
-/* The suite's password hashed once and copied to every user (PBKDF2 takes
- * 0.05 to 0.2 s; each sign-in still checks it in full). */
-static struct {
-    uint8_t hash[64], salt[64];
-    int hash_len, salt_len, iterations;
-} hashed;
-
-static void copy_hash(world *w, int64_t user_id, int is_read)
-{
-    sqlite3 *db = central_open(&w->h);
-    sqlite3_stmt *stmt = NULL;
-    const char *sql = is_read ? "SELECT password_hash, password_salt, password_iterations FROM app_user WHERE id = ?1"
-                              : "UPDATE app_user SET password_hash = ?2, password_salt = ?3, password_iterations = ?4 "
-                                "WHERE id = ?1";
-    if (!db || sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-        test_fail(__FILE__, __LINE__, "%s: %s", sql, db ? sqlite3_errmsg(db) : "no database");
-    } else if (is_read) {
-        sqlite3_bind_int64(stmt, 1, user_id);
-        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) <= 64 && sqlite3_column_bytes(stmt, 1) <= 64) {
-            hashed.hash_len = sqlite3_column_bytes(stmt, 0);
-            hashed.salt_len = sqlite3_column_bytes(stmt, 1);
-            memcpy(hashed.hash, sqlite3_column_blob(stmt, 0), (size_t)hashed.hash_len);
-            memcpy(hashed.salt, sqlite3_column_blob(stmt, 1), (size_t)hashed.salt_len);
-            hashed.iterations = sqlite3_column_int(stmt, 2);
-        }
-        CHECK(hashed.iterations > 0);
-    } else {
-        sqlite3_bind_int64(stmt, 1, user_id);
-        sqlite3_bind_blob(stmt, 2, hashed.hash, hashed.hash_len, SQLITE_STATIC);
-        sqlite3_bind_blob(stmt, 3, hashed.salt, hashed.salt_len, SQLITE_STATIC);
-        sqlite3_bind_int(stmt, 4, hashed.iterations);
-        CHECK(sqlite3_step(stmt) == SQLITE_DONE);
-    }
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-}
-
-/* Signs in user `login`, adding them with `role` at `unit` first unless
- * `unit` is 0 (an existing user). */
+/* Signs in user `login` with the suite's password (supervisor.h), adding
+ * them with `role` at `unit` first unless `unit` is 0 (an existing user). */
 static web_login as_user(world *w, const char *login, const char *role, int64_t unit)
 {
-    web_login who;
-    memset(&who, 0, sizeof who);
     if (unit) central_user_add(&w->h, login, role, unit);
-    dala_admin *admin = NULL;
-    int64_t id = 0;
-    int rc = dala_admin_open(&admin, w->h.db_path);
-    if (!rc) rc = dala_admin_user_find(&id, admin, login);
-    if (!rc && !hashed.iterations) rc = dala_admin_user_password(admin, id, PASSWORD);
-    dala_admin_close(admin);
-    CHECK_OK(rc);
-    if (rc) return who;
-    copy_hash(w, id, !hashed.iterations);
-    CHECK_EQ_INT(web_sign_in(&who, w->h.port, login, PASSWORD), 200);
-    return who;
+    return supervisor_sign_in_as(&w->h, login, PASSWORD);
 }
 
 /* ----------------------------------------------------------- the answers */
@@ -260,6 +183,21 @@ static char *record_json(world *w, const web_login *who, const char *id)
     return body;
 }
 
+/* `who` is shown no duplicate number: none on record `id`'s page, no
+ * line of them on the dashboard. */
+static void check_no_duplicates(const char *file, int line, world *w, const web_login *who, const char *id)
+{
+    char *json = record_json(w, who, id);
+    long long listed = count_of(json, "$.duplicates");
+    if (listed != 0) test_fail(file, line, "record %s shows %lld duplicates, expected none", id, listed);
+    free(json);
+    json = dashboard(w, who, "");
+    check_lines(file, line, json, "duplicate_numbers", NULL, 0);
+    free(json);
+}
+
+#define CHECK_NO_DUPLICATES(w, who, id) check_no_duplicates(__FILE__, __LINE__, (w), (who), (id))
+
 /* The record ids the record's `duplicates` name for register `reg`,
  * comma-separated in their order; malloc'd ("" when none). */
 static char *duplicates_of(const char *json, const char *reg)
@@ -298,54 +236,54 @@ static void make_cases(world *w, cases *c)
     char p1[ID_BYTES], p2[ID_BYTES], p3[ID_BYTES], p5[ID_BYTES], p6[ID_BYTES], p7[ID_BYTES], p8[ID_BYTES],
         p9[ID_BYTES], p10[ID_BYTES], pa2[ID_BYTES], pb[ID_BYTES], palmaty[ID_BYTES];
     char *people[] = {p1, p2, p3, p5, p6, p7, p8, p9, p10};
-    for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) person(people[i], w->a1);
+    for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) person(people[i], w->t.a1);
     /* High risk: 20 days without a visit; revisited 5 days ago; 10 days. */
-    visit(c->gap, w->a1, p1, -20, "high", "");
-    visit(c->revisit_high, w->a1, p2, -20, "high", "");
-    visit(c->revisit_low, w->a1, p2, -5, "low", "");
-    visit(c->recent, w->a1, p3, -10, "high", "");
+    visit(c->gap, w->t.a1, p1, -20, "high", "");
+    visit(c->revisit_high, w->t.a1, p2, -20, "high", "");
+    visit(c->revisit_low, w->t.a1, p2, -5, "low", "");
+    visit(c->recent, w->t.a1, p3, -10, "high", "");
     /* Follow-ups: 3 days overdue; overdue but visited since; not yet due. */
     char more[80];
     snprintf(more, sizeof more, "\"follow_up_date\": \"%s\"", day(-3));
-    visit(c->follow, w->a1, p5, -20, "low", more);
-    visit(c->followed, w->a1, p6, -20, "low", more);
-    visit(c->followed_later, w->a1, p6, -2, "low", "");
+    visit(c->follow, w->t.a1, p5, -20, "low", more);
+    visit(c->followed, w->t.a1, p6, -20, "low", more);
+    visit(c->followed_later, w->t.a1, p6, -2, "low", "");
     snprintf(more, sizeof more, "\"follow_up_date\": \"%s\"", day(5));
-    visit(c->follow_future, w->a1, p7, -1, "low", more);
+    visit(c->follow_future, w->t.a1, p7, -1, "low", more);
     /* Orders: ends in 2 days; in 10; ended; extended; breached 5 days ago,
      * and 40 days ago; a talk, not an order, "valid" until tomorrow. */
-    order(c->expiring, w->a1, p1, -27, 2, "");
-    order(c->later, w->a1, p1, -20, 10, "");
+    order(c->expiring, w->t.a1, p1, -27, 2, "");
+    order(c->later, w->t.a1, p1, -20, 10, "");
     snprintf(more, sizeof more, "\"ended_on\": \"%s\"", day(-1));
-    order(c->ended, w->a1, p2, -20, 1, more);
+    order(c->ended, w->t.a1, p2, -20, 1, more);
     snprintf(more, sizeof more, "\"extended_until\": \"%s\"", day(30));
-    order(c->extended, w->a1, p3, -20, 1, more);
+    order(c->extended, w->t.a1, p3, -20, 1, more);
     snprintf(more, sizeof more, "\"breached\": 1, \"breached_on\": \"%s\"", day(-5));
-    order(c->breached, w->a1, p5, -20, 20, more);
+    order(c->breached, w->t.a1, p5, -20, 20, more);
     snprintf(more, sizeof more, "\"breached\": 1, \"breached_on\": \"%s\"", day(-40));
-    order(c->old_breach, w->a1, p6, -60, 20, more);
-    put(c->talk, w->a1, "protective_measure",
+    order(c->old_breach, w->t.a1, p6, -60, 20, more);
+    put(c->talk, w->t.a1, "protective_measure",
         "{\"kind\": \"preventive_talk\", \"person_id\": \"%s\", \"issued_on\": \"%s\", \"valid_until\": \"%s\"}", p7,
         day(-5), day(1));
     /* Reports: one victim twice in 90 days; one address typed two ways by
      * two victims; a victim's reports 120 days apart. */
-    offence(c->victim_new, w->a1, p1, -10, "");
-    offence(c->victim_old, w->a1, p1, -40, "");
-    offence(c->place_new, w->a1, p8, -5, "\"place\": \"" PLACE "\"");
-    offence(c->place_old, w->a1, p9, -50, "\"place\": \"" PLACE_AGAIN "\"");
-    offence(c->far_new, w->a1, p10, -10, "");
-    offence(c->far_old, w->a1, p10, -120, "");
-    sync_all_taken(w->a1);
+    offence(c->victim_new, w->t.a1, p1, -10, "");
+    offence(c->victim_old, w->t.a1, p1, -40, "");
+    offence(c->place_new, w->t.a1, p8, -5, "\"place\": \"" PLACE "\"");
+    offence(c->place_old, w->t.a1, p9, -50, "\"place\": \"" PLACE_AGAIN "\"");
+    offence(c->far_new, w->t.a1, p10, -10, "");
+    offence(c->far_old, w->t.a1, p10, -120, "");
+    sync_taken(w->t.a1);
     /* The second tablet of unit A, unit B and Almaty: one gap each. */
-    person(pa2, w->a2);
-    visit(c->a2_gap, w->a2, pa2, -30, "high", "");
-    sync_all_taken(w->a2);
-    person(pb, w->b1);
-    visit(c->b_gap, w->b1, pb, -20, "high", "");
-    sync_all_taken(w->b1);
-    person(palmaty, w->almaty1);
-    visit(c->almaty_gap, w->almaty1, palmaty, -20, "high", "");
-    sync_all_taken(w->almaty1);
+    person(pa2, w->t.a2);
+    visit(c->a2_gap, w->t.a2, pa2, -30, "high", "");
+    sync_taken(w->t.a2);
+    person(pb, w->t.b1);
+    visit(c->b_gap, w->t.b1, pb, -20, "high", "");
+    sync_taken(w->t.b1);
+    person(palmaty, w->t.almaty1);
+    visit(c->almaty_gap, w->t.almaty1, palmaty, -20, "high", "");
+    sync_taken(w->t.almaty1);
 }
 
 static void test_safety_panel_lists_each_case_and_none_of_the_decoys(void)
@@ -396,14 +334,14 @@ static void test_safety_panel_lists_each_case_and_none_of_the_decoys(void)
     char *victim = central_field(&w.h, c.gap, "victim_id");
     snprintf(gap_victim, sizeof gap_victim, "%s", victim ? victim : "");
     free(victim);
-    visit(voided, w.a1, gap_victim, 0, "low", "");
-    CHECK_OK(dala_record_void(w.a1, voided, "entered twice"));
-    sync_all_taken(w.a1);
+    visit(voided, w.t.a1, gap_victim, 0, "low", "");
+    CHECK_OK(dala_record_void(w.t.a1, voided, "entered twice"));
+    sync_taken(w.t.a1);
     json = dashboard(&w, &head, "");
     CHECK_LINES(json, "no_recent_visit", c.gap, c.a2_gap);
     free(json);
-    visit(now_visit, w.a1, gap_victim, 0, "low", "");
-    sync_all_taken(w.a1);
+    visit(now_visit, w.t.a1, gap_victim, 0, "low", "");
+    sync_taken(w.t.a1);
     json = dashboard(&w, &head, "");
     CHECK_LINES(json, "no_recent_visit", c.a2_gap);
     free(json);
@@ -434,7 +372,7 @@ static void test_safety_panel_keeps_to_the_scope(void)
     CHECK_LINES(json, "protective_orders", c.expiring, c.breached);
     free(json);
     /* Almaty's unit head: Almaty only. */
-    web_login almaty = as_user(&w, "head.almaty", "unit_head", w.almaty_unit);
+    web_login almaty = as_user(&w, "head.almaty", "unit_head", w.t.almaty_unit);
     json = dashboard(&w, &almaty, "");
     CHECK_LINES(json, "no_recent_visit", c.almaty_gap);
     CHECK_NO_LINES(json, "protective_orders");
@@ -465,24 +403,24 @@ static void test_safety_duplicate_numbers_show_on_both_records_and_are_never_ref
     if (world_start(&w)) return;
     char p1[ID_BYTES], p2[ID_BYTES], p3[ID_BYTES], p4[ID_BYTES], pb[ID_BYTES];
     char first[ID_BYTES], second[ID_BYTES], voided[ID_BYTES], other_kui[ID_BYTES], unit_b[ID_BYTES];
-    person(p1, w.a1);
-    person(p3, w.a1);
-    person(p4, w.a1);
-    offence(first, w.a1, p1, -30, "\"erdr_no\": \"ERDR 2026 0001\", \"kui_no\": \"K-1\"");
-    offence(voided, w.a1, p3, -20, "\"erdr_no\": \"erdr20260001\"");
-    CHECK_OK(dala_record_void(w.a1, voided, "entered twice"));
+    person(p1, w.t.a1);
+    person(p3, w.t.a1);
+    person(p4, w.t.a1);
+    offence(first, w.t.a1, p1, -30, "\"erdr_no\": \"ERDR 2026 0001\", \"kui_no\": \"K-1\"");
+    offence(voided, w.t.a1, p3, -20, "\"erdr_no\": \"erdr20260001\"");
+    CHECK_OK(dala_record_void(w.t.a1, voided, "entered twice"));
     /* The same number in another register is another number. */
-    offence(other_kui, w.a1, p4, -15, "\"kui_no\": \"ERDR20260001\"");
-    sync_all_taken(w.a1);
+    offence(other_kui, w.t.a1, p4, -15, "\"kui_no\": \"ERDR20260001\"");
+    sync_taken(w.t.a1);
     /* The second tablet of the unit writes it again, spaced and cased
      * otherwise: taken, and shown. */
-    person(p2, w.a2);
-    offence(second, w.a2, p2, -10, "\"erdr_no\": \" erdr2026\\t0001 \"");
-    sync_all_taken(w.a2);
+    person(p2, w.t.a2);
+    offence(second, w.t.a2, p2, -10, "\"erdr_no\": \" erdr2026\\t0001 \"");
+    sync_taken(w.t.a2);
     /* Unit B holds the number too: another unit's register. */
-    person(pb, w.b1);
-    offence(unit_b, w.b1, pb, -10, "\"erdr_no\": \"ERDR20260001\"");
-    sync_all_taken(w.b1);
+    person(pb, w.t.b1);
+    offence(unit_b, w.t.b1, pb, -10, "\"erdr_no\": \"ERDR20260001\"");
+    sync_taken(w.t.b1);
     /* As the tablets wrote them. */
     char *stored = central_field(&w.h, second, "erdr_no");
     CHECK_EQ_STR(stored, " erdr2026\t0001 ");
@@ -515,29 +453,14 @@ static void test_safety_duplicate_numbers_show_on_both_records_and_are_never_ref
     free(json);
     /* Unit B's head sees no duplicate: one record of that number there. */
     web_login head_b = as_user(&w, "head.b", "unit_head", w.h.unit_b);
-    json = dashboard(&w, &head_b, "");
-    CHECK_NO_LINES(json, "duplicate_numbers");
-    free(json);
-    json = record_json(&w, &head_b, unit_b);
-    CHECK_EQ_INT(count_of(json, "$.duplicates"), 0);
-    free(json);
+    CHECK_NO_DUPLICATES(&w, &head_b, unit_b);
     /* An inspector sees the duplicates among their own records only. */
     web_login inspector = as_user(&w, "d.sadykova", NULL, 0);
-    json = record_json(&w, &inspector, second);
-    CHECK_EQ_INT(count_of(json, "$.duplicates"), 0);
-    free(json);
-    json = dashboard(&w, &inspector, "");
-    CHECK_NO_LINES(json, "duplicate_numbers");
-    free(json);
+    CHECK_NO_DUPLICATES(&w, &inspector, second);
     /* Voiding the second leaves the first alone again. */
-    CHECK_OK(dala_record_void(w.a2, second, "the number belongs to another case"));
-    sync_all_taken(w.a2);
-    json = record_json(&w, &head, first);
-    CHECK_EQ_INT(count_of(json, "$.duplicates"), 0);
-    free(json);
-    json = dashboard(&w, &head, "");
-    CHECK_NO_LINES(json, "duplicate_numbers");
-    free(json);
+    CHECK_OK(dala_record_void(w.t.a2, second, "the number belongs to another case"));
+    sync_taken(w.t.a2);
+    CHECK_NO_DUPLICATES(&w, &head, first);
     world_stop(&w);
 }
 
@@ -547,16 +470,16 @@ static void test_safety_settling_a_conflict_moves_the_number(void)
     world w;
     if (world_start(&w)) return;
     char p1[ID_BYTES], p2[ID_BYTES], disputed[ID_BYTES], holder[ID_BYTES];
-    person(p1, w.a1);
-    person(p2, w.a1);
-    offence(disputed, w.a1, p1, -30, "\"erdr_no\": \"E-100\"");
-    sync_all_taken(w.a1);
-    sync_all_taken(w.a2);
-    CHECK_OK(dala_record_put(NULL, w.a1, "offence", disputed, "{\"erdr_no\": \"E-200\"}"));
-    CHECK_OK(dala_record_put(NULL, w.a2, "offence", disputed, "{\"erdr_no\": \"E-300\"}"));
+    person(p1, w.t.a1);
+    person(p2, w.t.a1);
+    offence(disputed, w.t.a1, p1, -30, "\"erdr_no\": \"E-100\"");
+    sync_taken(w.t.a1);
+    sync_taken(w.t.a2);
+    CHECK_OK(dala_record_put(NULL, w.t.a1, "offence", disputed, "{\"erdr_no\": \"E-200\"}"));
+    CHECK_OK(dala_record_put(NULL, w.t.a2, "offence", disputed, "{\"erdr_no\": \"E-300\"}"));
     for (int round = 0; round < 2; round++) {
-        sync_all_taken(w.a1);
-        sync_all_taken(w.a2);
+        sync_taken(w.t.a1);
+        sync_taken(w.t.a2);
     }
     char *winner = central_field(&w.h, disputed, "erdr_no");
     CHECK(winner && (!strcmp(winner, "E-200") || !strcmp(winner, "E-300")));
@@ -564,8 +487,8 @@ static void test_safety_settling_a_conflict_moves_the_number(void)
     char more[60], lower[8];
     snprintf(lower, sizeof lower, "e%s", loser + 1); /* the loser, in small case */
     snprintf(more, sizeof more, "\"erdr_no\": \"%s\"", lower);
-    offence(holder, w.a1, p2, -5, more);
-    sync_all_taken(w.a1);
+    offence(holder, w.t.a1, p2, -5, more);
+    sync_taken(w.t.a1);
     web_login head = as_user(&w, "head.a", "unit_head", w.h.unit_a);
     char *json = record_json(&w, &head, holder);
     CHECK_DUPLICATES(json, "erdr", "");
@@ -690,6 +613,21 @@ static void keys_text(char *want, char *got, size_t size, sqlite3_stmt *row)
     dala_record_clear(&record);
 }
 
+/* The first column of the first row of `sql` on `db`, as text; malloc'd,
+ * NULL if there is no row or the value is NULL; a failed check if `sql`
+ * does not prepare. */
+static char *db_text(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *stmt = NULL;
+    char *text = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK)
+        test_fail(__FILE__, __LINE__, "%s: %s", sql, sqlite3_errmsg(db));
+    else if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
+        text = strdup((const char *)sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+    return text;
+}
+
 static void test_safety_migration_backfill_keeps_what_a_write_keeps(void)
 {
     char path[400];
@@ -751,20 +689,12 @@ static void test_safety_migration_backfill_keeps_what_a_write_keeps(void)
     sqlite3_finalize(stmt);
     CHECK_EQ_INT(rows, sizeof olds / sizeof olds[0]);
     /* What the write path keeps for the first rows, spelled out. */
-    char *first = NULL;
-    CHECK(sqlite3_prepare_v2(db, "SELECT reg_erdr || '|' || reg_registration || '|' || coalesce(reg_kui, '-') || '|' || "
-                                 "reg_erap || '|' || victim || '|' || place_key FROM record WHERE seq = 1",
-                             -1, &stmt, NULL) == SQLITE_OK);
-    if (sqlite3_step(stmt) == SQLITE_ROW) first = strdup((const char *)sqlite3_column_text(stmt, 0));
-    sqlite3_finalize(stmt);
+    char *first = db_text(db, "SELECT reg_erdr || '|' || reg_registration || '|' || coalesce(reg_kui, '-') || '|' || "
+                              "reg_erap || '|' || victim || '|' || place_key FROM record WHERE seq = 1");
     CHECK_EQ_STR(first, "ab123|kui№5|-|x1|0190f0c2-1234-7000-8000-00000000ab01|улабая10кв5");
     free(first);
-    char *others = NULL;
-    CHECK(sqlite3_prepare_v2(db, "SELECT group_concat(coalesce(due_on, '-') || '/' || coalesce(breached_on, '-'), ' ') "
-                                 "FROM (SELECT due_on, breached_on FROM record WHERE tbl = 'protective_measure' ORDER BY seq)",
-                             -1, &stmt, NULL) == SQLITE_OK);
-    if (sqlite3_step(stmt) == SQLITE_ROW) others = strdup((const char *)sqlite3_column_text(stmt, 0));
-    sqlite3_finalize(stmt);
+    char *others = db_text(db, "SELECT group_concat(coalesce(due_on, '-') || '/' || coalesce(breached_on, '-'), ' ') "
+                               "FROM (SELECT due_on, breached_on FROM record WHERE tbl = 'protective_measure' ORDER BY seq)");
     CHECK_EQ_STR(others, "2026-11-30/- -/2026-10-12 2026-10-31/2026-10-05 2026-10-31/- -/-");
     free(others);
     sqlite3_close(db);

@@ -49,21 +49,15 @@ static int64_t world_clock(void *context)
  * a refusal). */
 static int world_restart(world *w)
 {
-    dala_server_options options = DALA_SERVER_OPTIONS_INIT;
+    dala_server_options options;
     char listen[32];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", w->h.port);
-    options.db_path = w->h.db_path;
-    options.listen = listen;
-    options.num_threads = 8;
+    harness_options(&options, listen, &w->h);
+    options.quiet = 0;
     options.access_log = w->log;
     options.clock = world_clock;
     options.clock_context = w;
     options.key_wrap_file = w->key_wrap_file;
-    int rc = dala_server_start(&w->h.server, &options);
-    if (rc) return rc;
-    w->h.port = dala_server_port(w->h.server);
-    snprintf(w->h.url, sizeof w->h.url, "http://127.0.0.1:%d", w->h.port);
-    return 0;
+    return harness_start_with(&w->h, &options);
 }
 
 /* The harness's database and tree, then our server on it. 0 on success. */

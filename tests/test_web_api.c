@@ -8,6 +8,7 @@
  * the CSV export; the dashboard and the report deadlines; bad input; and
  * an access log without names, IINs or passwords. */
 #include "e2e_support.h"
+#include "supervisor.h"
 #include "testhelp.h"
 #include "web_client.h"
 #include "web_int.h" /* web_report_deadlines */
@@ -86,8 +87,8 @@ static char *central_state(const harness *h, const char *id)
  * open conflict: both tablets of unit A changed visit_a1's risk level. */
 typedef struct world {
     harness h;
-    int64_t astana, almaty, almaty_unit, almaty_officer;
-    dala_store *a1, *a2, *b1, *almaty1; /* officer_a's, officer_a2's, officer_b's, Almaty's */
+    int64_t astana, almaty;
+    api_tablets t; /* a1, a2, b1, almaty1 (officer_a's, officer_a2's, officer_b's, Almaty's), Almaty's unit */
     char visit_a1[ID_BYTES], visit_a2[ID_BYTES], visit_b1[ID_BYTES], visit_almaty[ID_BYTES];
     char person[ID_BYTES];   /* SURNAME with IIN, on a1 */
     char conflict[ID_BYTES]; /* about visit_a1's risk_level */
@@ -124,17 +125,6 @@ static int64_t device_of(dala_store *tablet)
     return (int64_t)device_status(tablet).device_id;
 }
 
-/* A field's value on a tablet, as text; malloc'd or NULL. */
-static char *tablet_field(dala_store *tablet, const char *id, const char *field)
-{
-    char *json = NULL, path[80];
-    CHECK_OK(dala_record_get_json(&json, tablet, id));
-    snprintf(path, sizeof path, "$.fields.%s", field);
-    char *value = json_get(json, path);
-    dala_free(json);
-    return value;
-}
-
 /* The id of the one conflict record on the server. */
 static void find_conflict(char out[ID_BYTES], const harness *h)
 {
@@ -157,24 +147,19 @@ static void find_conflict(char out[ID_BYTES], const harness *h)
 static int restart_logged(harness *h, const char *log_path)
 {
     harness_stop(h);
-    dala_server_options options = DALA_SERVER_OPTIONS_INIT;
+    dala_server_options options;
     char listen[32];
-    snprintf(listen, sizeof listen, "127.0.0.1:%d", h->port);
-    options.db_path = h->db_path;
-    options.listen = listen;
-    options.num_threads = 8;
+    harness_options(&options, listen, h);
+    options.quiet = 0;
     options.access_log = log_path;
-    int rc = dala_server_start(&h->server, &options);
+    int rc = harness_start_with(h, &options);
     CHECK_OK(rc);
     return rc;
 }
 
 static void world_stop(world *w)
 {
-    dala_store_close(w->a1);
-    dala_store_close(w->a2);
-    dala_store_close(w->b1);
-    dala_store_close(w->almaty1);
+    api_tablets_close(&w->t);
     e2e_stop(&w->h);
 }
 
@@ -185,42 +170,27 @@ static int world_start(world *w, const char *log_path)
     memset(w, 0, sizeof *w);
     if (harness_start(&w->h, 0)) return -1;
     if (log_path && restart_logged(&w->h, log_path)) return -1;
-    dala_admin *admin = NULL;
-    int64_t body = 0;
-    int rc = dala_admin_open(&admin, w->h.db_path);
-    if (!rc) rc = dala_admin_unit_find(&w->astana, admin, "pd-astana");
-    if (!rc) rc = dala_admin_unit_find(&w->almaty, admin, "pd-almaty-city");
-    if (!rc) rc = dala_admin_unit_add(&body, admin, w->almaty, "body", "Almaly district police");
-    if (!rc) rc = dala_admin_unit_add(&w->almaty_unit, admin, body, "unit", "Almaly district unit");
-    if (!rc)
-        rc = dala_admin_user_add(&w->almaty_officer, admin, "g.omarova", "Gulnar Omarova", "inspector", w->almaty_unit);
-    dala_admin_close(admin);
-    CHECK_OK(rc);
-    if (!rc) {
-        w->a1 = device_enrol(&w->h, "a1", w->h.officer_a, w->h.unit_a);
-        w->a2 = device_enrol(&w->h, "a2", w->h.officer_a2, w->h.unit_a);
-        w->b1 = device_enrol(&w->h, "b1", w->h.officer_b, w->h.unit_b);
-        w->almaty1 = device_enrol(&w->h, "almaty1", w->almaty_officer, w->almaty_unit);
-    }
-    if (rc || !w->a1 || !w->a2 || !w->b1 || !w->almaty1) {
+    w->astana = central_unit_find(&w->h, "pd-astana");
+    w->almaty = central_unit_find(&w->h, "pd-almaty-city");
+    if (!w->astana || !w->almaty || api_tablets_open(&w->t, &w->h)) {
         world_stop(w);
         return -1;
     }
-    put_visit(w->visit_a1, w->a1, "2026-10-01", "low");
-    put_person(w->person, w->a1, SURNAME, NULL);
-    put_visit(w->visit_a2, w->a2, "2026-10-05", "low");
-    put_visit(w->visit_b1, w->b1, "2026-10-03", "high");
-    put_visit(w->visit_almaty, w->almaty1, "2026-10-04", "high");
-    sync_ok(w->a1);
-    sync_ok(w->a2);
-    sync_ok(w->b1);
-    sync_ok(w->almaty1);
+    put_visit(w->visit_a1, w->t.a1, "2026-10-01", "low");
+    put_person(w->person, w->t.a1, SURNAME, NULL);
+    put_visit(w->visit_a2, w->t.a2, "2026-10-05", "low");
+    put_visit(w->visit_b1, w->t.b1, "2026-10-03", "high");
+    put_visit(w->visit_almaty, w->t.almaty1, "2026-10-04", "high");
+    sync_ok(w->t.a1);
+    sync_ok(w->t.a2);
+    sync_ok(w->t.b1);
+    sync_ok(w->t.almaty1);
     /* Both tablets of unit A change visit_a1's risk level while offline. */
-    set_field(w->a1, "field_visit", w->visit_a1, "{\"risk_level\": \"high\"}");
-    set_field(w->a2, "field_visit", w->visit_a1, "{\"risk_level\": \"medium\"}");
+    set_field(w->t.a1, "field_visit", w->visit_a1, "{\"risk_level\": \"high\"}");
+    set_field(w->t.a2, "field_visit", w->visit_a1, "{\"risk_level\": \"medium\"}");
     for (int round = 0; round < 2; round++) {
-        sync_ok(w->a1);
-        sync_ok(w->a2);
+        sync_ok(w->t.a1);
+        sync_ok(w->t.a2);
     }
     char *winner = central_field(&w->h, w->visit_a1, "risk_level");
     CHECK(winner && (strcmp(winner, "high") == 0 || strcmp(winner, "medium") == 0));
@@ -233,63 +203,11 @@ static int world_start(world *w, const char *log_path)
 
 /* ------------------------------------------------------------- the people */
 
-/* The suite's password as dala_admin_user_password keeps it. PBKDF2 takes
- * 0.05 to 0.2 s, so the first user's hash and salt are copied to the
- * others: every sign-in still runs the server's check in full. */
-static struct {
-    uint8_t hash[64], salt[64];
-    int hash_len, salt_len, iterations;
-} hashed;
-
-/* Copies the suite's password, hashed, between `user_id`'s row and
- * `hashed`: reads it when `is_read`, else writes it. */
-static void copy_hash(world *w, int64_t user_id, int is_read)
-{
-    sqlite3 *db = central_open(&w->h);
-    sqlite3_stmt *stmt = NULL;
-    const char *sql = is_read ? "SELECT password_hash, password_salt, password_iterations FROM app_user WHERE id = ?1"
-                              : "UPDATE app_user SET password_hash = ?2, password_salt = ?3, password_iterations = ?4 "
-                                "WHERE id = ?1";
-    if (!db || sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-        test_fail(__FILE__, __LINE__, "%s: %s", sql, db ? sqlite3_errmsg(db) : "no database");
-    } else if (is_read) {
-        sqlite3_bind_int64(stmt, 1, user_id);
-        if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) <= 64 && sqlite3_column_bytes(stmt, 1) <= 64) {
-            hashed.hash_len = sqlite3_column_bytes(stmt, 0);
-            hashed.salt_len = sqlite3_column_bytes(stmt, 1);
-            memcpy(hashed.hash, sqlite3_column_blob(stmt, 0), (size_t)hashed.hash_len);
-            memcpy(hashed.salt, sqlite3_column_blob(stmt, 1), (size_t)hashed.salt_len);
-            hashed.iterations = sqlite3_column_int(stmt, 2);
-        }
-        CHECK(hashed.iterations > 0 && hashed.hash_len > 0);
-    } else {
-        sqlite3_bind_int64(stmt, 1, user_id);
-        sqlite3_bind_blob(stmt, 2, hashed.hash, hashed.hash_len, SQLITE_STATIC);
-        sqlite3_bind_blob(stmt, 3, hashed.salt, hashed.salt_len, SQLITE_STATIC);
-        sqlite3_bind_int(stmt, 4, hashed.iterations);
-        CHECK(sqlite3_step(stmt) == SQLITE_DONE && sqlite3_changes(db) == 1);
-    }
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-}
-
-/* Gives user `login` the suite's password and signs them in. */
+/* Gives user `login` the suite's password and signs them in
+ * (supervisor.h: the password is hashed once and copied). */
 static web_login as_user(world *w, const char *login)
 {
-    web_login who;
-    memset(&who, 0, sizeof who);
-    dala_admin *admin = NULL;
-    int64_t id = 0;
-    int rc = dala_admin_open(&admin, w->h.db_path);
-    if (!rc) rc = dala_admin_user_find(&id, admin, login);
-    if (!rc && !hashed.iterations) rc = dala_admin_user_password(admin, id, PASSWORD);
-    dala_admin_close(admin);
-    CHECK_OK(rc);
-    if (rc) return who;
-    copy_hash(w, id, !hashed.iterations);
-    CHECK_EQ_INT(web_sign_in(&who, w->h.port, login, PASSWORD), 200);
-    CHECK(who.cookie[0] && who.csrf[0]);
-    return who;
+    return supervisor_sign_in_as(&w->h, login, PASSWORD);
 }
 
 static web_login as_new_user(world *w, const char *login, const char *role, int64_t unit)
@@ -529,7 +447,7 @@ static void test_web_api_changes_without_the_right_csrf_token_are_refused_and_ch
     call head_calls[] = {
         call_of("POST", 0, "{\"decision\": \"approve\"}", "/v1/records/%s/review", w.visit_a2),
         call_of("POST", 0, "{\"keep\": \"loser\"}", "/v1/conflicts/%s/settle", w.conflict),
-        call_of("POST", 0, NULL, "/v1/devices/%lld/revoke", (long long)device_of(w.a2)),
+        call_of("POST", 0, NULL, "/v1/devices/%lld/revoke", (long long)device_of(w.t.a2)),
         call_of("DELETE", 0, NULL, "/v1/session"),
     };
     call admin_calls[] = {
@@ -581,7 +499,7 @@ static void test_web_api_every_route_without_a_session_answers_401(void)
         call_of("GET", 401, NULL, "/v1/audit"),
         call_of("POST", 401, "{\"decision\": \"approve\"}", "/v1/records/%s/review", w.visit_a2),
         call_of("POST", 401, "{\"keep\": \"loser\"}", "/v1/conflicts/%s/settle", w.conflict),
-        call_of("POST", 401, NULL, "/v1/devices/%lld/revoke", (long long)device_of(w.a1)),
+        call_of("POST", 401, NULL, "/v1/devices/%lld/revoke", (long long)device_of(w.t.a1)),
         call_of("POST", 401, enrol_body, "/v1/enrol-codes"),
         call_of("POST", 401, user_body, "/v1/users"),
         call_of("DELETE", 401, NULL, "/v1/session"),
@@ -639,7 +557,7 @@ static void test_web_api_inspector_may_not_decide_manage_devices_read_audit_or_u
         call_of("POST", 403, "{\"decision\": \"approve\"}", "/v1/records/%s/review", w.visit_a1),
         call_of("POST", 403, "{\"keep\": \"loser\"}", "/v1/conflicts/%s/settle", w.conflict),
         call_of("GET", 403, NULL, "/v1/devices"),
-        call_of("POST", 403, NULL, "/v1/devices/%lld/revoke", (long long)device_of(w.a1)),
+        call_of("POST", 403, NULL, "/v1/devices/%lld/revoke", (long long)device_of(w.t.a1)),
         call_of("POST", 403, enrol_body, "/v1/enrol-codes"),
         call_of("GET", 403, NULL, "/v1/users"),
         call_of("POST", 403, user_body, "/v1/users"),
@@ -669,9 +587,9 @@ static void test_web_api_unit_head_sees_their_units_subtree_only(void)
     CHECK_EQ_INT(web_get(&a, w.h.port, path, &who), 404);
     CHECK_EQ_INT(web_get(&a, w.h.port, "/v1/devices", &who), 200);
     CHECK_EQ_INT(count_of(a.body, "$.devices"), 2);
-    snprintf(device, sizeof device, "%lld", (long long)device_of(w.a2));
+    snprintf(device, sizeof device, "%lld", (long long)device_of(w.t.a2));
     CHECK_EQ_INT(count_where(a.body, "$.devices", "id", device), 1);
-    snprintf(path, sizeof path, "/v1/devices/%lld/revoke", (long long)device_of(w.b1));
+    snprintf(path, sizeof path, "/v1/devices/%lld/revoke", (long long)device_of(w.t.b1));
     CHECK_EQ_INT(web_post(&a, w.h.port, path, &who, NULL), 404);
     CHECK_EQ_INT(web_get(&a, w.h.port, "/v1/meta", &who), 200);
     CHECK_EQ_INT(count_of(a.body, "$.units"), 1);
@@ -706,7 +624,7 @@ static void test_web_api_analyst_reads_but_may_not_decide(void)
                 w.visit_a1),
         call_of("POST", 403, "{\"keep\": \"loser\"}", "/v1/conflicts/%s/settle", w.conflict),
         call_of("GET", 403, NULL, "/v1/devices"),
-        call_of("POST", 403, NULL, "/v1/devices/%lld/revoke", (long long)device_of(w.a1)),
+        call_of("POST", 403, NULL, "/v1/devices/%lld/revoke", (long long)device_of(w.t.a1)),
         call_of("POST", 403, enrol_body, "/v1/enrol-codes"),
         call_of("GET", 403, NULL, "/v1/users"),
         call_of("POST", 403, user_body, "/v1/users"),
@@ -768,7 +686,7 @@ static void test_web_api_admin_manages_devices_and_users_but_reads_no_records(vo
     CHECK_EQ_INT(web_post(&a, w.h.port, "/v1/users", &who, body), 400);
     snprintf(body, sizeof body,
              "{\"login\": \"elsewhere\", \"full_name\": \"X\", \"role\": \"inspector\", \"unit_id\": %lld, "
-             "\"password\": \"Long-enough-1\"}", (long long)w.almaty_unit);
+             "\"password\": \"Long-enough-1\"}", (long long)w.t.almaty_unit);
     CHECK_EQ_INT(web_post(&a, w.h.port, "/v1/users", &who, body), 404);
     web_answer_free(&a);
     world_stop(&w);
@@ -817,7 +735,7 @@ static void test_web_api_enrolment_code_from_the_admin_enrols_a_tablet(void)
     free(code);
     free(svg);
     free(expires);
-    snprintf(body, sizeof body, "{\"user_id\": %lld}", (long long)w.almaty_officer);
+    snprintf(body, sizeof body, "{\"user_id\": %lld}", (long long)w.t.almaty_officer);
     CHECK_EQ_INT(web_post(&a, w.h.port, "/v1/enrol-codes", &who, body), 404);
     CHECK_EQ_INT(web_post(&a, w.h.port, "/v1/enrol-codes", &who, "{\"user_id\": \"5\"}"), 400);
     web_answer_free(&a);
@@ -856,7 +774,7 @@ static void test_web_api_another_departments_supervisor_gets_404_and_sees_nothin
         CHECK_EQ_STR(a.body, none.body);
     }
     /* Devices: another department's, one never made, and not a number. */
-    snprintf(path, sizeof path, "/v1/devices/%lld/revoke", (long long)device_of(w.a1));
+    snprintf(path, sizeof path, "/v1/devices/%lld/revoke", (long long)device_of(w.t.a1));
     CHECK_EQ_INT(web_post(&a, w.h.port, path, &who, NULL), 404);
     CHECK_EQ_INT(web_post(&a, w.h.port, "/v1/devices/999999/revoke", &who, NULL), 404);
     CHECK_EQ_INT(web_post(&a, w.h.port, "/v1/devices/abc/revoke", &who, NULL), 404);
@@ -971,8 +889,8 @@ static void test_web_api_text_search_finds_kazakh_letters_in_any_case(void)
     world w;
     if (world_start(&w, NULL)) return;
     char other[ID_BYTES];
-    put_person(other, w.a1, "Иванова", NULL);
-    sync_ok(w.a1);
+    put_person(other, w.t.a1, "Иванова", NULL);
+    sync_ok(w.t.a1);
     web_login who = as_new_user(&w, "head.a", "unit_head", w.h.unit_a);
     check_searches(&w, &who, w.person, other);
     /* Again once the text index has caught up with every record. */
@@ -988,8 +906,8 @@ static void test_web_api_text_search_finds_kazakh_letters_in_any_case(void)
     check_searches(&w, &who, w.person, other);
     /* A record renamed after it was indexed: found by its new name at once
      * (it is past the cursor), and no longer by its old one. */
-    set_field(w.a1, "person", other, "{\"last_name\": \"Жаңаева\"}");
-    sync_ok(w.a1);
+    set_field(w.t.a1, "person", other, "{\"last_name\": \"Жаңаева\"}");
+    sync_ok(w.t.a1);
     web_answer a = WEB_ANSWER_INIT;
     char q[120], path[200];
     url_encode(q, sizeof q, "ЖАҢАЕВА");
@@ -1007,10 +925,10 @@ static void test_web_api_paging_by_two_gives_every_record_once_newest_first(void
     world w;
     if (world_start(&w, NULL)) return;
     char extra[3][ID_BYTES];
-    put_visit(extra[0], w.a1, "2026-09-01", "low");
-    put_visit(extra[1], w.a1, "2026-10-01", "low"); /* the same day as visit_a1 */
-    put_visit(extra[2], w.a1, "2026-08-15", "medium");
-    sync_ok(w.a1);
+    put_visit(extra[0], w.t.a1, "2026-09-01", "low");
+    put_visit(extra[1], w.t.a1, "2026-10-01", "low"); /* the same day as visit_a1 */
+    put_visit(extra[2], w.t.a1, "2026-08-15", "medium");
+    sync_ok(w.t.a1);
     web_login who = as_new_user(&w, "head.a", "unit_head", w.h.unit_a);
     web_answer a = WEB_ANSWER_INIT;
     record_set seen = {0};
@@ -1055,8 +973,8 @@ static void test_web_api_record_labels_are_kazakh_by_default_and_russian_on_requ
     world w;
     if (world_start(&w, NULL)) return;
     /* A value with quotes, markup, a backslash and a line break comes back intact. */
-    set_field(w.a1, "person", w.person, "{\"notes\": \"Ол: \\\"</script>\\\"\\n\\\\ екі жол\"}");
-    sync_ok(w.a1);
+    set_field(w.t.a1, "person", w.person, "{\"notes\": \"Ол: \\\"</script>\\\"\\n\\\\ екі жол\"}");
+    sync_ok(w.t.a1);
     central_user_add(&w.h, "head.a", "unit_head", w.h.unit_a);
     web_login who = as_user(&w, "head.a"), russian = who;
     snprintf(russian.cookie + strlen(russian.cookie), sizeof russian.cookie - strlen(russian.cookie), "; dala_lang=ru");
@@ -1094,12 +1012,12 @@ static void test_web_api_record_history_names_the_device_and_fields_of_each_writ
 {
     world w;
     if (world_start(&w, NULL)) return;
-    set_field(w.a1, "person", w.person, "{\"employment\": \"employed\"}");
-    sync_ok(w.a1);
+    set_field(w.t.a1, "person", w.person, "{\"employment\": \"employed\"}");
+    sync_ok(w.t.a1);
     web_login who = as_new_user(&w, "head.a", "unit_head", w.h.unit_a);
     web_answer a = WEB_ANSWER_INIT;
     char path[200], device[24];
-    snprintf(device, sizeof device, "%lld", (long long)device_of(w.a1));
+    snprintf(device, sizeof device, "%lld", (long long)device_of(w.t.a1));
     snprintf(path, sizeof path, "/v1/records/%s", w.person);
     CHECK_EQ_INT(web_get(&a, w.h.port, path, &who), 200);
     CHECK_EQ_INT(count_of(a.body, "$.history"), 2);
@@ -1243,8 +1161,8 @@ static void test_web_api_record_links_show_an_offence_naming_its_victim_both_way
     snprintf(json, sizeof json,
              "{\"kind\": \"administrative\", \"sphere\": \"family_domestic\", \"article\": \"koap.73\", "
              "\"committed_on\": \"2026-09-20\", \"victim_id\": \"%s\"}", w.person);
-    CHECK_OK(dala_record_put(offence, w.a1, "offence", NULL, json));
-    sync_ok(w.a1);
+    CHECK_OK(dala_record_put(offence, w.t.a1, "offence", NULL, json));
+    sync_ok(w.t.a1);
     web_login who = as_new_user(&w, "head.a", "unit_head", w.h.unit_a);
     web_answer a = WEB_ANSWER_INIT;
     char path[200];
@@ -1313,15 +1231,15 @@ static void test_web_api_return_needs_a_comment_reaches_the_tablet_and_a_correct
     CHECK_JSON(a.body, "$.reviews[0].comment", comment);
     CHECK_JSON(a.body, "$.reviews[0].reviewer", "head.a");
     /* The officer's tablet gets the decision at its next sync. */
-    sync_ok(w.a2);
+    sync_ok(w.t.a2);
     char *got = NULL;
-    CHECK_EQ_INT(tablet_reviews(w.a2, w.visit_a2, &got), 1);
+    CHECK_EQ_INT(tablet_reviews(w.t.a2, w.visit_a2, &got), 1);
     CHECK_EQ_STR(got, comment);
     free(got);
     CHECK_EQ_INT(web_post(&a, w.h.port, review, &who, "{\"decision\": \"return\", \"comment\": \"Тағы да\"}"), 409);
     /* She corrects it. */
-    set_field(w.a2, "field_visit", w.visit_a2, "{\"children_count\": 2}");
-    sync_ok(w.a2);
+    set_field(w.t.a2, "field_visit", w.visit_a2, "{\"children_count\": 2}");
+    sync_ok(w.t.a2);
     CHECK_EQ_INT(web_get(&a, w.h.port, page, &who), 200);
     CHECK_JSON(a.body, "$.state", "corrected");
     CHECK_EQ_INT(web_post(&a, w.h.port, review, &who, "{\"decision\": \"approve\"}"), 200);
@@ -1378,12 +1296,12 @@ static void test_web_api_settling_for_the_loser_reaches_the_server_and_both_tabl
     CHECK_EQ_STR(held, w.loser);
     free(held);
     for (int round = 0; round < 2; round++) {
-        sync_ok(w.a1);
-        sync_ok(w.a2);
+        sync_ok(w.t.a1);
+        sync_ok(w.t.a2);
     }
-    dala_store *tablets[] = {w.a1, w.a2};
+    dala_store *tablets[] = {w.t.a1, w.t.a2};
     for (int t = 0; t < 2; t++) {
-        held = tablet_field(tablets[t], w.visit_a1, "risk_level");
+        held = device_field(tablets[t], w.visit_a1, "risk_level");
         CHECK_EQ_STR(held, w.loser);
         free(held);
         conflict_status c = {w.conflict, ""};
@@ -1410,17 +1328,17 @@ static void test_web_api_revoked_tablet_is_refused_at_its_next_sync(void)
     web_login who = as_new_user(&w, "head.a", "unit_head", w.h.unit_a);
     web_answer a = WEB_ANSWER_INIT;
     char path[200], device[24], later[ID_BYTES];
-    snprintf(device, sizeof device, "%lld", (long long)device_of(w.a1));
+    snprintf(device, sizeof device, "%lld", (long long)device_of(w.t.a1));
     CHECK_EQ_INT(web_get(&a, w.h.port, "/v1/devices", &who), 200);
     CHECK_MEMBER(a.body, "$.devices", "id", device, "revoked_at", NULL);
     CHECK_MEMBER(a.body, "$.devices", "id", device, "officer", "Aigul Nurlanova");
     snprintf(path, sizeof path, "/v1/devices/%s/revoke", device);
     CHECK_EQ_INT(web_post(&a, w.h.port, path, &who, NULL), 200);
     CHECK_JSON(a.body, "$.revoked", "1");
-    put_visit(later, w.a1, "2026-11-01", "low");
-    CHECK_EQ_INT(sync_via(w.a1, NULL, 0, NULL), DALA_EAUTH);
-    CHECK_EQ_U64(device_status(w.a1).pending_changes, 1);
-    sync_ok(w.a2); /* the others go on */
+    put_visit(later, w.t.a1, "2026-11-01", "low");
+    CHECK_EQ_INT(sync_via(w.t.a1, NULL, 0, NULL), DALA_EAUTH);
+    CHECK_EQ_U64(device_status(w.t.a1).pending_changes, 1);
+    sync_ok(w.t.a2); /* the others go on */
     CHECK_EQ_INT(web_get(&a, w.h.port, "/v1/devices", &who), 200);
     char *revoked = member_where(a.body, "$.devices", "id", device, "revoked_at");
     CHECK(revoked && atoll(revoked) > 0);
@@ -1446,8 +1364,8 @@ static void test_web_api_csv_export_is_labelled_formula_safe_and_audited(void)
     world w;
     if (world_start(&w, NULL)) return;
     char other[ID_BYTES];
-    put_person(other, w.a1, "Иванова", "=1+2");
-    sync_ok(w.a1);
+    put_person(other, w.t.a1, "Иванова", "=1+2");
+    sync_ok(w.t.a1);
     web_login who = as_new_user(&w, "head.a", "unit_head", w.h.unit_a);
     web_answer a = WEB_ANSWER_INIT;
     CHECK_EQ_INT(web_get(&a, w.h.port, "/v1/records.csv?table=person", &who), 200);
@@ -1524,8 +1442,8 @@ static void test_web_api_dashboard_counts_match_the_records(void)
     snprintf(path, sizeof path, "/v1/records/%s/review", w.visit_a2);
     CHECK_EQ_INT(web_post(&a, w.h.port, path, &who, "{\"decision\": \"return\", \"comment\": \"Толтырыңыз\"}"), 200);
     CHECK_DASHBOARD(&w, &who, 2, 1, 1);
-    set_field(w.a2, "field_visit", w.visit_a2, "{\"children_count\": 1}");
-    sync_ok(w.a2);
+    set_field(w.t.a2, "field_visit", w.visit_a2, "{\"children_count\": 1}");
+    sync_ok(w.t.a2);
     CHECK_DASHBOARD(&w, &who, 3, 0, 1); /* corrected, waiting again */
     snprintf(path, sizeof path, "/v1/conflicts/%s/settle", w.conflict);
     CHECK_EQ_INT(web_post(&a, w.h.port, path, &who, "{\"keep\": \"winner\"}"), 200);
@@ -1549,7 +1467,7 @@ static void test_web_api_dashboard_counts_match_the_records(void)
     /* A tablet silent for four days shows. */
     char sql[160];
     snprintf(sql, sizeof sql, "UPDATE device SET last_sync_at = strftime('%%s', 'now') - 4 * 86400 WHERE id = %lld",
-             (long long)device_of(w.a2));
+             (long long)device_of(w.t.a2));
     central_exec(&w.h, sql);
     CHECK_EQ_INT(web_get(&a, w.h.port, "/v1/dashboard", &who), 200);
     CHECK_EQ_INT(count_of(a.body, "$.stale_devices"), 1);
@@ -1651,7 +1569,7 @@ static void test_web_api_request_without_content_length_has_no_body(void)
     char request[600];
     int n = snprintf(request, sizeof request,
                      "POST /v1/devices/%lld/revoke HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: %s\r\nX-CSRF-Token: %s\r\n"
-                     "Connection: close\r\n\r\n", (long long)device_of(w.a2), who.cookie, who.csrf);
+                     "Connection: close\r\n\r\n", (long long)device_of(w.t.a2), who.cookie, who.csrf);
     CHECK_EQ_INT(web_call_raw(&a, w.h.port, request, (size_t)n), 200);
     CHECK_JSON(a.body, "$.revoked", "1");
     static const char *const methods[] = {"PUT", "DELETE", "OPTIONS"};
