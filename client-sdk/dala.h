@@ -162,9 +162,11 @@ int dala_store_erase(const char *path);
 /* --------------------------------------------------------------- transport */
 
 /* How the SDK sends an HTTP POST. NULL everywhere a transport is taken
- * means the built-in one (CivetWeb's client, plain http://; sync frames
- * are sealed end to end, so they need no TLS). An app passes its own to
- * use the platform's HTTP stack, a proxy, or TLS for enrolment. */
+ * means the built-in one (libcurl: http:// and https://, the server's
+ * certificate checked against the system's CAs; sync frames are sealed end
+ * to end in any case). dala_transport_http_new makes a built-in one that
+ * checks https:// servers against a CA file. An app passes its own to use
+ * the platform's HTTP stack or a proxy. */
 #define DALA_TRANSPORT_VERSION 1
 
 typedef struct dala_transport {
@@ -182,7 +184,9 @@ typedef struct dala_transport {
      *                           SDK with free()); may be NULL when empty.
      * @param[out] response_len_out  its length.
      * @param max_response_bytes  a longer body must fail with DALA_ELIMIT.
-     * @param timeout_ms    the longest wait for the answer.
+     * @param timeout_ms    the longest wait for the answer (the built-in
+     *                      one: the longest silence, connecting, sending,
+     *                      waiting or receiving).
      * @return DALA_OK when an HTTP answer arrived (whatever its status);
      *         DALA_EIO when the server could not be reached or the
      *         connection failed (record why with dala_transport_error);
@@ -199,11 +203,50 @@ typedef struct dala_transport {
  * so a failing post reads `return dala_transport_error(DALA_EIO, why);`. */
 int dala_transport_error(int code, const char *detail);
 
-/* The built-in transport: CivetWeb's HTTP client, plain http://, the one
- * used wherever a transport is NULL. An app's own transport may call its
- * post, to wrap it (count, log or delay requests; tests use this to lose
- * a request or its answer). Static: never NULL, never freed. */
+/* The built-in transport with its defaults (DALA_HTTP_OPTIONS_INIT), the
+ * one used wherever a transport is NULL. An app's own transport may call
+ * its post, to wrap it (count, log or delay requests; tests use this to
+ * lose a request or its answer). Static: never NULL, never freed. */
 const dala_transport *dala_transport_builtin(void);
+
+/* The built-in transport's settings (dala_transport_http_new).
+ *
+ * Each POST is one HTTP/1.1 exchange over libcurl, on a new connection,
+ * no redirects followed, no proxy from the environment. It gives up when
+ * nothing moves either way for the call's timeout_ms (connecting, the TLS
+ * handshake, sending, the wait for the answer, or an answer that stops
+ * half way: "the server stopped answering: ..."), and when the exchange
+ * as a whole passes max_exchange_ms however slowly bytes still trickle.
+ * An https:// server's certificate must chain to a trusted CA and name
+ * the URL's host, over TLS 1.2 or later. */
+#define DALA_HTTP_OPTIONS_VERSION 1
+
+typedef struct dala_http_options {
+    int version;          /* DALA_HTTP_OPTIONS_VERSION */
+    const char *ca_file;  /* NULL: the system's CAs; else a PEM file of the only CA certificates an
+                             https:// server's certificate may chain to (e.g. a department's own
+                             CA); copied */
+    int max_exchange_ms;  /* the longest one POST may last in all; 0: ten times its timeout_ms */
+} dala_http_options;
+
+#define DALA_HTTP_OPTIONS_INIT {DALA_HTTP_OPTIONS_VERSION, NULL, 0}
+
+/**
+ * Makes a built-in transport with `options`, to pass as the transport of
+ * dala_store_enroll and dala_sync.
+ *
+ * @param[out] out  the transport, the caller's (dala_transport_http_free);
+ *                  NULL on failure.
+ * @param options   NULL for the defaults.
+ * @return DALA_OK; DALA_EINVAL (a bad version, a negative limit, a CA file
+ *         that cannot be read: dala_errmsg() says which and why);
+ *         DALA_ENOMEM.
+ */
+int dala_transport_http_new(dala_transport **out, const dala_http_options *options);
+
+/* Frees a transport of dala_transport_http_new. NULL, and the static
+ * dala_transport_builtin(), are fine (nothing is done). */
+void dala_transport_http_free(dala_transport *transport);
 
 /* --------------------------------------------------------------- enrolment */
 
@@ -233,7 +276,7 @@ typedef struct dala_enroll_options {
  * encryption (a keystore-wrapping hook is planned).
  *
  * @param store       an open store that is not enrolled yet.
- * @param server_url  "http://host:port" (a trailing "/" is dropped); copied.
+ * @param server_url  "http://host:port" or "https://host" (a trailing "/" is dropped); copied.
  * @param code        the enrolment code an administrator gave; copied.
  * @param options     NULL for the defaults.
  * @return DALA_OK; DALA_EINVAL (bad URL or code, store already enrolled);

@@ -251,6 +251,20 @@ int dala_pull_apply(dala_pull_result *out, sqlite3 *db, uint64_t inflight_batch_
 
 /* --- transport -------------------------------------------------------- */
 
+/* What one built-in transport was made with (dala_transport_http_new). */
+typedef struct dala_http_config {
+    const char *ca_file;  /* NULL: the system's CAs */
+    int max_exchange_ms;  /* 0: ten times the call's timeout_ms */
+} dala_http_config;
+
+/* One POST over libcurl (transport_curl.c): the built-in transport's
+ * post, with `config`'s settings and the contract of dala_transport's
+ * post (status of any kind, answer malloc'd, failures worded in
+ * dala_errmsg()). */
+int dala_http_post(const dala_http_config *config, const char *url, const char *content_type,
+                   const void *body, size_t body_len, int *status_out, void **response_out,
+                   size_t *response_len_out, size_t max_response_bytes, int timeout_ms);
+
 /* Posts with `transport` (NULL: built-in), checking its answer. */
 int dala_transport_post(const dala_transport *transport, const char *url,
                         const char *content_type, const void *body, size_t body_len,

@@ -9,8 +9,9 @@ set -eu
 # libxml2-utils: the chart test checks the report notes' SVG with xmllint.
 # openssl: the sign-off test verifies Dala's ECDSA signatures with openssl too.
 # faketime: the torture battery runs a tablet's `dala` days ahead of or behind the server.
+# libcurl4-openssl-dev: libdala's built-in transport (http:// and https:// with a CA file).
 # (Chromium, node and npm for the browser tests: scripts/browser-tests.sh.)
-packages="build-essential pkg-config libcivetweb-dev libsqlite3-dev zlib1g-dev libmbedtls-dev clang libclang-rt-14-dev zbar-tools libxml2-utils openssl faketime"
+packages="build-essential pkg-config libcivetweb-dev libsqlite3-dev zlib1g-dev libmbedtls-dev clang libclang-rt-14-dev zbar-tools libxml2-utils openssl faketime libcurl4-openssl-dev"
 
 missing=""
 for package in $packages; do

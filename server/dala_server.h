@@ -1,7 +1,8 @@
 /* dala_server.h - dala-server as a library: start the sync server in a
  * process (the daemon's main, and the tests, which run it on
  * 127.0.0.1:0), and the administration the same binary offers
- * (organisation tree, users, enrolment codes, revoking devices). */
+ * (organisation tree, users and their accounts, enrolment codes, revoking
+ * devices). */
 #ifndef DALA_SERVER_H
 #define DALA_SERVER_H
 
@@ -36,12 +37,23 @@ typedef struct dala_server_options {
      * file (it must not be readable by others); NULL: the environment
      * variable DALA_SERVER_KEY_WRAP if set, else the key file is plain. */
     const char *key_wrap_file;
+    /* The addresses of the reverse proxies in front of the server (a TLS
+     * front), comma-separated IPv4 or IPv6 addresses or CIDR ranges
+     * ("127.0.0.1,10.1.0.0/16"); NULL or "": none. Only from these are
+     * X-Forwarded-For and X-Forwarded-Proto believed (client_addr.h). */
+    const char *trusted_proxies;
+    /* Who may read GET /metrics, in the same form; NULL: "127.0.0.1".
+     * Anyone else is answered 404. */
+    const char *metrics_allow;
+    /* GET /v1/ready answers 503 when the database's folder has less free
+     * space than this, in MiB (default 256; 0: not checked). */
+    int64_t ready_min_free_mb;
 } dala_server_options;
 
-#define DALA_SERVER_OPTIONS_VERSION 2
+#define DALA_SERVER_OPTIONS_VERSION 3
 #define DALA_SERVER_OPTIONS_INIT                                                                                  \
     {DALA_SERVER_OPTIONS_VERSION, "dala-server.db", "127.0.0.1:8080", 128, (size_t)32 << 20, 30000, 2000, NULL, 0, \
-     NULL, NULL, NULL, NULL}
+     NULL, NULL, NULL, NULL, NULL, NULL, 256}
 
 /* Opens (creating and migrating) the database and starts serving. On
  * DALA_OK `*out` is running; stop it with dala_server_stop. */
@@ -51,6 +63,12 @@ int dala_server_port(const dala_server *server);
 /* Finishes the requests in flight, stops the workers, closes the
  * database. NULL is fine. */
 void dala_server_stop(dala_server *server);
+/* Opens the request log (options.access_log) again by its path, so a log
+ * that logrotate moved away goes on in a new file; the old one is closed
+ * after the switch, and no line is lost or split. Not async-signal-safe:
+ * a SIGHUP handler sets a flag and the main loop calls this. DALA_OK (also
+ * when the log is stderr) or DALA_EIO, the old log kept. */
+int dala_server_log_reopen(dala_server *server);
 
 /* --- administration (on the database file, server running or not) --- */
 
@@ -63,11 +81,63 @@ void dala_admin_close(dala_admin *admin);
  * kind: ministry, committee, department, body or unit. */
 int dala_admin_unit_add(int64_t *id_out, dala_admin *admin, int64_t parent_id, const char *kind,
                         const char *name);
-/* Adds a user. role: inspector, unit_head, deputy, analyst or admin. */
+/* Adds a unit with its Kazakh and Russian names (either may be NULL: the
+ * other, or `name`, stands in). `name`, what administrators look a unit
+ * up by, defaults to the Russian name. DALA_EINVAL (no name, a kind not
+ * in the list: the message names the kinds) or DALA_EIO. */
+int dala_admin_unit_add_named(int64_t *id_out, dala_admin *admin, int64_t parent_id, const char *kind,
+                              const char *name, const char *name_kk, const char *name_ru);
+/* Renames a unit: its Kazakh name, its Russian name (also its look-up
+ * name), or both (NULL: unchanged); audited as "unit_edit" by
+ * `by_user_id` (0: the command line). DALA_EINVAL (neither given),
+ * DALA_ENOTFOUND, DALA_EBUSY or DALA_EIO. */
+int dala_admin_unit_rename(dala_admin *admin, int64_t unit_id, const char *name_kk, const char *name_ru,
+                           int64_t by_user_id);
+/* DALA_OK if `role` is one of inspector, unit_head, deputy, analyst,
+ * admin; else DALA_EINVAL with dala_errmsg() "role must be one of: ...". */
+int dala_admin_role_check(const char *role);
+/* Adds a user. role: inspector, unit_head, deputy, analyst or admin.
+ * DALA_EINVAL (no login, another role), DALA_ECONFLICT (the login is
+ * taken) or DALA_EIO. */
 int dala_admin_user_add(int64_t *id_out, dala_admin *admin, const char *login,
                         const char *full_name, const char *role, int64_t unit_id);
+
+/* What disabling an account did. */
+typedef struct dala_admin_disabled {
+    int64_t sessions_ended;  /* web sessions deleted */
+    int64_t active_tablets;  /* the user's tablets neither revoked nor lost: they keep syncing */
+} dala_admin_disabled;
+
+/* The account changes below each run in one transaction with their audit
+ * entry, written as by `by_user_id` (0: the administration command) under
+ * the user's unit. Each returns DALA_ENOTFOUND (no such user), DALA_EBUSY
+ * or DALA_EIO besides what it names. */
+
+/* Disables an account: the user cannot sign in, their web sessions are
+ * deleted (they end at once), their unused enrolment codes too, and no new
+ * code is made for them. Their tablets keep syncing until revoked or
+ * marked lost (nothing captured is stranded): `out` (may be NULL) says how
+ * many are still active. Audit "user_disable". DALA_ECONFLICT if disabled
+ * already. */
+int dala_admin_user_disable(dala_admin_disabled *out, dala_admin *admin, int64_t user_id, int64_t by_user_id);
+/* Enables a disabled account again: the user can sign in with the password
+ * they had. Audit "user_enable". DALA_ECONFLICT if it was not disabled. */
+int dala_admin_user_enable(dala_admin *admin, int64_t user_id, int64_t by_user_id);
+/* Renames a user, moves them to unit `unit_id` or gives them another role
+ * (NULL or 0: unchanged). Their sessions keep going and see the new scope
+ * and role from their next request. Audit "user_edit" naming what changed
+ * (never the names), under the old unit and, when moved, the new one too.
+ * DALA_EINVAL (a bad role or name, nothing to change). */
+int dala_admin_user_edit(dala_admin *admin, int64_t user_id, const char *full_name, const char *role,
+                         int64_t unit_id, int64_t by_user_id);
+/* Gives a user a new password (at least 10 characters; copied, never
+ * kept) and ends their web sessions. Audit "user_password". DALA_EINVAL
+ * for a short password. */
+int dala_admin_user_password_reset(dala_admin *admin, int64_t user_id, const char *password, int64_t by_user_id);
 /* Sets a user's password for the supervisors' pages (at least 10
- * characters), kept as PBKDF2-HMAC-SHA256 with a new salt. */
+ * characters), kept as PBKDF2-HMAC-SHA256 with a new salt. Not audited and
+ * sessions are kept: for setting up; dala_admin_user_password_reset is the
+ * administrator's reset. */
 int dala_admin_user_password(dala_admin *admin, int64_t user_id, const char *password);
 /* Makes a single-use enrolment code for `user_id` in `unit_id`, valid for
  * `ttl_seconds`; `code_out` (at least 16 bytes) gets "XXXX-XXXX-XXXX". */

@@ -7,6 +7,7 @@
 #include "sqlite_text.h"
 #include "migration.h"
 #include "sync_int.h"
+#include "backup.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <time.h>
 #include <errno.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 extern const dala_migration server_migrations[];
 
@@ -231,6 +233,48 @@ static int load_identity(dala_server *server, sqlite3 *db)
     return rc;
 }
 
+/* Before a database of an older schema is migrated, a copy of it as it
+ * is: "<db>.before-<N>", N the schema this build migrates it to (mode
+ * 0600, SQLite's online backup API, fsynced). A fresh database (schema 0)
+ * needs none, nor one already current. A copy already there is kept: it
+ * is from an earlier try at this same upgrade, so it holds the database
+ * as it was before any step of it. A copy that cannot be made (no room)
+ * stops the start, unless DALA_NO_BACKUP_BEFORE_MIGRATE=1 (the serve
+ * flag --no-backup-before-migrate) says to migrate without one. */
+int dala_db_migrate(sqlite3 *db, const char *db_path, char *note, size_t note_size)
+{
+    sqlite3_stmt *stmt = NULL;
+    int current = 0, latest = dala_migration_latest(server_migrations);
+    if (note && note_size) note[0] = '\0';
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
+        current = sqlite3_column_int(stmt, 0);
+    sqlite3_finalize(stmt);
+    if (current > 0 && current < latest) {
+        const char *skip = getenv("DALA_NO_BACKUP_BEFORE_MIGRATE");
+        char copy[4200];
+        snprintf(copy, sizeof copy, "%s.before-%d", db_path, latest);
+        if (skip && strcmp(skip, "1") == 0) {
+            if (note) snprintf(note, note_size, "migrating %s from schema %d to %d without a copy before "
+                               "(--no-backup-before-migrate)", db_path, current, latest);
+        } else if (access(copy, F_OK) == 0) {
+            if (note) snprintf(note, note_size, "migrating %s from schema %d to %d; the copy from before, %s, "
+                               "was made by an earlier try and is kept", db_path, current, latest, copy);
+        } else {
+            int rc = dala_backup_copy_db(db, copy);
+            if (rc) {
+                char why[600];
+                snprintf(why, sizeof why, "%s", dala_errmsg());
+                return dala_error_set(rc, "migrate %s from schema %d to %d: the copy before it failed (%s); free "
+                                      "some room, or start with --no-backup-before-migrate to migrate without a copy",
+                                      db_path, current, latest, why);
+            }
+            if (note) snprintf(note, note_size, "migrating %s from schema %d to %d; a copy from before is in %s",
+                               db_path, current, latest, copy);
+        }
+    }
+    return dala_migrate(db, server_migrations, db_path);
+}
+
 /* The files beside the database that an older build made 0644 (less the
  * umask) are made 0600 before anything opens them; the log says so once,
  * since the next start finds nothing to do. */
@@ -266,7 +310,7 @@ static void tighten_old_files(char *note, size_t size, const char *db_path)
 
 int server_db_prepare(dala_server *server)
 {
-    char reserve[4200], dir[4096], warnings[3][700];
+    char reserve[4200], dir[4096], warnings[4][700];
     int warning_count = 0;
     snprintf(reserve, sizeof reserve, "%s.reserve", server->db_path);
     snprintf(dir, sizeof dir, "%s", server->db_path);
@@ -286,7 +330,9 @@ int server_db_prepare(dala_server *server)
     sqlite3 *db;
     int rc = server_db_open(&db, server->db_path);
     if (!rc) {
-        rc = dala_migrate(db, server_migrations, server->db_path);
+        char migrated[700];
+        rc = dala_db_migrate(db, server->db_path, migrated, sizeof migrated);
+        if (!rc && migrated[0]) snprintf(warnings[warning_count++], sizeof warnings[0], "%s", migrated);
         if (!rc) rc = load_identity(server, db);
         if (!rc && server_epoch_mark(server, db))
             snprintf(warnings[warning_count++], sizeof warnings[0],

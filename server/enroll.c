@@ -135,7 +135,9 @@ int route_enroll(struct mg_connection *conn, void *context)
     /* The attempt is taken before the code is looked up and given back
      * unless the code was wrong, so parallel guesses cannot pass the limit. */
     time_t window = 0;
-    if (throttle_reserve(&server->enrol_failures, info->remote_addr, time(NULL), &window)) {
+    client_addr client; /* behind a trusted proxy, the real client */
+    server_client_addr(&client, server, conn);
+    if (throttle_reserve(&server->enrol_failures, client.address, time(NULL), &window)) {
         status = 429;
         http_send_error(conn, status, DALA_EAUTH, "enrol: too many failed attempts; wait ten minutes");
         goto done;
@@ -154,7 +156,7 @@ int route_enroll(struct mg_connection *conn, void *context)
     if (rc == DALA_EAUTH)
         dala_error_set(rc, "enrol: the code is unknown, already used or expired");
     else
-        throttle_give_back(&server->enrol_failures, info->remote_addr, window);
+        throttle_give_back(&server->enrol_failures, client.address, window);
     if (rc) {
         status = rc == DALA_EAUTH ? 403 : http_status_for(rc);
         http_send_error(conn, status, rc, dala_errmsg());

@@ -1,7 +1,8 @@
 /* http.c - answering HTTP in dala-server: the body reader with a cap
  * (chunked bodies included, CivetWeb de-chunks in mg_read), JSON error
  * answers with a status that fits the dala_err, and the access log (one
- * line per request: no contents, no personal data). */
+ * line per request: no contents, no personal data; every request also
+ * counted for /metrics), which SIGHUP reopens for logrotate. */
 #include "server_int.h"
 #include "sync_int.h"
 
@@ -154,8 +155,9 @@ void server_log_time(char out[32])
 void server_log_request(dala_server *server, const struct mg_connection *conn, int status,
                         int64_t device_id, double elapsed_ms)
 {
-    if (server->options.quiet) return;
     const struct mg_request_info *info = mg_get_request_info(conn);
+    metrics_count_request(&server->metrics, info->local_uri, status);
+    if (server->options.quiet) return;
     char when[32];
     server_log_time(when);
     pthread_mutex_lock(&server->lock);
@@ -165,3 +167,24 @@ void server_log_request(dala_server *server, const struct mg_connection *conn, i
     pthread_mutex_unlock(&server->lock);
 }
 
+int dala_server_log_reopen(dala_server *server)
+{
+    if (!server || !server->owns_log || !server->options.access_log) return DALA_OK;
+    /* Opened before the lock is taken: requests never wait on the disk. */
+    FILE *fresh = server_file_open_append(server->options.access_log);
+    if (!fresh) {
+        int rc = dala_error_set(DALA_EIO, "reopen log %s: cannot open it; the old one stays",
+                                server->options.access_log);
+        pthread_mutex_lock(&server->lock);
+        fprintf(server->log, "dala-server: %s\n", dala_errmsg());
+        fflush(server->log);
+        pthread_mutex_unlock(&server->lock);
+        return rc;
+    }
+    pthread_mutex_lock(&server->lock);
+    FILE *old = server->log;
+    server->log = fresh;
+    pthread_mutex_unlock(&server->lock);
+    fclose(old);
+    return DALA_OK;
+}

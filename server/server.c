@@ -69,6 +69,8 @@ static int start_civetweb(dala_server *server)
         return dala_error_set(DALA_EIO, "start HTTP server on %s: cannot listen there (in use?)",
                               server->listen);
     mg_set_request_handler(server->ctx, "/v1/health$", route_health, server);
+    mg_set_request_handler(server->ctx, "/v1/ready$", route_ready, server);
+    mg_set_request_handler(server->ctx, "/metrics$", route_metrics, server);
     mg_set_request_handler(server->ctx, "/v1/enroll$", route_enroll, server);
     mg_set_request_handler(server->ctx, "/v1/sync$", route_sync, server);
     mg_set_request_handler(server->ctx, "/v1/", route_web_api, server);
@@ -106,7 +108,8 @@ static void maintain(dala_server *server, sqlite3 *db)
 {
     sqlite3_busy_timeout(db, 200); /* never hold writers up for long */
     forget_ended_sessions(db);
-    sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+    if (sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) == SQLITE_OK)
+        metrics_note_checkpoint(&server->metrics, (int64_t)time(NULL));
     server_epoch_mark(server, db);
     server_keys_refresh(server, db); /* old secrets destroyed on time, syncs or not */
 }
@@ -186,9 +189,15 @@ int dala_server_start(dala_server **out, const dala_server_options *options)
     throttle_init(&server->sign_in_failures, WEB_SIGN_IN_FAILURES_PER_LOGIN, WEB_SIGN_IN_WINDOW_SECONDS);
     throttle_init(&server->sign_in_addresses, WEB_SIGN_IN_FAILURES_PER_ADDRESS, WEB_SIGN_IN_WINDOW_SECONDS);
     dala_hlc_init(&server->clock, 0);
+    metrics_init(&server->metrics, (int64_t)time(NULL));
     server->log = stderr;
     int rc = DALA_OK;
     if (!server->db_path || !server->listen) rc = dala_error_set(DALA_ENOMEM, "start server: out of memory");
+    if (!rc) rc = addr_list_parse(&server->trusted_proxies, options->trusted_proxies, "trusted_proxies");
+    if (!rc) rc = addr_list_parse(&server->metrics_allow, options->metrics_allow ? options->metrics_allow : "127.0.0.1",
+                                  "metrics_allow");
+    if (!rc && options->ready_min_free_mb < 0)
+        rc = dala_error_set(DALA_EINVAL, "start server: ready_min_free_mb is negative");
     if (!rc && options->access_log) {
         server->log = server_file_open_append(options->access_log);
         server->owns_log = server->log != NULL;
@@ -273,6 +282,11 @@ void dala_server_stop(dala_server *server)
     free(server->db_path);
     free(server->listen);
     free(server);
+}
+
+void server_client_addr(client_addr *out, const dala_server *server, const struct mg_connection *conn)
+{
+    client_addr_get(out, &server->trusted_proxies, conn);
 }
 
 uint64_t server_hlc_now(dala_server *server)

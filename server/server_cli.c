@@ -1,17 +1,23 @@
 /* server_cli.c - parses `dala-server serve` flags and its config file
  * (`key = value` lines, '#' comments; keys: db, listen, threads,
  * max_body_bytes, request_timeout_ms, max_pull_changes, log, key_file,
- * key_wrap_file), and runs the `admin` commands. Flags given after
- * --config override the file. */
+ * key_wrap_file, trusted_proxies, metrics_allow, ready_min_free_mb), and
+ * runs the `admin` commands (each with --help; an unknown one is refused
+ * before any database is opened). Flags given
+ * after --config override the file. */
 #include "server_cli.h"
 #include "dala_sync.h"
 #include "sync_int.h"
+#include "version.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Parses a positive integer no greater than `max`; -1 if it is not one. */
 static long long parse_count(const char *text, long long max)
@@ -56,6 +62,11 @@ static int apply_setting(dala_server_options *options, const char *key, const ch
         options->request_timeout_ms = (int)n;
     else if (strcmp(key, "max_pull_changes") == 0 && (n = parse_count(value, DALA_MAX_CHANGES_PER_BATCH)) > 0)
         options->max_pull_changes = (uint32_t)n;
+    else if (strcmp(key, "trusted_proxies") == 0) options->trusted_proxies = copy;
+    else if (strcmp(key, "metrics_allow") == 0) options->metrics_allow = copy;
+    else if (strcmp(key, "ready_min_free_mb") == 0 && strcmp(value, "0") == 0) options->ready_min_free_mb = 0;
+    else if (strcmp(key, "ready_min_free_mb") == 0 && (n = parse_count(value, 1LL << 40)) > 0)
+        options->ready_min_free_mb = n;
     else {
         fprintf(stderr, "dala-server: bad setting %s = '%s'\n", key, value);
         return 1;
@@ -103,11 +114,17 @@ int server_cli_parse_serve(dala_server_options *options, const char **port_file,
         const char *flag, *key;
     } flags[] = {{"--db", "db"}, {"--listen", "listen"}, {"--threads", "threads"},
                  {"--max-body", "max_body_bytes"}, {"--log", "log"}, {"--page", "max_pull_changes"},
-                 {"--key-file", "key_file"}, {"--key-wrap-file", "key_wrap_file"}};
+                 {"--key-file", "key_file"}, {"--key-wrap-file", "key_wrap_file"},
+                 {"--trusted-proxies", "trusted_proxies"}, {"--metrics-allow", "metrics_allow"},
+                 {"--ready-min-free-mb", "ready_min_free_mb"}, {"--request-timeout-ms", "request_timeout_ms"}};
     for (int i = 1; i < argc; i++) {
         int known = 0;
         if (strcmp(argv[i], "--quiet") == 0) {
             options->quiet = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--no-backup-before-migrate") == 0) { /* read where the migration runs (db.c) */
+            setenv("DALA_NO_BACKUP_BEFORE_MIGRATE", "1", 1);
             continue;
         }
         if (i + 1 >= argc) {
@@ -166,10 +183,77 @@ const char *server_cli_flag(int argc, char **argv, const char *name)
 /* The key file flags of `admin`, before or after the command. */
 static const char *admin_key_file, *admin_key_wrap_file;
 
+/* The admin commands: name, arguments, and what it does, for --help. A
+ * command not in this table is refused before the database is opened. */
+typedef struct admin_info {
+    const char *name, *args, *about;
+} admin_info;
+
+static const admin_info admin_commands[] = {
+    {"unit-add", "--kind KIND (--name NAME | --name-kk NAME --name-ru NAME) [--parent CODE|NAME]",
+     "adds a unit below --parent (the top of the tree if none); --name alone is both its Kazakh and Russian name"},
+    {"unit-edit", "--unit CODE|NAME [--name-kk NAME] [--name-ru NAME]",
+     "renames a unit in Kazakh, Russian or both (audited)"},
+    {"user-add", "--login LOGIN --name NAME --role ROLE --unit CODE|NAME", "adds a user"},
+    {"user-disable", "--login LOGIN",
+     "disables an account: no sign-in, web sessions end at once, no enrolment codes; their tablets keep "
+     "syncing until revoked or marked lost (audited)"},
+    {"user-enable", "--login LOGIN", "enables a disabled account again (audited)"},
+    {"user-edit", "--login LOGIN [--name NAME] [--unit CODE|NAME] [--role ROLE]",
+     "renames a user, moves them to another unit or gives them another role (audited)"},
+    {"user-password", "--login LOGIN [--password-file FILE]",
+     "sets a new password (10 characters or more) from the first line of FILE (mode 0600) or of stdin, "
+     "never from the command line; ends the user's web sessions (audited)"},
+    {"password", "--login LOGIN [--password-file FILE]", "the same as user-password"},
+    {"code", "--login LOGIN [--ttl SECONDS]", "makes a single-use enrolment code for an officer's tablet"},
+    {"revoke", "--device ID", "revokes a tablet: its next sync is refused"},
+    {"device-lost", "--device ID [--by LOGIN]", "marks a tablet lost: its next sync erases it"},
+    {"form-publish", "--file FORM.json [--unit CODE|NAME]", "publishes a questionnaire to the tablets below a unit"},
+    {"review", "--record ID --decision approve|return [--comment TEXT] --reviewer NAME",
+     "records a review decision; it reaches the unit's tablets at their next sync"},
+    {"records", "", "lists the records held, with no field values"},
+    {"rotate-key", "[--grace-days N]",
+     "starts a new server key epoch (--key-file FILE and --key-wrap-file FILE go before the command)"},
+    {"report", "--unit CODE|NAME [--year YYYY --quarter 1-4] [--lang kk|ru] [--csv] | "
+               "--reconsolidate NOTE-ID --by LOGIN",
+     "a unit's quarterly figures, or a department's note consolidated again"},
+};
+
+#define ADMIN_COMMAND_COUNT (sizeof admin_commands / sizeof admin_commands[0])
+
+static const admin_info *admin_info_find(const char *name)
+{
+    for (size_t i = 0; name && i < ADMIN_COMMAND_COUNT; i++)
+        if (strcmp(admin_commands[i].name, name) == 0) return &admin_commands[i];
+    return NULL;
+}
+
+void server_cli_admin_usage(FILE *out)
+{
+    for (size_t i = 0; i < ADMIN_COMMAND_COUNT; i++)
+        fprintf(out, "       dala-server admin --db PATH %s%s%s\n", admin_commands[i].name,
+                admin_commands[i].args[0] ? " " : "", admin_commands[i].args);
+}
+
+int server_cli_has_switch(int argc, char **argv, const char *name)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], name) == 0) return 1;
+    return 0;
+}
+
 static int admin_failed(const char *what)
 {
     fprintf(stderr, "dala-server admin %s: %s\n", what, dala_errmsg());
     return 1;
+}
+
+/* A usage error of `command`: what it takes. Exit code 2. */
+static int admin_usage_error(const char *command)
+{
+    const admin_info *info = admin_info_find(command);
+    fprintf(stderr, "dala-server admin %s: %s\n", command, info ? info->args : "unknown command");
+    return 2;
 }
 
 static int print_record(void *context, const char *record_id, const char *table,
@@ -180,26 +264,120 @@ static int print_record(void *context, const char *record_id, const char *table,
     return 0;
 }
 
+/* Reads a new password: the first line of `path` (which only its owner
+ * may read), else of stdin, without echo on a terminal. 0, or 2 after
+ * saying why. */
+static int read_password(char *out, size_t size, const char *path)
+{
+    FILE *file = stdin;
+    struct termios saved;
+    int echo_off = 0;
+    if (path) {
+        file = fopen(path, "r");
+        struct stat st;
+        if (!file) return fprintf(stderr, "dala-server admin: cannot read %s: %s\n", path, strerror(errno)), 2;
+        if (fstat(fileno(file), &st) == 0 && (st.st_mode & 077)) {
+            fclose(file);
+            return fprintf(stderr, "dala-server admin: %s can be read by others; chmod 600 it first\n", path), 2;
+        }
+    } else if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
+        struct termios quiet = saved;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        echo_off = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+        fprintf(stderr, "new password: ");
+    }
+    char *line = fgets(out, (int)size, file);
+    if (echo_off) {
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+        fprintf(stderr, "\n");
+    }
+    if (file != stdin) fclose(file);
+    if (!line) return fprintf(stderr, "dala-server admin: no password in %s\n", path ? path : "stdin"), 2;
+    out[strcspn(out, "\r\n")] = '\0';
+    return 0;
+}
+
+/* user-disable, user-enable, user-edit and user-password: one account. */
+static int account_command(dala_admin *admin, const char *command, int argc, char **argv)
+{
+    const char *login = server_cli_flag(argc, argv, "--login");
+    int64_t user = 0, unit = 0;
+    if (!login) return admin_usage_error(command);
+    if (strcmp(command, "user-disable") == 0) {
+        dala_admin_disabled done;
+        if (dala_admin_user_find(&user, admin, login) || dala_admin_user_disable(&done, admin, user, 0))
+            return admin_failed(command);
+        printf("%s disabled: %lld web session%s ended", login, (long long)done.sessions_ended,
+               done.sessions_ended == 1 ? "" : "s");
+        if (done.active_tablets)
+            printf("; %lld tablet%s still sync%s until revoked or marked lost", (long long)done.active_tablets,
+                   done.active_tablets == 1 ? "" : "s", done.active_tablets == 1 ? "s" : "");
+        printf("\n");
+        return 0;
+    }
+    if (strcmp(command, "user-enable") == 0) {
+        if (dala_admin_user_find(&user, admin, login) || dala_admin_user_enable(admin, user, 0))
+            return admin_failed(command);
+        printf("%s enabled\n", login);
+        return 0;
+    }
+    if (strcmp(command, "user-edit") == 0) {
+        const char *name = server_cli_flag(argc, argv, "--name"), *unit_name = server_cli_flag(argc, argv, "--unit");
+        const char *role = server_cli_flag(argc, argv, "--role");
+        if (!name && !unit_name && !role) return admin_usage_error(command);
+        if ((role && dala_admin_role_check(role)) || dala_admin_user_find(&user, admin, login) ||
+            (unit_name && dala_admin_unit_find(&unit, admin, unit_name)) ||
+            dala_admin_user_edit(admin, user, name, role, unit, 0))
+            return admin_failed(command);
+        printf("%s changed\n", login);
+        return 0;
+    }
+    /* user-password, and its older name password: never from argv (ps would show it). */
+    char password[1100];
+    int rc = read_password(password, sizeof password, server_cli_flag(argc, argv, "--password-file"));
+    if (rc) return rc;
+    rc = dala_admin_user_find(&user, admin, login);
+    if (!rc) rc = dala_admin_user_password_reset(admin, user, password, 0);
+    explicit_bzero(password, sizeof password);
+    if (rc) return admin_failed(command);
+    printf("password set for %s; their web sessions ended\n", login);
+    return 0;
+}
+
 static int admin_command(dala_admin *admin, const char *command, int argc, char **argv)
 {
     int64_t id = 0, parent = 0, unit = 0, user = 0;
     const char *name = server_cli_flag(argc, argv, "--name"), *parent_name = server_cli_flag(argc, argv, "--parent");
     if (strcmp(command, "unit-add") == 0) {
+        const char *kk = server_cli_flag(argc, argv, "--name-kk"), *ru = server_cli_flag(argc, argv, "--name-ru");
         if (parent_name && dala_admin_unit_find(&parent, admin, parent_name)) return admin_failed(command);
-        if (dala_admin_unit_add(&id, admin, parent, server_cli_flag(argc, argv, "--kind"), name))
+        if (dala_admin_unit_add_named(&id, admin, parent, server_cli_flag(argc, argv, "--kind"), name, kk, ru))
             return admin_failed(command);
         printf("%lld\n", (long long)id);
+        return 0;
+    }
+    if (strcmp(command, "unit-edit") == 0) {
+        const char *unit_name = server_cli_flag(argc, argv, "--unit");
+        const char *kk = server_cli_flag(argc, argv, "--name-kk"), *ru = server_cli_flag(argc, argv, "--name-ru");
+        if (!kk) kk = name; /* --name renames in both languages */
+        if (!ru) ru = name;
+        if (!unit_name || (!kk && !ru)) return admin_usage_error(command);
+        if (dala_admin_unit_find(&unit, admin, unit_name) || dala_admin_unit_rename(admin, unit, kk, ru, 0))
+            return admin_failed(command);
+        printf("unit %lld renamed\n", (long long)unit);
         return 0;
     }
     if (strcmp(command, "user-add") == 0) {
         const char *unit_name = server_cli_flag(argc, argv, "--unit"), *role = server_cli_flag(argc, argv, "--role");
         if (!unit_name || !role) return fprintf(stderr, "dala-server admin user-add: --unit and --role are needed\n"), 2;
-        if (dala_admin_unit_find(&unit, admin, unit_name) ||
+        if (dala_admin_role_check(role) || dala_admin_unit_find(&unit, admin, unit_name) ||
             dala_admin_user_add(&id, admin, server_cli_flag(argc, argv, "--login"), name, role, unit))
             return admin_failed(command);
         printf("%lld\n", (long long)id);
         return 0;
     }
+    if (strncmp(command, "user-", 5) == 0 || strcmp(command, "password") == 0)
+        return account_command(admin, command, argc, argv);
     if (strcmp(command, "code") == 0) {
         const char *login = server_cli_flag(argc, argv, "--login"), *ttl = server_cli_flag(argc, argv, "--ttl");
         char code[32];
@@ -209,20 +387,6 @@ static int admin_command(dala_admin *admin, const char *command, int argc, char 
             dala_admin_code_new(code, admin, user, unit, (int)seconds))
             return admin_failed(command);
         printf("%s\n", code);
-        return 0;
-    }
-    if (strcmp(command, "password") == 0) {
-        /* From the first line of stdin, never from the command line (ps would show it). */
-        const char *login = server_cli_flag(argc, argv, "--login");
-        char password[1100];
-        if (!login) return fprintf(stderr, "dala-server admin password: --login LOGIN, the password on stdin\n"), 2;
-        if (!fgets(password, sizeof password, stdin)) return fprintf(stderr, "dala-server admin password: no password on stdin\n"), 2;
-        password[strcspn(password, "\r\n")] = '\0';
-        int rc = dala_admin_user_find(&user, admin, login);
-        if (!rc) rc = dala_admin_user_password(admin, user, password);
-        explicit_bzero(password, sizeof password);
-        if (rc) return admin_failed(command);
-        printf("password set for %s\n", login);
         return 0;
     }
     if (strcmp(command, "revoke") == 0) {
@@ -302,18 +466,41 @@ static int admin_command(dala_admin *admin, const char *command, int argc, char 
 
 int server_cli_admin(int argc, char **argv)
 {
-    const char *db = server_cli_flag(argc, argv, "--db");
+    if (server_cli_has_switch(argc, argv, "--version")) {
+        printf("dala-server " DALA_VERSION "\n");
+        return 0;
+    }
+    /* The command is the first word that is not a flag's value. */
     int at = 1;
-    while (at < argc && strncmp(argv[at], "--", 2) == 0) at += 2;
-    if (!db || at >= argc) {
-        fprintf(stderr, "dala-server admin: --db PATH and a command are needed\n");
+    while (at < argc && strncmp(argv[at], "--", 2) == 0)
+        at += strcmp(argv[at], "--help") == 0 ? 1 : 2;
+    const char *command = at < argc ? argv[at] : NULL;
+    const admin_info *info = admin_info_find(command);
+    if (server_cli_has_switch(argc, argv, "--help")) {
+        if (info) {
+            printf("usage: dala-server admin --db PATH %s%s%s\n%s\n", info->name, info->args[0] ? " " : "",
+                   info->args, info->about);
+        } else {
+            printf("usage:");
+            server_cli_admin_usage(stdout);
+        }
+        return 0;
+    }
+    const char *db = server_cli_flag(argc, argv, "--db");
+    if (!db || !command) {
+        fprintf(stderr, "dala-server admin: --db PATH and a command are needed (dala-server admin --help)\n");
+        return 2;
+    }
+    /* Refused before the database is opened, so nothing is created. */
+    if (!info) {
+        fprintf(stderr, "dala-server admin: unknown command '%s' (dala-server admin --help lists them)\n", command);
         return 2;
     }
     admin_key_file = server_cli_flag(argc, argv, "--key-file");
     admin_key_wrap_file = server_cli_flag(argc, argv, "--key-wrap-file");
     dala_admin *admin;
     if (dala_admin_open(&admin, db)) return admin_failed("open");
-    int rc = admin_command(admin, argv[at], argc - at, argv + at);
+    int rc = admin_command(admin, command, argc - at, argv + at);
     dala_admin_close(admin);
     return rc;
 }

@@ -5,12 +5,22 @@
 
 #include "dala_server.h"
 
+#include <stdio.h>
+
 /* Fills `options` from a config file (--config) and the flags of
  * `serve`; prints what is wrong and returns non-zero on a bad argument. */
 int server_cli_parse_serve(dala_server_options *options, const char **port_file, int argc, char **argv);
 
-/* Runs `admin ...`; returns the process exit code. */
+/* Runs `admin ...`; returns the process exit code: 0, 1 (the command
+ * failed, said on stderr in plain words) or 2 (bad arguments, an unknown
+ * command: then no database is opened or created). `--help` anywhere
+ * prints the command's usage (or all of them), `--version` the version;
+ * both exit 0. */
 int server_cli_admin(int argc, char **argv);
+/* Prints one usage line per admin command to `out`. */
+void server_cli_admin_usage(FILE *out);
+/* Whether the switch `name` (e.g. "--help") is among the arguments. */
+int server_cli_has_switch(int argc, char **argv, const char *name);
 /* Reads a whole text file of at most `max_bytes` into *out (free()),
  * NUL-terminated; DALA_ELIMIT when it is larger. */
 int server_cli_read_file(char **out, const char *path, size_t max_bytes);

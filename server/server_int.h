@@ -4,8 +4,10 @@
 #ifndef DALA_SERVER_INT_H
 #define DALA_SERVER_INT_H
 
+#include "client_addr.h"
 #include "dala_server.h"
 #include "dala_sync.h"
+#include "metrics.h"
 
 #include <civetweb.h>
 #include <pthread.h>
@@ -159,6 +161,7 @@ typedef struct throttle {
     pthread_mutex_t lock;
     int max_failures, window_seconds;
     throttle_slot slots[THROTTLE_SLOTS];
+    atomic_uint_fast64_t refused_count; /* requests turned away, for /metrics */
 } throttle;
 
 void throttle_init(throttle *t, int max_failures, int window_seconds);
@@ -210,7 +213,14 @@ struct dala_server {
     throttle enrol_failures;    /* per address (enroll.c) */
     throttle sign_in_failures;  /* per login (web_session.c) */
     throttle sign_in_addresses; /* per address (web_session.c) */
+    addr_list trusted_proxies;  /* options.trusted_proxies, parsed (client_addr.h) */
+    addr_list metrics_allow;    /* options.metrics_allow, parsed */
+    server_metrics metrics;     /* metrics.c */
 };
+
+/* The client of a request (client_addr.h) with this server's trusted
+ * proxies: every throttle and the session cookie use this. */
+void server_client_addr(client_addr *out, const dala_server *server, const struct mg_connection *conn);
 
 /* The administration's handle (admin.c): the database, opened directly. */
 struct dala_admin {
@@ -339,6 +349,9 @@ int server_code_hash(uint8_t out[32], const char *code);
 int route_health(struct mg_connection *conn, void *server);
 int route_enroll(struct mg_connection *conn, void *server);
 int route_sync(struct mg_connection *conn, void *server);
+/* GET /v1/ready (ready.c): the database opens and takes a write,
+ * migrations are done, the disk has room; 200 or 503 with the reason. */
+int route_ready(struct mg_connection *conn, void *server);
 
 /* --- sync (apply.c, pull.c) --------------------------------------------- */
 

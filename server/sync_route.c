@@ -121,6 +121,21 @@ static int open_request(sync_call *call)
     return rc;
 }
 
+/* The number of changes a push batch says it holds, read from its header
+ * alone (codec version, schema version, batch number, count); 0 if the
+ * header does not read. For /metrics. */
+static uint64_t push_change_count(const uint8_t *push, size_t len)
+{
+    if (!push || !len) return 0;
+    dala_reader r;
+    dala_reader_init(&r, push, len, "push header");
+    dala_read_u8(&r);
+    dala_read_varint(&r);
+    dala_read_varint(&r);
+    uint64_t count = dala_read_varint(&r);
+    return r.err ? 0 : count;
+}
+
 /* Applies the push, reads the pull, and seals the answer. */
 static int answer_request(sync_call *call)
 {
@@ -248,6 +263,12 @@ int route_sync(struct mg_connection *conn, void *context)
         if (!rc) rc = call.device.is_lost ? answer_lost(&call) : answer_request(&call);
     }
     give_back_session(&call);
+    /* Counted before the answer leaves, so a client that asks /metrics
+     * next sees its sync; changes once the push committed (acknowledged),
+     * and a batch answered again after a lost answer counts again. */
+    uint64_t pushed = call.push.acked_batch_seq ? push_change_count(call.request.push, call.request.push_len) : 0;
+    uint64_t refused = call.push.rejected_count;
+    metrics_count_sync(&call.server->metrics, now_ms() - started, pushed > refused ? pushed - refused : 0, refused);
     if (rc) {
         if (!call.status) call.status = http_status_for(rc);
         http_send_error(conn, call.status, rc, dala_errmsg());
@@ -256,7 +277,8 @@ int route_sync(struct mg_connection *conn, void *context)
         http_send_ok(conn, "application/octet-stream", call.reply.data, call.reply.len);
         note_synced(&call);
     }
-    server_log_request(call.server, conn, call.status, call.device.id, now_ms() - started);
+    double elapsed_ms = now_ms() - started;
+    server_log_request(call.server, conn, call.status, call.device.id, elapsed_ms);
     server_note_sync(call.server, 0);
     sync_call_free(&call);
     return call.status;

@@ -9,7 +9,11 @@
  * checks the limit, and throttle_give_back returns it when it did not fail.
  * So however many requests run at once, no more than the limit reach the
  * check in a window; checking first and counting after the slow part let
- * every request in flight through. */
+ * every request in flight through.
+ *
+ * The keys that are addresses are the client's as server_client_addr
+ * finds it (behind a trusted proxy, the real client's, not the proxy's),
+ * and each throttle counts the requests it turned away, for /metrics. */
 #include "server_int.h"
 
 #include <stdio.h>
@@ -21,6 +25,7 @@ void throttle_init(throttle *t, int max_failures, int window_seconds)
     pthread_mutex_init(&t->lock, NULL);
     t->max_failures = max_failures;
     t->window_seconds = window_seconds;
+    atomic_init(&t->refused_count, 0);
 }
 
 void throttle_destroy(throttle *t)
@@ -64,6 +69,7 @@ int throttle_blocked(throttle *t, const char *key, time_t now)
     pthread_mutex_lock(&t->lock);
     int wait = wait_of(t, slot_for(t, key, now), now);
     pthread_mutex_unlock(&t->lock);
+    if (wait) atomic_fetch_add_explicit(&t->refused_count, 1, memory_order_relaxed);
     return wait;
 }
 
@@ -75,6 +81,7 @@ int throttle_reserve(throttle *t, const char *key, time_t now, time_t *window_ou
     if (!wait) s->failures++;
     *window_out = s->window_start;
     pthread_mutex_unlock(&t->lock);
+    if (wait) atomic_fetch_add_explicit(&t->refused_count, 1, memory_order_relaxed);
     return wait;
 }
 

@@ -3,8 +3,9 @@
  * one (its next sync erases it, and it confirms the wipe), enrolment
  * codes for an officer (as text and as a QR code the tablet's camera
  * reads), and the users of the scope. Unit heads and deputies see,
- * revoke and mark lost devices; the administrator also makes codes and
- * adds users. */
+ * revoke and mark lost devices; the administrator also makes codes, adds
+ * users, and disables, enables, edits and gives a new password to a user of
+ * the scope (server/admin.c does each, audited, in one transaction). */
 #include "qr.h"
 #include "web_int.h"
 
@@ -151,7 +152,7 @@ static int list_users(web_request *r)
 {
     sqlite3_stmt *stmt;
     if (sqlite3_prepare_v2(r->conn->db,
-                           WEB_SCOPE_CTE "SELECT id, login, full_name, role, unit_id FROM app_user "
+                           WEB_SCOPE_CTE "SELECT id, login, full_name, role, unit_id, disabled_at FROM app_user "
                                          "WHERE unit_id IN (SELECT id FROM scope) ORDER BY full_name COLLATE kk",
                            -1, &stmt, NULL))
         return web_send_failure(r, server_db_error(r->conn->db, "list users"));
@@ -169,6 +170,8 @@ static int list_users(web_request *r)
         json_string(&j, "role", (const char *)sqlite3_column_text(stmt, 3));
         json_int(&j, "unit_id", sqlite3_column_int64(stmt, 4));
         json_string(&j, "unit", unit);
+        if (sqlite3_column_type(stmt, 5) == SQLITE_NULL) json_null(&j, "disabled_at");
+        else json_int(&j, "disabled_at", sqlite3_column_int64(stmt, 5));
         json_object_end(&j);
     }
     sqlite3_finalize(stmt);
@@ -214,4 +217,88 @@ int web_route_users(web_request *r)
 {
     if (r->user.role != ROLE_ADMIN) return web_send_error(r, 403, DALA_EAUTH, "users: only the administrator manages users");
     return strcmp(r->method, "POST") == 0 ? add_user(r) : list_users(r);
+}
+
+/* --- one account: POST /v1/users/{id}[/disable|/enable|/password] -------- */
+
+/* POST /v1/users/{id}: {"full_name"?, "role"?, "unit_id"?}. */
+static int edit_user(web_request *r, int64_t user_id)
+{
+    const dala_json *unit = r->json ? dala_json_get(r->json, "unit_id") : NULL;
+    const char *full_name = web_body_string(r, "full_name"), *role = web_body_string(r, "role");
+    if (unit && (unit->type != DALA_JSON_NUMBER || !unit->is_integer))
+        return web_send_error(r, 400, DALA_EINVAL, "edit user: unit_id is a number");
+    if (!full_name && !role && !unit)
+        return web_send_error(r, 400, DALA_EINVAL, "edit user: give full_name, role or unit_id");
+    if (role && dala_admin_role_check(role)) return web_send_failure(r, DALA_EINVAL);
+    /* An administrator who demotes themselves is locked out of this page. */
+    if (role && user_id == r->user.id && strcmp(role, r->user.role_name) != 0)
+        return web_send_error(r, 409, DALA_ECONFLICT, "edit user: you cannot change your own role");
+    int visible = 1, rc = DALA_OK;
+    if (unit) rc = web_unit_in_scope(&visible, r, unit->integer);
+    if (!rc && !visible) rc = dala_error_set(DALA_ENOTFOUND, "edit user: no such unit in your scope");
+    struct dala_admin admin = {r->conn->db};
+    if (!rc) rc = dala_admin_user_edit(&admin, user_id, full_name, role, unit ? unit->integer : 0, r->user.id);
+    if (rc) return web_send_failure(r, rc);
+    return web_send_done(r, "changed");
+}
+
+static int disable_user(web_request *r, int64_t user_id)
+{
+    if (user_id == r->user.id)
+        return web_send_error(r, 409, DALA_ECONFLICT, "disable user: you cannot disable your own account");
+    dala_admin_disabled done;
+    struct dala_admin admin = {r->conn->db};
+    int rc = dala_admin_user_disable(&done, &admin, user_id, r->user.id);
+    if (rc) return web_send_failure(r, rc);
+    json_out j = JSON_OUT_INIT;
+    json_object_begin(&j, NULL);
+    json_bool(&j, "disabled", 1);
+    json_int(&j, "sessions_ended", done.sessions_ended);
+    json_int(&j, "active_tablets", done.active_tablets);
+    json_object_end(&j);
+    return web_send_json(r, &j);
+}
+
+static int set_password(web_request *r, int64_t user_id)
+{
+    const char *password = web_body_string(r, "password");
+    if (!password) return web_send_error(r, 400, DALA_EINVAL, "set password: password is needed");
+    if (strlen(password) < 10 || strlen(password) > 1024)
+        return web_send_error(r, 400, DALA_EINVAL, "set password: the password needs 10 to 1024 characters");
+    struct dala_admin admin = {r->conn->db};
+    int rc = dala_admin_user_password_reset(&admin, user_id, password, r->user.id);
+    if (rc) return web_send_failure(r, rc);
+    return web_send_done(r, "password_set");
+}
+
+int web_route_user(web_request *r, const char *rest)
+{
+    if (r->user.role != ROLE_ADMIN) return web_send_error(r, 403, DALA_EAUTH, "users: only the administrator manages users");
+    char id_text[24];
+    const char *slash = strchr(rest, '/'), *action = slash ? slash + 1 : "";
+    size_t len = slash ? (size_t)(slash - rest) : strlen(rest);
+    int64_t user_id = 0, unit_id = 0;
+    int rc = len && len < sizeof id_text ? DALA_OK : DALA_ENOTFOUND;
+    if (!rc) {
+        memcpy(id_text, rest, len);
+        id_text[len] = '\0';
+        rc = parse_id(&user_id, id_text);
+    }
+    if (rc) return web_send_error(r, 404, DALA_ENOTFOUND, "users: no such user in your scope");
+    if (strcmp(action, "") != 0 && strcmp(action, "disable") != 0 && strcmp(action, "enable") != 0 &&
+        strcmp(action, "password") != 0)
+        return web_send_error(r, 404, DALA_ENOTFOUND, "no such resource");
+    if (strcmp(r->method, "POST") != 0)
+        return web_send_error(r, 405, DALA_EINVAL, "this resource does not take that method");
+    rc = unit_in_scope(&unit_id, r, "SELECT unit_id FROM app_user WHERE id = ?1", user_id, "users");
+    if (rc) return web_send_failure(r, rc);
+    if (strcmp(action, "disable") == 0) return disable_user(r, user_id);
+    if (strcmp(action, "password") == 0) return set_password(r, user_id);
+    if (strcmp(action, "enable") == 0) {
+        struct dala_admin admin = {r->conn->db};
+        rc = dala_admin_user_enable(&admin, user_id, r->user.id);
+        return rc ? web_send_failure(r, rc) : web_send_done(r, "enabled");
+    }
+    return edit_user(r, user_id);
 }

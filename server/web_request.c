@@ -158,6 +158,7 @@ static int dispatch(web_request *r)
     if (match_id(path, "devices/", "/lost", id, sizeof id)) return is_post ? web_route_device_lost(r, id) : 405;
     if (strcmp(path, "enrol-codes") == 0) return is_post ? web_route_enrol_code(r) : 405;
     if (strcmp(path, "users") == 0) return is_get || is_post ? web_route_users(r) : 405;
+    if (strncmp(path, "users/", 6) == 0) return web_route_user(r, path + 6);
     if (strcmp(path, "audit") == 0) return is_get ? web_route_audit(r) : 405;
     if (strcmp(path, "reports") == 0) return web_route_reports(r);
     if (strncmp(path, "reports/", 8) == 0) {

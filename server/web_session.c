@@ -3,8 +3,9 @@
  * per user (WEB_PBKDF2_ITERATIONS for new ones). A session is a random
  * 32-byte token in an HttpOnly, SameSite=Strict cookie, of which only the
  * SHA-256 is stored, with its own CSRF token; it ends after 30 idle
- * minutes or 8 hours. Failed sign-ins are throttled per login and per
- * address, and written to the audit trail. */
+ * minutes or 8 hours, or at once when the account is disabled. Failed
+ * sign-ins are throttled per login and per address, and written to the
+ * audit trail; a disabled account is refused even with its password. */
 #include "web_int.h"
 
 #include <mbedtls/md.h>
@@ -116,7 +117,8 @@ int web_session_load(web_request *r)
     sqlite3_stmt *stmt;
     if (sqlite3_prepare_v2(r->conn->db, "SELECT u.id, u.login, u.full_name, u.role, u.unit_id, s.csrf, s.seen_at "
                                         "FROM web_session s JOIN app_user u ON u.id = s.user_id "
-                                        "WHERE s.token_hash = ?1 AND s.seen_at > ?2 AND s.created_at > ?3",
+                                        "WHERE s.token_hash = ?1 AND s.seen_at > ?2 AND s.created_at > ?3 "
+                                        "AND u.disabled_at IS NULL",
                            -1, &stmt, NULL))
         return server_db_error(r->conn->db, "find the session");
     sqlite3_bind_blob(stmt, 1, r->token_hash, sizeof r->token_hash, SQLITE_STATIC);
@@ -168,18 +170,22 @@ static int send_session(web_request *r, int64_t created_at)
     return web_send_json(r, &j);
 }
 
-/* Checks a login and password; DALA_EAUTH for either being wrong. */
+/* Checks a login and password; DALA_EAUTH for either being wrong,
+ * DALA_ECONFLICT for the right password of a disabled account (said only
+ * to whoever knows the password). */
 static int check_password(web_request *r, const char *login, const char *password)
 {
     sqlite3_stmt *stmt;
     if (sqlite3_prepare_v2(r->conn->db, "SELECT id, login, full_name, role, unit_id, password_hash, password_salt, "
-                                        "password_iterations FROM app_user WHERE login = ?1", -1, &stmt, NULL))
+                                        "password_iterations, disabled_at IS NOT NULL FROM app_user WHERE login = ?1",
+                           -1, &stmt, NULL))
         return server_db_error(r->conn->db, "find the user");
     sqlite3_bind_text(stmt, 1, login, -1, SQLITE_STATIC);
     int rc = DALA_EAUTH;
     if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 5) == HASH_BYTES) {
         rc = password_matches(stmt, 5, password);
         if (!rc) read_user(&r->user, stmt, 0);
+        if (!rc && sqlite3_column_int(stmt, 8)) rc = DALA_ECONFLICT;
     } else {
         /* An unknown login costs the same time as a wrong password. */
         static const uint8_t salt[SALT_BYTES];
@@ -207,7 +213,10 @@ static int64_t login_unit(web_request *r, const char *login)
 
 static int sign_in(web_request *r)
 {
-    const char *addr = r->info->remote_addr;
+    /* Behind a trusted proxy, the real client's address (client_addr.h). */
+    client_addr client;
+    server_client_addr(&client, r->server, r->http);
+    const char *addr = client.address;
     time_t now = time(NULL);
     const char *type = mg_get_header(r->http, "Content-Type");
     int rc = !type || strncmp(type, "application/json", 16) != 0
@@ -243,6 +252,11 @@ static int sign_in(web_request *r)
         web_audit(r, "sign_in_failed", unit, NULL, unit ? login : "unknown login");
         return web_send_error(r, 401, DALA_EAUTH, "sign in: wrong login or password");
     }
+    if (rc == DALA_ECONFLICT) {
+        web_audit(r, "sign_in_disabled", r->user.unit_id, NULL, login);
+        memset(&r->user, 0, sizeof r->user);
+        return web_send_error(r, 403, DALA_EAUTH, "sign in: this account is disabled; ask your administrator");
+    }
     uint8_t token[32], csrf[32];
     char token_hex[65];
     if (!rc) rc = dala_random(token, sizeof token);
@@ -264,11 +278,12 @@ static int sign_in(web_request *r)
     mbedtls_platform_zeroize(token, sizeof token);
     if (rc) return web_send_failure(r, rc);
     web_audit(r, "sign_in", r->user.unit_id, NULL, NULL);
-    /* Secure too when the server speaks TLS (a deployment's front); on the
-     * plain HTTP of 127.0.0.1 a Secure cookie would never be sent back. */
+    /* Secure when the browser speaks https: to CivetWeb's own TLS, or to
+     * a trusted TLS front that says so in X-Forwarded-Proto; on the plain
+     * HTTP of 127.0.0.1 a Secure cookie would never be sent back. */
     snprintf(r->headers, sizeof r->headers,
              "Set-Cookie: " COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s\r\n", token_hex,
-             WEB_SESSION_MAX_SECONDS, r->info->is_ssl ? "; Secure" : "");
+             WEB_SESSION_MAX_SECONDS, client.is_https ? "; Secure" : "");
     return send_session(r, (int64_t)now);
 }
 

@@ -2,30 +2,56 @@
  * progress bar on a terminal, plain lines otherwise) and status (pending
  * changes, last sync, refusals with reasons, conflicts). Conflicts are
  * listed without their values; `dala show` on the conflict record gives
- * them to an officer who asks. */
+ * them to an officer who asks. enroll and sync speak http:// or https://;
+ * an https:// server's certificate is checked against the CA file of
+ * --ca-file (else $DALA_CA_FILE), else against the system's CAs. */
 #include "cli.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/* The transport of enroll and sync: the built-in one, made with the CA
+ * file of --ca-file, else of $DALA_CA_FILE, when there is one (an https://
+ * server's certificate is then checked against that file's CAs only).
+ * CLI_OK with *out NULL (the default transport) or the caller's. */
+static int open_transport(dala_transport **out, const char *ca_file)
+{
+    *out = NULL;
+    if (!ca_file) ca_file = getenv("DALA_CA_FILE");
+    if (!ca_file || !*ca_file) return CLI_OK;
+    dala_http_options options = DALA_HTTP_OPTIONS_INIT;
+    options.ca_file = ca_file;
+    int rc = dala_transport_http_new(out, &options);
+    return rc ? cli_fail(rc) : CLI_OK;
+}
+
 int cli_enroll(cli_context *cli)
 {
-    const char *server = NULL, *code = NULL, *server_key = NULL;
+    const char *server = NULL, *code = NULL, *server_key = NULL, *ca_file = NULL;
     for (int i = 0; i < cli->argc;) {
         int matched = cli_option(cli->argc, cli->argv, &i, "--server", &server);
         if (!matched) matched = cli_option(cli->argc, cli->argv, &i, "--code", &code);
         if (!matched) matched = cli_option(cli->argc, cli->argv, &i, "--server-key", &server_key);
+        if (!matched) matched = cli_option(cli->argc, cli->argv, &i, "--ca-file", &ca_file);
         if (matched < 0) return cli_usage_error("enroll", "%s needs a value", cli->argv[cli->argc - 1]);
         if (!matched) return cli_usage_error("enroll", "unexpected argument %s", cli->argv[i]);
     }
     if (!server || !code) return cli_usage_error("enroll", "--server and --code are required");
+    if (ca_file && !*ca_file) return cli_usage_error("enroll", "--ca-file needs a FILE");
+    dala_transport *transport;
+    int exit_code = open_transport(&transport, ca_file);
+    if (exit_code) return exit_code;
     int is_new = access(cli->store_path, F_OK) != 0;
     dala_store *store;
-    int exit_code = cli_open_store(&store, cli, 1);
-    if (exit_code) return exit_code;
+    exit_code = cli_open_store(&store, cli, 1);
+    if (exit_code) {
+        dala_transport_http_free(transport);
+        return exit_code;
+    }
     dala_enroll_options options = DALA_ENROLL_OPTIONS_INIT;
     options.expected_server_key = server_key;
+    options.transport = transport;
     int rc = dala_store_enroll(store, server, code, &options);
     dala_status status;
     if (!rc) rc = dala_store_status(&status, store);
@@ -34,6 +60,7 @@ int cli_enroll(cli_context *cli)
                 (unsigned long long)status.device_id, (unsigned long long)status.unit_id,
                 *status.officer ? status.officer : "unknown", status.server_url, cli->store_path);
     dala_store_close(store);
+    dala_transport_http_free(transport);
     if (rc && is_new) dala_store_erase(cli->store_path); /* leave no empty store (or its key) behind */
     return exit_code;
 }
@@ -125,10 +152,13 @@ static void warn_about_clock(int64_t skew_ms)
 int cli_sync(cli_context *cli)
 {
     dala_sync_options options = DALA_SYNC_OPTIONS_INIT;
+    const char *ca_file = NULL;
     for (int i = 0; i < cli->argc;) {
         const char *value;
         long number;
-        int matched = 0, which;
+        int which, matched = cli_option(cli->argc, cli->argv, &i, "--ca-file", &ca_file);
+        if (matched < 0 || (matched && !*ca_file)) return cli_usage_error("sync", "--ca-file needs a FILE");
+        if (matched) continue;
         static const char *const names[] = {"--timeout-ms", "--max-pull", "--max-push"};
         for (which = 0; which < 3; which++)
             if ((matched = cli_option(cli->argc, cli->argv, &i, names[which], &value))) break;
@@ -139,9 +169,16 @@ int cli_sync(cli_context *cli)
         else if (which == 1) options.max_pull_changes = (uint32_t)number;
         else options.max_push_changes = (uint32_t)number;
     }
-    dala_store *store;
-    int exit_code = cli_open_store(&store, cli, 0);
+    dala_transport *transport;
+    int exit_code = open_transport(&transport, ca_file);
     if (exit_code) return exit_code;
+    options.transport = transport;
+    dala_store *store;
+    exit_code = cli_open_store(&store, cli, 0);
+    if (exit_code) {
+        dala_transport_http_free(transport);
+        return exit_code;
+    }
     progress p = {isatty(1), 0};
     options.progress = on_progress;
     options.progress_context = &p;
@@ -157,6 +194,7 @@ int cli_sync(cli_context *cli)
         print_summary(&stats);
     }
     dala_store_close(store);
+    dala_transport_http_free(transport);
     return exit_code;
 }
 

@@ -8,9 +8,11 @@
  * of labels and refusals to $DALA_LANG, else Kazakh. The store is sealed
  * under the officer's PIN: read from file descriptor N, from a file only
  * its owner may read (--pin-file, else $DALA_PIN_FILE), else asked on the
- * terminal with echo off (pin.c). Exit codes: 0 done, 1 failed (the
- * reason on stderr), 2 bad usage. */
+ * terminal with echo off (pin.c). `dala --version`, `dala --help` and
+ * `dala COMMAND --help` print to standard output. Exit codes: 0 done, 1
+ * failed (the reason on stderr), 2 bad usage. */
 #include "cli.h"
+#include "version.h" /* server/version.h: the release's one version string */
 
 #include <errno.h>
 #include <limits.h>
@@ -26,7 +28,11 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"enroll", cli_enroll, "enroll --server URL --code CODE [--server-key HEX]"},
+    {"enroll", cli_enroll,
+     "enroll --server URL --code CODE [--server-key HEX] [--ca-file FILE]\n"
+     "                 (URL: http://host:port or https://host; --ca-file: the PEM file of the CA an\n"
+     "                 https:// server's certificate must chain to, else $DALA_CA_FILE, else the\n"
+     "                 system's CAs; --server-key: the server key's hex, learnt out of band)"},
     {"capture", cli_capture,
      "capture --table TABLE [--id UUID] [--set NAME=VALUE ...] [--set-text NAME=VALUE ...]\n"
      "                 (--set: an integer without leading zeros is stored as a number, else text;\n"
@@ -39,7 +45,11 @@ static const command commands[] = {
                        "                 (--search: in any text field, any case; --sort: Kazakh alphabetical order)"},
     {"show", cli_show, "show ID [--labels]    (--labels: each field under its label, in --lang)"},
     {"void", cli_void, "void ID --reason TEXT"},
-    {"sync", cli_sync, "sync [--timeout-ms N] [--max-pull N] [--max-push N]"},
+    {"sync", cli_sync,
+     "sync [--timeout-ms N] [--max-pull N] [--max-push N] [--ca-file FILE]\n"
+     "                 (--timeout-ms: give up when the server is silent for N ms, default 30000,\n"
+     "                 connecting, waiting or in the middle of its answer; a round trip lasts\n"
+     "                 at most 10 N in all; --ca-file as for enroll, else $DALA_CA_FILE)"},
     {"status", cli_status, "status"},
     {"set-pin", cli_set_pin,
      "set-pin [--new-pin-fd N | --new-pin-file PATH] [--max-wrong-pins N]\n"
@@ -52,7 +62,8 @@ static const command commands[] = {
 void cli_print_usage(FILE *out, const char *name)
 {
     if (!name)
-        fprintf(out, "usage: dala [--store PATH] [--lang kk|ru] [--pin-fd N | --pin-file PATH] COMMAND [ARGS]\n\n"
+        fprintf(out, "usage: dala [--store PATH] [--lang kk|ru] [--pin-fd N | --pin-file PATH] COMMAND [ARGS]\n"
+                     "       dala --version | --help | COMMAND --help\n\n"
                      "commands:\n");
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         if (!name || strcmp(name, commands[i].name) == 0)
@@ -66,7 +77,9 @@ void cli_print_usage(FILE *out, const char *name)
                      "Records are checked against the record rules before they are queued;\n"
                      "e.g. table field_visit needs visit_date (YYYY-MM-DD), purpose and risk_level.\n"
                      "Record types: field_visit person offence protective_measure legal_aid\n"
-                     "suicide_check interaction work_plan survey_response (docs/domain.md).\n");
+                     "suicide_check interaction work_plan survey_response (docs/domain.md).\n"
+                     "enroll and sync check an https:// server's certificate against --ca-file FILE,\n"
+                     "else $DALA_CA_FILE, else the system's CAs.\n");
 }
 
 int cli_usage_error(const char *name, const char *fmt, ...)
@@ -170,6 +183,15 @@ int cli_open_store(dala_store **out, const cli_context *cli, int create)
     return rc ? cli_fail(rc) : CLI_OK;
 }
 
+/* `dala COMMAND ... --help`: any argument that is exactly --help or -h
+ * asks for the command's usage (even where it was meant as a value). */
+static int asks_for_help(int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *store_path = getenv("DALA_STORE"), *lang = getenv("DALA_LANG");
@@ -206,6 +228,10 @@ int main(int argc, char **argv)
             cli_print_usage(stdout, NULL);
             return CLI_OK;
         }
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("dala %s\n", DALA_VERSION);
+            return CLI_OK;
+        }
         return cli_usage_error(NULL, "unknown option %s", argv[i]);
     }
     if (pin.fd >= 0 && pin.file) return cli_usage_error(NULL, "give --pin-fd or --pin-file, not both");
@@ -216,6 +242,10 @@ int main(int argc, char **argv)
     }
     for (size_t c = 0; c < COMMAND_COUNT; c++) {
         if (strcmp(argv[i], commands[c].name) != 0) continue;
+        if (asks_for_help(argc - i - 1, argv + i + 1)) {
+            cli_print_usage(stdout, commands[c].name);
+            return CLI_OK;
+        }
         cli_context cli = {store_path, pin, argc - i - 1, argv + i + 1};
         return commands[c].run(&cli);
     }

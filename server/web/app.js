@@ -70,6 +70,17 @@ const STRINGS = {
     act_settle: 'Қайшылықты шешу', act_revoke: 'Құрылғыны тоқтату', act_enrol_code: 'Тіркеу коды',
     act_user_add: 'Пайдаланушы қосу', act_device_lost: 'Құрылғы жоғалды деп белгіленді',
     act_device_wiped: 'Жоғалған құрылғы деректерін өшірді',
+    act_user_disable: 'Пайдаланушыны бұғаттау', act_user_enable: 'Пайдаланушыны бұғаттан шығару',
+    act_user_edit: 'Пайдаланушыны өзгерту', act_user_password: 'Құпиясөзді ауыстыру',
+    act_sign_in_disabled: 'Бұғатталған тіркелгімен кіру әрекеті', act_unit_edit: 'Бөліністің атауын өзгерту',
+    account_disabled: 'Тіркелгіңіз бұғатталған. Әкімшіге хабарласыңыз.',
+    user_disabled: 'Бұғатталған', disable_user: 'Бұғаттау', enable_user: 'Бұғаттан шығару', col_actions: 'Әрекеттер',
+    disable_q: 'Бұл пайдаланушыны бұғаттау керек пе? Оның сеанстары бірден аяқталады және ол жүйеге кіре алмайды. Оның планшеттері қолжетімділігі тоқтатылғанша синхрондала береді.',
+    disabled_ok: (n) => `Пайдаланушы бұғатталды. Белсенді планшеттері: ${n}; қажет болса, олардың қолжетімділігін «Құрылғылар» бетінде тоқтатыңыз.`,
+    enabled_ok: 'Пайдаланушы бұғаттан шығарылды.', edit: 'Өзгерту',
+    edit_user: (login) => `Пайдаланушыны өзгерту: ${login}`, user_saved: 'Өзгерістер сақталды.',
+    new_password: 'Жаңа құпиясөз', set_password: 'Құпиясөзді орнату',
+    password_set_ok: 'Жаңа құпиясөз орнатылды; пайдаланушының сеанстары аяқталды.',
     nav_reports: 'Баяндау жазбалар', reports: 'Тоқсандық баяндау жазбалар',
     f_year: 'Жыл', f_quarter: 'Тоқсан', show: 'Көрсету', quarter_n: (q) => `${q}-тоқсан`,
     col_level: 'Деңгейі', level_unit: 'Бөлініс', level_department: 'Департамент (жиынтық)',
@@ -182,6 +193,17 @@ const STRINGS = {
     act_settle: 'Урегулирование конфликта', act_revoke: 'Отзыв устройства', act_enrol_code: 'Код регистрации',
     act_user_add: 'Добавление пользователя', act_device_lost: 'Отметка об утере устройства',
     act_device_wiped: 'Утерянное устройство стёрло данные',
+    act_user_disable: 'Блокировка пользователя', act_user_enable: 'Разблокировка пользователя',
+    act_user_edit: 'Изменение пользователя', act_user_password: 'Смена пароля',
+    act_sign_in_disabled: 'Попытка входа заблокированного пользователя', act_unit_edit: 'Переименование подразделения',
+    account_disabled: 'Ваша учётная запись заблокирована. Обратитесь к администратору.',
+    user_disabled: 'Заблокирован', disable_user: 'Заблокировать', enable_user: 'Разблокировать', col_actions: 'Действия',
+    disable_q: 'Заблокировать этого пользователя? Его сеансы сразу завершатся, и войти он не сможет. Его планшеты продолжат синхронизацию, пока их доступ не отозван.',
+    disabled_ok: (n) => `Пользователь заблокирован. Активных планшетов: ${n}; при необходимости отзовите их доступ на странице «Устройства».`,
+    enabled_ok: 'Пользователь разблокирован.', edit: 'Изменить',
+    edit_user: (login) => `Изменить пользователя: ${login}`, user_saved: 'Изменения сохранены.',
+    new_password: 'Новый пароль', set_password: 'Установить пароль',
+    password_set_ok: 'Новый пароль установлен; сеансы пользователя завершены.',
     nav_reports: 'Докладные записки', reports: 'Квартальные докладные записки',
     f_year: 'Год', f_quarter: 'Квартал', show: 'Показать', quarter_n: (q) => `${q}-й квартал`,
     col_level: 'Уровень', level_unit: 'Подразделение', level_department: 'Департамент (сводная)',
@@ -461,7 +483,8 @@ function drawSignIn(note) {
       state.session = await api('POST', '/v1/session', { login: login.value, password: password.value });
     } catch (err) {
       password.value = '';
-      showMessage(err.status === 401 ? t('signin_failed') : err.message, 'error');
+      showMessage(err.status === 401 ? t('signin_failed') : err.status === 403 ? t('account_disabled') : err.message,
+        'error');
       return;
     }
     state.meta = null;
@@ -1409,12 +1432,36 @@ function qrNode(svgText) {
   return box;
 }
 
-/* ---- Users (administrators): the list and the add form. */
+/* ---- Users (administrators): the list with each account's state, the
+ * add form, and per user: disable or enable (behind an in-page
+ * confirmation), and an edit panel (name, role, unit; a new password). */
 async function viewUsers() {
   const [{ users }, meta] = await Promise.all([api('GET', '/v1/users'), getMeta().catch(() => ({ units: [] }))]);
-  const rows = (users || []).map((u) => h('tr', { test: 'user-row', 'data-id': u.id, 'data-login': u.login },
-    h('td', { class: 'num' }, String(u.id)), h('td', { class: 'mono' }, u.login), h('td', null, u.full_name),
-    h('td', null, roleLabel(u.role)), h('td', null, u.unit || '')));
+  const me = state.session.user.id;
+  const unitOptions = (selected) => (meta.units || []).map((u) => h('option', { value: u.id, selected: u.id === selected },
+    '\u00a0\u00a0'.repeat(Math.max(0, u.depth || 0)) + u.name));
+  const editPanel = h('div', { test: 'user-edit-slot' });
+  const rows = (users || []).map((u) => {
+    const cell = h('td', { class: 'actions-cell' });
+    const edit = h('button', { type: 'button', test: 'user-edit', 'data-id': u.id }, t('edit'));
+    edit.addEventListener('click', () => {
+      editPanel.replaceChildren(userEditPanel(u, unitOptions));
+      editPanel.scrollIntoView({ block: 'nearest' });
+    });
+    cell.append(edit);
+    if (u.id !== me) {
+      cell.append(' ', u.disabled_at
+        ? userAction(u, 'user-enable', 'enable_user', 'enable', null, () => t('enabled_ok'))
+        : userAction(u, 'user-disable', 'disable_user', 'disable', 'disable_q', (a) => t('disabled_ok', a.active_tablets)));
+    }
+    return h('tr', { test: 'user-row', 'data-id': u.id, 'data-login': u.login, 'data-disabled': u.disabled_at ? 'yes' : 'no' },
+      h('td', { class: 'num' }, String(u.id)), h('td', { class: 'mono' }, u.login), h('td', null, u.full_name),
+      h('td', null, roleLabel(u.role)), h('td', null, u.unit || ''),
+      h('td', null, u.disabled_at
+        ? [h('span', { class: 'badge state-returned', test: 'user-disabled' }, t('user_disabled')), ' ', fmtTime(u.disabled_at)]
+        : h('span', { class: 'badge state-approved' }, t('active'))),
+      cell);
+  });
   const field = (name, label, control) => h('div', { class: 'field' }, h('label', { for: 'user-' + name }, label), control);
   const inp = (name, props) => h('input', Object.assign({ id: 'user-' + name, test: 'user-' + name, name, required: true }, props));
   const form = h('form', { class: 'user-form', id: 'user-add-form', test: 'user-add-form' },
@@ -1423,7 +1470,7 @@ async function viewUsers() {
     field('role', t('col_role'), h('select', { id: 'user-role', test: 'user-role', name: 'role', required: true },
       ROLES.map((r) => h('option', { value: r }, roleLabel(r))))),
     field('unit_id', t('col_unit'), h('select', { id: 'user-unit_id', test: 'user-unit_id', name: 'unit_id', required: true },
-      (meta.units || []).map((u) => h('option', { value: u.id }, '\u00a0\u00a0'.repeat(Math.max(0, u.depth || 0)) + u.name)))),
+      unitOptions(null))),
     field('password', `${t('password')} (${t('password_hint')})`,
       inp('password', { type: 'password', minlength: 10, autocomplete: 'new-password' })),
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', test: 'user-add' }, t('add'))));
@@ -1439,8 +1486,78 @@ async function viewUsers() {
   });
   return h('div', { class: 'view users', test: 'users' },
     h('h1', null, t('users')),
-    table('users-table', ['№', t('col_login'), t('col_full_name'), t('col_role'), t('col_unit')], rows),
+    table('users-table', ['№', t('col_login'), t('col_full_name'), t('col_role'), t('col_unit'), t('col_status'),
+      t('col_actions')], rows),
+    editPanel,
     section(t('add_user'), 'user-add-panel', form));
+}
+
+/* Disabling or enabling user `u`: the button (data-test `name`) POSTs
+ * /v1/users/{id}/`verb`, after the in-page `question` when there is one,
+ * and says what `done` makes of the answer. */
+function userAction(u, name, label, verb, question, done) {
+  const start = h('button', { type: 'button', class: verb === 'disable' ? 'danger' : null, test: name, 'data-id': u.id },
+    t(label));
+  const act = async (button) => {
+    button.disabled = true;
+    try {
+      const answer = await api('POST', `/v1/users/${encodeURIComponent(u.id)}/${verb}`);
+      showMessage(done(answer), 'ok');
+      await redraw();
+    } catch (err) { failed(err); button.disabled = false; }
+  };
+  start.addEventListener('click', () => {
+    if (!question) { act(start); return; }
+    const yes = h('button', { type: 'button', class: 'danger', test: name + '-confirm' }, t('confirm'));
+    const no = h('button', { type: 'button', test: name + '-cancel' }, t('cancel'));
+    const box = h('div', { class: 'confirm', role: 'alertdialog' }, h('p', null, t(question)), yes, ' ', no);
+    no.addEventListener('click', () => box.replaceWith(start));
+    yes.addEventListener('click', () => act(yes));
+    start.replaceWith(box);
+    yes.focus();
+  });
+  return start;
+}
+
+/* The edit panel of user `u`: name, role and unit (only what changed is
+ * sent), and a new password apart. An administrator keeps their own role. */
+function userEditPanel(u, unitOptions) {
+  const field = (name, label, control) => h('div', { class: 'field' }, h('label', { for: 'edit-' + name }, label), control);
+  const name = h('input', { id: 'edit-full_name', test: 'edit-full_name', name: 'full_name', required: true,
+    maxlength: 200, value: u.full_name });
+  const role = h('select', { id: 'edit-role', test: 'edit-role', name: 'role', disabled: u.id === state.session.user.id },
+    ROLES.map((r) => h('option', { value: r, selected: r === u.role }, roleLabel(r))));
+  const unit = h('select', { id: 'edit-unit_id', test: 'edit-unit_id', name: 'unit_id' }, unitOptions(u.unit_id));
+  const form = h('form', { class: 'user-form', id: 'user-edit-form', test: 'user-edit-form' },
+    field('full_name', t('col_full_name'), name), field('role', t('col_role'), role), field('unit_id', t('col_unit'), unit),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', test: 'user-save' }, t('save'))));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body = {};
+    if (name.value !== u.full_name) body.full_name = name.value;
+    if (!role.disabled && role.value !== u.role) body.role = role.value;
+    if (Number(unit.value) !== u.unit_id) body.unit_id = Number(unit.value);
+    if (!Object.keys(body).length) return;
+    try {
+      await api('POST', `/v1/users/${encodeURIComponent(u.id)}`, body);
+      showMessage(t('user_saved'), 'ok');
+      await redraw();
+    } catch (err) { failed(err); }
+  });
+  const password = h('input', { id: 'edit-password', test: 'edit-password', name: 'password', type: 'password',
+    minlength: 10, required: true, autocomplete: 'new-password' });
+  const pwForm = h('form', { class: 'inline-form', id: 'user-password-form', test: 'user-password-form' },
+    h('label', { for: 'edit-password' }, `${t('new_password')} (${t('password_hint')})`), password,
+    h('button', { type: 'submit', test: 'user-password-set' }, t('set_password')));
+  pwForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      await api('POST', `/v1/users/${encodeURIComponent(u.id)}/password`, { password: password.value });
+      password.value = '';
+      showMessage(t('password_set_ok'), 'ok');
+    } catch (err) { failed(err); }
+  });
+  return section(t('edit_user', u.login), 'user-edit-panel', form, pwForm);
 }
 
 /* ---- Audit trail: newest first, paged with `next`. Entries hold no values. */
