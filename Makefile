@@ -159,6 +159,7 @@ test: all
 	@for t in $(FUZZ_TARGETS); do $(BUILD)/replay_$$t tests/fuzz/corpus/$$t || exit 1; done
 	@$(MAKE) --no-print-directory torture-short
 	@BUILD=$(BUILD) sh scripts/browser-tests.sh
+	@BUILD=$(BUILD) sh scripts/deploy-test.sh
 
 # Only the supervisors' pages in headless Chromium (part of `make test`).
 browser-test: all
