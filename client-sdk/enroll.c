@@ -269,7 +269,7 @@ static int check_arguments(char **url_out, dala_store *store, const char *server
     size_t url_len = strlen(server_url);
     while (url_len > 0 && server_url[url_len - 1] == '/') url_len--;
     if (url_len == 0 || url_len > ENROLL_MAX_URL_BYTES || !strstr(server_url, "://"))
-        return dala_error_set(DALA_EINVAL, "server URL must look like http://host:port");
+        return dala_error_set(DALA_EINVAL, "server URL must look like http://host:port or https://host:port");
     int64_t existing;
     int rc = dala_meta_get_int(&existing, store->db, "device_id", 0);
     if (!rc && existing > 0)
