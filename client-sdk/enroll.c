@@ -23,35 +23,6 @@
 #define ENROLL_MAX_CODE_BYTES 128
 #define ENROLL_MAX_URL_BYTES 1024
 
-void dala_hex_encode(char *out, const uint8_t *data, size_t len)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[data[i] >> 4];
-        out[2 * i + 1] = digits[data[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-int dala_hex_decode(uint8_t *out, size_t len, const char *hex)
-{
-    if (!hex || strlen(hex) != 2 * len) return DALA_EINVAL;
-    for (size_t i = 0; i < len; i++) {
-        int high = hex_digit(hex[2 * i]), low = hex_digit(hex[2 * i + 1]);
-        if (high < 0 || low < 0) return DALA_EINVAL;
-        out[i] = (uint8_t)(high << 4 | low);
-    }
-    return DALA_OK;
-}
-
 void dala_enrolment_wipe(dala_enrolment *enrolment)
 {
     if (!enrolment) return;
@@ -217,9 +188,9 @@ static int check_expected_key(const char *expected, const enrol_answer *answer)
     if (len < 16 || len > 2 * DALA_KEY_BYTES)
         return dala_error_set(DALA_EINVAL, "expected server key must be 16 to 64 hex digits");
     for (size_t i = 0; i < len; i++) {
-        int digit = hex_digit(expected[i]);
+        int digit = dala_hex_digit(expected[i]);
         if (digit < 0) return dala_error_set(DALA_EINVAL, "expected server key is not hex");
-        if (digit != hex_digit(answer->server_key_hex[i]))
+        if (digit != dala_hex_digit(answer->server_key_hex[i]))
             return dala_error_set(DALA_EAUTH, "the server's key %.16s... is not the expected "
                                               "%.16s...; refusing it", answer->server_key_hex, expected);
     }

@@ -276,11 +276,4 @@ int dala_transport_post(const dala_transport *transport, const char *url,
  * none. Error answers are not sealed: advice, never authenticated facts. */
 char *dala_http_error_member(sqlite3 *db, const uint8_t *body, size_t len, const char *member);
 
-/* --- small helpers ---------------------------------------------------- */
-
-/* Lowercase hex of `len` bytes into `out` (2 * len + 1 bytes). */
-void dala_hex_encode(char *out, const uint8_t *data, size_t len);
-/* Exactly 2 * len hex digits, either case. */
-int dala_hex_decode(uint8_t *out, size_t len, const char *hex);
-
 #endif /* DALA_SDK_INT_H */

@@ -29,15 +29,10 @@ started=$(date +%s)
 say() { printf '== %s\n' "$*"; }
 
 # ---- Tools: Debian's chromium, node and npm; the pinned playwright-core.
-export DEBIAN_FRONTEND=noninteractive
-apt_updated=""
-apt_install() {
-    if [ -z "$apt_updated" ]; then apt-get update -qq; apt_updated=1; fi
-    apt-get install -y -qq --no-install-recommends "$@"
-}
-if [ ! -x "$CHROMIUM" ]; then say "installing chromium (Debian)"; apt_install chromium; fi
-if ! command -v node >/dev/null 2>&1; then say "installing nodejs and npm (Debian)"; apt_install nodejs npm; fi
-if ! command -v npm >/dev/null 2>&1; then say "installing npm (Debian)"; apt_install npm; fi
+. scripts/apt-install.sh
+if [ ! -x "$CHROMIUM" ]; then say "installing chromium (Debian)"; apt_install browser-tests chromium; fi
+if ! command -v node >/dev/null 2>&1; then say "installing nodejs and npm (Debian)"; apt_install browser-tests nodejs npm; fi
+if ! command -v npm >/dev/null 2>&1; then say "installing npm (Debian)"; apt_install browser-tests npm; fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$node_major" -lt 20 ]; then
     echo "browser-tests: playwright-core needs Node.js 20 or newer; this is $(node --version)" >&2

@@ -66,7 +66,7 @@ die() {
 }
 
 # ---- Tools: Debian's nginx, openssl, curl, logrotate and ss, when missing.
-export DEBIAN_FRONTEND=noninteractive
+. scripts/apt-install.sh
 missing=""
 [ -x "$NGINX" ] || missing="$missing nginx"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
@@ -75,13 +75,8 @@ command -v logrotate >/dev/null 2>&1 || [ -x /usr/sbin/logrotate ] || missing="$
 command -v ss >/dev/null 2>&1 || missing="$missing iproute2"
 if [ -n "$missing" ]; then
     say "installing Debian packages:$missing"
-    if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo=sudo; else
-        echo "deploy-test: need root (or sudo) to install:$missing" >&2
-        exit 1
-    fi
-    $sudo apt-get update -qq
     # shellcheck disable=SC2086
-    $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+    apt_install deploy-test $missing >/dev/null
 fi
 LOGROTATE=$(command -v logrotate 2>/dev/null || echo /usr/sbin/logrotate)
 

@@ -27,15 +27,7 @@ if [ -z "$missing" ]; then
 fi
 
 echo "install-deps: installing missing Debian packages:$missing"
-if [ "$(id -u)" -eq 0 ]; then
-    sudo=""
-elif command -v sudo >/dev/null 2>&1; then
-    sudo="sudo"
-else
-    echo "install-deps: need root (or sudo) to install:$missing" >&2
-    exit 1
-fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
+# shellcheck source=scripts/apt-install.sh
+. "$(dirname "$0")/apt-install.sh"
 # shellcheck disable=SC2086
-$sudo apt-get install -y -qq --no-install-recommends $missing
+apt_install install-deps $missing

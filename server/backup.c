@@ -62,28 +62,6 @@ enum { ENTRY_END = 0, ENTRY_INFO = 1, ENTRY_DATABASE = 2, ENTRY_EPOCH = 3, ENTRY
 
 /* ------------------------------------------------------------ key files */
 
-static void hex_encode(char *out, const uint8_t *data, size_t len)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[data[i] >> 4];
-        out[2 * i + 1] = digits[data[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
-static int hex_decode(uint8_t *out, const char *hex, size_t len)
-{
-    for (size_t i = 0; i < 2 * len; i++) {
-        char c = hex[i];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (v < 0) return -1;
-        out[i / 2] = (uint8_t)(i % 2 ? (out[i / 2] << 4) | v : v);
-    }
-    return 0;
-}
-
 /* Writes `text` to a new file `path` with `mode`; never over an existing one. */
 static int write_new_file(const char *path, const char *text, mode_t mode)
 {
@@ -111,7 +89,7 @@ int dala_backup_keygen(const char *private_path, char *fingerprint_out)
         return dala_error_set(DALA_EINVAL, "write %s: it exists; a key is never overwritten (move it away first)", pub_path);
     int rc = dala_keypair_generate(&pair);
     if (rc) return rc;
-    hex_encode(hex, pair.secret, DALA_KEY_BYTES);
+    dala_hex_encode(hex, pair.secret, DALA_KEY_BYTES);
     snprintf(text, sizeof text, "%s\n# Opens Dala's backups. Keep it offline; whoever holds it reads them.\nsecret %s\n",
              PRIVATE_HEADER, hex);
     rc = write_new_file(private_path, text, 0600);
@@ -120,7 +98,7 @@ int dala_backup_keygen(const char *private_path, char *fingerprint_out)
     if (!rc) {
         char fingerprint[SERVER_FINGERPRINT_BYTES];
         server_key_fingerprint(fingerprint, pair.public_key);
-        hex_encode(hex, pair.public_key, DALA_KEY_BYTES);
+        dala_hex_encode(hex, pair.public_key, DALA_KEY_BYTES);
         snprintf(text, sizeof text, "%s\n# fingerprint %s\npublic %s\n", PUBLIC_HEADER, fingerprint, hex);
         rc = write_new_file(pub_path, text, 0644);
         if (rc) unlink(private_path);
@@ -159,8 +137,7 @@ static int read_key_file(uint8_t key[DALA_KEY_BYTES], const char *path, const ch
         for (char *line = strtok_r(text + header_len + 1, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
             size_t word_len = strlen(word);
             if (strncmp(line, word, word_len) == 0 && line[word_len] == ' ' &&
-                strlen(line + word_len + 1) == 2 * DALA_KEY_BYTES &&
-                hex_decode(key, line + word_len + 1, DALA_KEY_BYTES) == 0) {
+                dala_hex_decode(key, DALA_KEY_BYTES, line + word_len + 1) == DALA_OK) {
                 rc = DALA_OK;
                 break;
             }

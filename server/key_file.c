@@ -33,19 +33,6 @@
 #define NONCE_BYTES 12
 #define TAG_BYTES 16
 
-/* Hex digits into bytes: exactly 2 * len digits, else -1. */
-static int hex_decode(uint8_t *out, const char *hex, size_t len)
-{
-    for (size_t i = 0; i < 2 * len; i++) {
-        char c = hex[i];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-        if (v < 0) return -1;
-        out[i / 2] = (uint8_t)(i % 2 ? (out[i / 2] << 4) | v : v);
-    }
-    return hex[2 * len] == '\0' ? 0 : -1;
-}
-
 static int hex_append(dala_buf *out, const uint8_t *data, size_t len)
 {
     static const char digits[] = "0123456789abcdef";
@@ -91,7 +78,7 @@ static int wrap_key_parse(server_key_config *config, const char *text, const cha
         else digits[n++] = *p;
     }
     digits[n] = '\0';
-    if (rc || n != sizeof digits - 1 || hex_decode(config->wrap_key, digits, SERVER_WRAP_KEY_BYTES))
+    if (rc || n != sizeof digits - 1 || dala_hex_decode(config->wrap_key, SERVER_WRAP_KEY_BYTES, digits))
         rc = dala_error_set(DALA_EINVAL, "the key wrapping key in %s is not 64 hex digits", from);
     else config->has_wrap_key = 1;
     dala_wipe(digits, sizeof digits);
@@ -142,7 +129,7 @@ static int parse_line(server_keyring *ring, const char *line)
     memset(&key, 0, sizeof key);
     if (sscanf(line, "key %u created %lld destroy-after %lld secret %65s%n", &epoch, &created, &when, hex, &end) == 4 &&
         line[end] == '\0') {
-        bad = hex_decode(secret, hex, DALA_KEY_BYTES) || dala_keypair_from_secret(&key.pair, secret);
+        bad = dala_hex_decode(secret, DALA_KEY_BYTES, hex) || dala_keypair_from_secret(&key.pair, secret);
         key.destroy_after = when;
     } else if (sscanf(line, "destroyed %u created %lld at %lld%n", &epoch, &created, &when, &end) == 3 &&
                line[end] == '\0') {
@@ -248,7 +235,7 @@ static int unwrap(dala_buf *plain, const char *hex, const server_key_config *con
     uint8_t *sealed = malloc(len);
     int rc = sealed ? DALA_OK : dala_error_set(DALA_ENOMEM, "read key file: out of memory");
     char *copy = rc ? NULL : strndup(hex, hex_len);
-    if (!rc && (!copy || hex_decode(sealed, copy, len)))
+    if (!rc && (!copy || dala_hex_decode(sealed, len, copy)))
         rc = dala_error_set(DALA_ECORRUPT, "read key file %s: the wrapped keys are not hex", config->path);
     size_t text_len = len - NONCE_BYTES - TAG_BYTES;
     if (!rc) rc = dala_buf_reserve(plain, text_len + 1);

@@ -85,16 +85,6 @@ int server_password_check(sqlite3 *db, int64_t user_id, const char *password)
     return rc == DALA_EAUTH ? dala_error_set(rc, "the password is wrong") : rc;
 }
 
-static void hex(char *out, const uint8_t *bytes, size_t len)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[bytes[i] >> 4];
-        out[2 * i + 1] = digits[bytes[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
 /* Fills r->user from a row of (id, login, full_name, role, unit_id). */
 static void read_user(web_user *user, sqlite3_stmt *stmt, int first)
 {
@@ -262,8 +252,8 @@ static int sign_in(web_request *r)
     if (!rc) rc = dala_random(token, sizeof token);
     if (!rc) rc = dala_random(csrf, sizeof csrf);
     if (rc) return web_send_failure(r, rc);
-    hex(token_hex, token, sizeof token);
-    hex(r->csrf, csrf, sizeof csrf);
+    dala_hex_encode(token_hex, token, sizeof token);
+    dala_hex_encode(r->csrf, csrf, sizeof csrf);
     mbedtls_sha256_ret((const unsigned char *)token_hex, 64, r->token_hash, 0);
     sqlite3_stmt *stmt;
     if (sqlite3_prepare_v2(r->conn->db, "INSERT INTO web_session (token_hash, user_id, csrf, created_at, seen_at) "

@@ -1,6 +1,7 @@
 /* buf.c - the growable byte buffer (dala_buf), the bounded reader that
- * every decoder in libdala_sync reads through, LEB128 varints, and the
- * name and UTF-8 checks the codec applies to untrusted bytes. */
+ * every decoder in libdala_sync reads through, LEB128 varints, the
+ * name and UTF-8 checks the codec applies to untrusted bytes, and the
+ * hex that keys are written in. */
 #include "sync_int.h"
 
 #include <stdlib.h>
@@ -277,4 +278,35 @@ int dala_utf8_is_valid(const uint8_t *data, size_t len)
         i += n;
     }
     return 1;
+}
+
+/* ------------------------------------------------------------ hex */
+
+void dala_hex_encode(char *out, const uint8_t *data, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[data[i] >> 4];
+        out[2 * i + 1] = digits[data[i] & 15];
+    }
+    out[2 * len] = '\0';
+}
+
+int dala_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+int dala_hex_decode(uint8_t *out, size_t len, const char *hex)
+{
+    if (!hex || strlen(hex) != 2 * len) return DALA_EINVAL;
+    for (size_t i = 0; i < len; i++) {
+        int high = dala_hex_digit(hex[2 * i]), low = dala_hex_digit(hex[2 * i + 1]);
+        if (high < 0 || low < 0) return DALA_EINVAL;
+        out[i] = (uint8_t)(high << 4 | low);
+    }
+    return DALA_OK;
 }

@@ -80,6 +80,16 @@ void dala_store_u64be(uint8_t *out, uint64_t value);
 uint32_t dala_load_u32be(const uint8_t *in);
 uint64_t dala_load_u64be(const uint8_t *in);
 
+/* Lowercase hex of `len` bytes into `out` (2 * len + 1 bytes, ended by a
+ * NUL). */
+void dala_hex_encode(char *out, const uint8_t *data, size_t len);
+/* Exactly 2 * len hex digits, either case, and nothing after them, into
+ * `out` (len bytes). DALA_OK, or DALA_EINVAL (sets no errmsg: the caller
+ * names what was not hex). */
+int dala_hex_decode(uint8_t *out, size_t len, const char *hex);
+/* The value of the hex digit `c`, either case; -1 if it is none. */
+int dala_hex_digit(char c);
+
 /* --- values (shared by the batch and record codecs) ------------------- */
 
 /* Appends a value's bytes (its type travels separately, in a tag). */

@@ -837,3 +837,59 @@ void check_integrity(const char *path)
     if (!integrity_of(result, sizeof result, path))
         test_fail(__FILE__, __LINE__, "integrity_check of %s: %s", path, result);
 }
+
+int run_dala(char **out, uint64_t *took_ms, const char *dir, const char *env, const char *input,
+             const char *const *args, uint64_t timeout_ms)
+{
+    char in_path[600], out_path[600], store[600], pin[600];
+    const char *argv[32];
+    size_t argc = 0;
+    snprintf(in_path, sizeof in_path, "%s/dala-in.txt", dir);
+    snprintf(out_path, sizeof out_path, "%s/dala-out.txt", dir);
+    snprintf(store, sizeof store, "%s/tablet.db", dir);
+    snprintf(pin, sizeof pin, "%s/tablet.pin", dir);
+    *out = NULL;
+    if (took_ms) *took_ms = 0;
+    if (input) {
+        FILE *in = fopen(in_path, "w");
+        if (!in) return -1;
+        fputs(input, in);
+        fclose(in);
+    }
+    if (write_pin_file(pin, CLI_TEST_PIN)) return -1;
+    if (env) {
+        argv[argc++] = "/usr/bin/env";
+        argv[argc++] = env;
+    }
+    argv[argc++] = test_binary_path("dala");
+    argv[argc++] = "--store";
+    argv[argc++] = store;
+    argv[argc++] = "--pin-file";
+    argv[argc++] = pin;
+    for (size_t i = 0; args[i] && argc < 31; i++) argv[argc++] = args[i];
+    argv[argc] = NULL;
+    int status;
+    uint64_t started = monotonic_ms();
+    int rc = run_with_timeout(&status, argv, input ? in_path : "/dev/null", out_path, NULL, timeout_ms);
+    if (took_ms) *took_ms = monotonic_ms() - started;
+    if (rc) return -1;
+    *out = test_read_file(out_path);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int timed_post(const dala_transport *transport, int port, size_t max_answer_bytes, int timeout_ms, char *message,
+               size_t size, uint64_t *took_ms)
+{
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/sync", port);
+    int status = 0;
+    void *answer = NULL;
+    size_t answer_len = 0;
+    uint64_t started = monotonic_ms();
+    int rc = transport->post(transport->context, url, "application/octet-stream", "0123456789abcdef", 16, &status,
+                             &answer, &answer_len, max_answer_bytes, timeout_ms);
+    *took_ms = monotonic_ms() - started;
+    snprintf(message, size, "%s", rc ? dala_errmsg() : "");
+    free(answer);
+    return rc;
+}

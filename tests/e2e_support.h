@@ -250,4 +250,25 @@ int run_with_timeout(int *wait_status, const char *const *argv, const char *stdi
  * mode 0600 as `dala --pin-file` wants it. 0, or -1 after a failed check. */
 int write_pin_file(const char *path, const char *pin);
 
+/* One POST of 16 bytes through `transport` to
+ * http://127.0.0.1:`port`/v1/sync, taking an answer of at most
+ * `max_answer_bytes` within `timeout_ms`: for the tests of a server that
+ * stalls or cuts its answer. Returns the transport's code; its
+ * dala_errmsg() (empty on DALA_OK) in `message` (`size` bytes) and the
+ * time it took in `*took_ms`. */
+int timed_post(const dala_transport *transport, int port, size_t max_answer_bytes, int timeout_ms, char *message,
+               size_t size, uint64_t *took_ms);
+
+/* Runs `[/usr/bin/env ENV] dala --store DIR/tablet.db --pin-file
+ * DIR/tablet.pin ARGS...` (the PIN file written first with CLI_TEST_PIN,
+ * mode 0600) with `input` on its standard input (NULL: /dev/null), and
+ * waits at most `timeout_ms` (then it is killed by its PID). `env` is one
+ * NAME=VALUE or NULL; `args` ends with NULL; all borrowed. Its output
+ * (both streams, through DIR/dala-out.txt) in `*out` (malloc'd; NULL if it
+ * did not run), the time it took in `*took_ms` (may be NULL). Returns its
+ * exit status, or -1 if it could not run, outlived the timeout or died of
+ * a signal. */
+int run_dala(char **out, uint64_t *took_ms, const char *dir, const char *env, const char *input,
+             const char *const *args, uint64_t timeout_ms);
+
 #endif

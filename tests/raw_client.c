@@ -1,10 +1,15 @@
 /* raw_client.c - see raw_client.h. */
 #include "raw_client.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 int raw_post(int port, const char *path, const char *content_type, const void *body, size_t len,
              int *status, dala_buf *answer)
@@ -103,4 +108,70 @@ int raw_push(int port, const raw_device *dev, uint64_t seq, const dala_change *c
     dala_buf_free(&batch);
     dala_buf_free(&frame);
     return status;
+}
+
+dala_change raw_visit_change(dala_field *fields, uint8_t id_seed, uint64_t hlc, uint64_t device,
+                             const char *purpose)
+{
+    static const char *date = "2026-11-20";
+    dala_change change = {"field_visit", {0}, hlc, device, 0, fields};
+    memset(change.record_id, id_seed, 16);
+    fields[change.field_count++] = (dala_field){"visit_date", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)date, 10}, 0};
+    fields[change.field_count++] = (dala_field){"risk_level", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)"low", 3}, 0};
+    if (purpose)
+        fields[change.field_count++] =
+            (dala_field){"purpose", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)purpose, strlen(purpose)}, 0};
+    return change;
+}
+
+/* 127.0.0.1:`port` as a socket address. */
+static struct sockaddr_in loopback_address(int port)
+{
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons((uint16_t)port);
+    return address;
+}
+
+int raw_listen_loopback(int *port, int backlog)
+{
+    struct sockaddr_in address = loopback_address(0);
+    socklen_t len = sizeof address;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || listen(fd, backlog) != 0 ||
+        getsockname(fd, (struct sockaddr *)&address, &len) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    *port = ntohs(address.sin_port);
+    return fd;
+}
+
+int raw_connect(int port)
+{
+    struct sockaddr_in address = loopback_address(port);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int raw_send_all(int fd, const void *data, size_t len)
+{
+    const char *next = data;
+    while (len > 0) {
+        ssize_t n = send(fd, next, len, MSG_NOSIGNAL);
+        if (n <= 0) return -1;
+        next += n;
+        len -= (size_t)n;
+    }
+    return 0;
 }

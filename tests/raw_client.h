@@ -35,4 +35,23 @@ int raw_post_frame(int port, dala_handshake *hs, const dala_buf *frame, dala_buf
 int raw_push(int port, const raw_device *dev, uint64_t seq, const dala_change *changes,
              size_t count, dala_buf *body, dala_sync_response *response);
 
+/* One field visit change of record `id_seed` (its 16 id bytes all
+ * `id_seed`), with a visit date and a low risk level, and `purpose`
+ * (NULL: left out, which the schema refuses). `fields` holds 3; the
+ * change borrows it and `purpose`. */
+dala_change raw_visit_change(dala_field *fields, uint8_t id_seed, uint64_t hlc, uint64_t device,
+                             const char *purpose);
+
+/* --- sockets on 127.0.0.1, for the tests' own fronts and stallers --- */
+
+/* A TCP socket listening on 127.0.0.1 on a port the system picks, with
+ * `backlog`; the port in `*port`. Returns the socket, or -1 with errno
+ * set (nothing left open). */
+int raw_listen_loopback(int *port, int backlog);
+/* A TCP socket connected to 127.0.0.1:`port`, or -1 (nothing left open). */
+int raw_connect(int port);
+/* Sends all `len` bytes of `data` (no SIGPIPE). Returns 0, or -1 when
+ * the peer is gone. */
+int raw_send_all(int fd, const void *data, size_t len);
+
 #endif

@@ -51,6 +51,15 @@ int harness_start_with(harness *h, const dala_server_options *options)
     return 0;
 }
 
+int harness_start_for_options(harness *h, dala_server_options *out, char listen[32])
+{
+    int rc = harness_start(h, 0);
+    if (rc) return rc;
+    harness_stop(h);
+    harness_options(out, listen, h);
+    return 0;
+}
+
 int64_t harness_clock(void *context)
 {
     harness *h = context;

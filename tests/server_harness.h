@@ -38,6 +38,12 @@ void harness_options(dala_server_options *out, char listen[32], const harness *h
  * Returns dala_server_start's code, unchecked: some tests expect a
  * refusal. */
 int harness_start_with(harness *h, const dala_server_options *options);
+/* For a test of other options: harness_start(h, 0) (the tree, on a port
+ * now known), then stops the server and fills `out` through `listen` as
+ * harness_options does. The test changes what it needs and calls
+ * harness_start_with. Returns 0, or harness_start's code (then there is
+ * nothing to stop). */
+int harness_start_for_options(harness *h, dala_server_options *out, char listen[32]);
 
 /* The process's TZ as it was before harness_start_clocked. */
 typedef struct harness_tz {

@@ -17,45 +17,11 @@
 
 #define CLI_TIMEOUT_MS 20000
 
-/* Runs `dala --store STORE --pin-file PIN ARGS...` with `input` on
- * standard input (the PIN file written first, mode 0600); the
- * output (stdout and stderr) goes to `out` (malloc'd). Returns the exit
- * status, or -1 if it could not run or outlived CLI_TIMEOUT_MS (then it
- * was killed by its PID). */
-static int run_dala(char **out, const char *dir, const char *input, const char *const *args)
+/* run_dala with `input` (NULL: none) on standard input, killed after
+ * CLI_TIMEOUT_MS. */
+static int run_dala_with(char **out, const char *dir, const char *input, const char *const *args)
 {
-    char in_path[600], out_path[600];
-    snprintf(in_path, sizeof in_path, "%s/cli-in.txt", dir);
-    snprintf(out_path, sizeof out_path, "%s/cli-out.txt", dir);
-    *out = NULL;
-    FILE *in = fopen(in_path, "w");
-    if (!in) return -1;
-    fputs(input ? input : "", in);
-    fclose(in);
-    const char *argv[32];
-    size_t argc = 0;
-    char store[600], pin[600];
-    snprintf(store, sizeof store, "%s/tablet.db", dir);
-    snprintf(pin, sizeof pin, "%s/tablet.pin", dir);
-    if (write_pin_file(pin, CLI_TEST_PIN)) return -1;
-    argv[argc++] = test_binary_path("dala");
-    argv[argc++] = "--store";
-    argv[argc++] = store;
-    argv[argc++] = "--pin-file";
-    argv[argc++] = pin;
-    for (size_t i = 0; args[i] && argc < 31; i++) argv[argc++] = args[i];
-    argv[argc] = NULL;
-    int status;
-    if (run_with_timeout(&status, argv, in_path, out_path, NULL, CLI_TIMEOUT_MS)) return -1;
-    FILE *result = fopen(out_path, "r");
-    if (result) {
-        static char text[256 * 1024];
-        size_t len = fread(text, 1, sizeof text - 1, result);
-        text[len] = '\0';
-        fclose(result);
-        *out = strdup(text);
-    }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run_dala(out, NULL, dir, NULL, input, args, CLI_TIMEOUT_MS);
 }
 
 /* Enrols the tablet of officer A with the dala command and syncs once. */
@@ -64,11 +30,11 @@ static int enrol_tablet(harness *h)
     char code[32], *out = NULL;
     if (harness_code(h, code, h->officer_a, h->unit_a)) return -1;
     const char *enrol[] = {"enroll", "--server", h->url, "--code", code, NULL};
-    int status = run_dala(&out, h->dir, NULL, enrol);
+    int status = run_dala_with(&out, h->dir, NULL, enrol);
     CHECK_EQ_INT(status, 0);
     free(out);
     const char *sync[] = {"sync", NULL};
-    if (!status) status = run_dala(&out, h->dir, NULL, sync);
+    if (!status) status = run_dala_with(&out, h->dir, NULL, sync);
     CHECK_EQ_INT(status, 0);
     free(out);
     return status;
@@ -94,7 +60,7 @@ static void test_cli_capture_asks_a_questionnaire_with_its_skip_logic(void)
     /* q1 gets 9 (no such option) first; q7 "no" hides q8-q16. */
     static const char answers[] = "9\n2\n1\n1\n3\n1\n2\n2\n1\n2\n3\n\n";
     const char *capture[] = {"capture", "--form", "vaw-household", "--set", "collected_on=2026-01-05", NULL};
-    CHECK_EQ_INT(run_dala(&out, h.dir, answers, capture), 0);
+    CHECK_EQ_INT(run_dala_with(&out, h.dir, answers, capture), 0);
     if (!out) goto done;
     CHECK_CONTAINS(out, "жауап сәйкес емес: қайталаңыз");
     CHECK_CONTAINS(out, "\nq7. ");
@@ -104,7 +70,7 @@ static void test_cli_capture_asks_a_questionnaire_with_its_skip_logic(void)
     last_line(id, sizeof id, out);
     free(out);
     const char *sync[] = {"sync", NULL};
-    CHECK_EQ_INT(run_dala(&out, h.dir, NULL, sync), 0);
+    CHECK_EQ_INT(run_dala_with(&out, h.dir, NULL, sync), 0);
     free(out);
     char *answers_held = central_field(&h, id, "answers"), *form_held = central_field(&h, id, "form_id");
     CHECK_CONTAINS(answers_held, "\"q7\":\"no\"");
@@ -126,7 +92,7 @@ static void test_cli_capture_asks_a_record_field_by_field_and_again_when_refused
      * a mistyped IIN, the rest skipped; then the IIN asked again. */
     static const char fields[] = "1\nСейітова\nӘсел\n\n1\n1990-05-14\n900514440019\n\n\n\n\n\n\n\n900514440018\n";
     const char *capture[] = {"--lang", "ru", "capture", "--table", "person", "--ask", NULL};
-    CHECK_EQ_INT(run_dala(&out, h.dir, fields, capture), 0);
+    CHECK_EQ_INT(run_dala_with(&out, h.dir, fields, capture), 0);
     if (!out) goto done;
     CHECK_CONTAINS(out, "Фамилия *");
     CHECK_CONTAINS(out, "1) Потерпевший");
@@ -134,7 +100,7 @@ static void test_cli_capture_asks_a_record_field_by_field_and_again_when_refused
     last_line(id, sizeof id, out);
     free(out);
     const char *show[] = {"show", id, NULL};
-    CHECK_EQ_INT(run_dala(&out, h.dir, NULL, show), 0);
+    CHECK_EQ_INT(run_dala_with(&out, h.dir, NULL, show), 0);
     CHECK_CONTAINS(out, "\"iin\": \"900514440018\"");
     CHECK_CONTAINS(out, "\"first_name\": \"Әсел\"");
     free(out);
@@ -142,19 +108,19 @@ static void test_cli_capture_asks_a_record_field_by_field_and_again_when_refused
      * reads back under its labels with her summary beside the reference. */
     static const char offence[] = "2\n1\nkoap.73\n2026-01-04\n\n1\n\n1\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n\n";
     const char *ask_offence[] = {"--lang", "ru", "capture", "--table", "offence", "--ask", NULL};
-    CHECK_EQ_INT(run_dala(&out, h.dir, offence, ask_offence), 0);
+    CHECK_EQ_INT(run_dala_with(&out, h.dir, offence, ask_offence), 0);
     CHECK_CONTAINS(out, "1) Потерпевший · Сейітова · Әсел");
     last_line(id, sizeof id, out);
     free(out);
     const char *labelled[] = {"--lang", "ru", "show", id, "--labels", NULL};
-    CHECK_EQ_INT(run_dala(&out, h.dir, NULL, labelled), 0);
+    CHECK_EQ_INT(run_dala_with(&out, h.dir, NULL, labelled), 0);
     CHECK_CONTAINS(out, "Вид правонарушения: Административное правонарушение");
     CHECK_CONTAINS(out, "(Потерпевший · Сейітова · Әсел)");
     CHECK_CONTAINS(out, ": Супруг");
     free(out);
     /* A record type the tablet does not write is refused plainly. */
     const char *review[] = {"capture", "--table", "review", "--ask", NULL};
-    CHECK_EQ_INT(run_dala(&out, h.dir, "", review), 2);
+    CHECK_EQ_INT(run_dala_with(&out, h.dir, "", review), 2);
     CHECK_CONTAINS(out, "review is not a record type this tablet writes");
     free(out);
 done:

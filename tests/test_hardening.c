@@ -9,6 +9,7 @@
  * once space is freed; and a connection the server closes or resets is
  * reported as that, a real silence as a timeout. */
 #include "e2e_support.h"
+#include "raw_client.h"
 #include "testhelp.h"
 #include "web_client.h"
 #include "web_int.h" /* WEB_SIGN_IN_FAILURES_PER_LOGIN, _PER_ADDRESS */
@@ -505,20 +506,12 @@ static int listener_start(listener *l, listener_kind kind)
 {
     memset(l, 0, sizeof *l);
     l->kind = kind;
-    l->fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof address;
-    if (l->fd < 0 || bind(l->fd, (struct sockaddr *)&address, sizeof address) != 0 || listen(l->fd, 1) != 0 ||
-        getsockname(l->fd, (struct sockaddr *)&address, &len) != 0 ||
-        pthread_create(&l->thread, NULL, listener_run, l) != 0) {
+    l->fd = raw_listen_loopback(&l->port, 1);
+    if (l->fd < 0 || pthread_create(&l->thread, NULL, listener_run, l) != 0) {
         test_fail(__FILE__, __LINE__, "start a listener: %s", strerror(errno));
         if (l->fd >= 0) close(l->fd);
         return -1;
     }
-    l->port = ntohs(address.sin_port);
     return 0;
 }
 
@@ -528,23 +521,11 @@ static void listener_stop(listener *l)
     close(l->fd);
 }
 
-/* One POST through the built-in transport to the listener; the code, with
- * the message in `message` and the time it took in `*took_ms`. */
+/* One POST through the built-in transport to the listener (timed_post,
+ * answers of at most 4 KiB). */
 static int post_to(const listener *l, int timeout_ms, char *message, size_t size, uint64_t *took_ms)
 {
-    const dala_transport *transport = dala_transport_builtin();
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/sync", l->port);
-    int status = 0;
-    void *answer = NULL;
-    size_t answer_len = 0;
-    uint64_t started = monotonic_ms();
-    int rc = transport->post(transport->context, url, "application/octet-stream", "0123456789abcdef", 16, &status,
-                             &answer, &answer_len, 4096, timeout_ms);
-    *took_ms = monotonic_ms() - started;
-    snprintf(message, size, "%s", rc ? dala_errmsg() : "");
-    free(answer);
-    return rc;
+    return timed_post(dala_transport_builtin(), l->port, 4096, timeout_ms, message, size, took_ms);
 }
 
 static void check_cut(listener_kind kind, const char *want)

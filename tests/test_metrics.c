@@ -74,21 +74,6 @@ static double sample(const char *text, const char *name)
     return -1;
 }
 
-/* One field visit change of `id_seed`; without `purpose` it is refused. */
-static dala_change visit_change(dala_field *fields, uint8_t id_seed, uint64_t hlc, uint64_t device,
-                                const char *purpose)
-{
-    static const char *date = "2026-11-20";
-    dala_change change = {"field_visit", {0}, hlc, device, 0, fields};
-    memset(change.record_id, id_seed, 16);
-    fields[change.field_count++] = (dala_field){"visit_date", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)date, 10}, 0};
-    fields[change.field_count++] = (dala_field){"risk_level", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)"low", 3}, 0};
-    if (purpose)
-        fields[change.field_count++] =
-            (dala_field){"purpose", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)purpose, strlen(purpose)}, 0};
-    return change;
-}
-
 static void test_metrics_move_after_a_sync_and_parse(void)
 {
     harness h;
@@ -98,8 +83,8 @@ static void test_metrics_move_after_a_sync_and_parse(void)
     CHECK_EQ_INT(raw_enroll(&dev, h.port, code), 0);
     uint64_t now = DALA_HLC_MAKE(dala_wall_clock_ms(), 0);
     dala_field good[3], bad[3];
-    dala_change changes[2] = {visit_change(good, 4, now, dev.id, "preventive_visit"),
-                              visit_change(bad, 5, now + 1, dev.id, NULL)};
+    dala_change changes[2] = {raw_visit_change(good, 4, now, dev.id, "preventive_visit"),
+                              raw_visit_change(bad, 5, now + 1, dev.id, NULL)};
     dala_buf body = DALA_BUF_INIT;
     dala_sync_response response;
     CHECK_EQ_INT(raw_push(h.port, &dev, 1, changes, 2, &body, &response), 200);
@@ -172,11 +157,9 @@ static void test_metrics_count_throttled_requests(void)
 static void test_metrics_are_not_found_for_other_addresses(void)
 {
     harness h;
-    if (harness_start(&h, 0)) return;
     dala_server_options options;
     char listen[32];
-    harness_stop(&h);
-    harness_options(&options, listen, &h);
+    if (harness_start_for_options(&h, &options, listen)) return;
     options.metrics_allow = "10.20.30.40, 2001:db8::/32";
     CHECK_OK(harness_start_with(&h, &options));
     web_answer a = WEB_ANSWER_INIT;

@@ -119,11 +119,9 @@ static void test_proxy_config_keys_and_flags_fill_the_options(void)
 static void test_proxy_bad_trusted_proxies_stop_the_start(void)
 {
     harness h;
-    if (harness_start(&h, 0)) return;
     dala_server_options options;
     char listen[32];
-    harness_stop(&h);
-    harness_options(&options, listen, &h);
+    if (harness_start_for_options(&h, &options, listen)) return;
     options.trusted_proxies = "127.0.0.1,front.example";
     CHECK_EQ_INT(harness_start_with(&h, &options), DALA_EINVAL);
     CHECK(strstr(dala_errmsg(), "front.example") != NULL);

@@ -36,22 +36,6 @@ static int post_frame(harness *h, dala_handshake *hs, const dala_buf *frame, dal
     return raw_post_frame(h->port, hs, frame, body, error);
 }
 
-/* One field visit change of `id_seed`, with `purpose` (NULL: leave it out);
- * `fields` holds 3. */
-static dala_change visit_change(dala_field *fields, uint8_t id_seed, uint64_t hlc, uint64_t device,
-                                const char *purpose)
-{
-    static const char *date = "2026-11-20";
-    dala_change change = {"field_visit", {0}, hlc, device, 0, fields};
-    memset(change.record_id, id_seed, 16);
-    fields[change.field_count++] = (dala_field){"visit_date", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)date, 10}, 0};
-    fields[change.field_count++] = (dala_field){"risk_level", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)"low", 3}, 0};
-    if (purpose)
-        fields[change.field_count++] =
-            (dala_field){"purpose", {DALA_VALUE_TEXT, 0, 0, (const uint8_t *)purpose, strlen(purpose)}, 0};
-    return change;
-}
-
 static int count_records(harness *h, const char *where)
 {
     sqlite3 *db;
@@ -128,7 +112,7 @@ static void test_server_refuses_malformed_oversized_and_tampered_frames(void)
     CHECK(strstr((const char *)error.data, "header") != NULL);
 
     dala_field fields[3];
-    dala_change change = visit_change(fields, 1, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "preventive_visit");
+    dala_change change = raw_visit_change(fields, 1, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "preventive_visit");
     dala_buf batch = DALA_BUF_INIT;
     CHECK_OK(dala_batch_encode(&batch, 1, 1, &change, 1));
     dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL, 0};
@@ -162,7 +146,7 @@ static void test_server_applies_a_resent_batch_once(void)
     if (harness_start(&h, 0)) return;
     if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
     dala_field fields[3];
-    dala_change change = visit_change(fields, 2, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
+    dala_change change = raw_visit_change(fields, 2, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
     dala_buf batch = DALA_BUF_INIT, frame = DALA_BUF_INIT, body = DALA_BUF_INIT;
     CHECK_OK(dala_batch_encode(&batch, 1, 1, &change, 1));
     dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL, 0};
@@ -197,7 +181,7 @@ static void test_server_applies_a_batch_after_a_gap(void)
     if (harness_start(&h, 0)) return;
     if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
     dala_field fields[3];
-    dala_change change = visit_change(fields, 3, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
+    dala_change change = raw_visit_change(fields, 3, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
     dala_buf body = DALA_BUF_INIT;
     dala_sync_response response;
     CHECK_EQ_INT(push(&h, &dev, 5, &change, 1, &body, &response), 200);
@@ -217,9 +201,9 @@ static void test_server_refused_change_does_not_block_the_rest(void)
     if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
     uint64_t now = DALA_HLC_MAKE(dala_wall_clock_ms(), 0);
     dala_field good_fields[3], bad_fields[3], late_fields[3];
-    dala_change changes[3] = {visit_change(good_fields, 4, now, dev.id, "preventive_visit"),
-                              visit_change(bad_fields, 5, now + 1, dev.id, NULL), /* no purpose */
-                              visit_change(late_fields, 6, now + 2, dev.id, "follow_up_visit")};
+    dala_change changes[3] = {raw_visit_change(good_fields, 4, now, dev.id, "preventive_visit"),
+                              raw_visit_change(bad_fields, 5, now + 1, dev.id, NULL), /* no purpose */
+                              raw_visit_change(late_fields, 6, now + 2, dev.id, "follow_up_visit")};
     dala_buf body = DALA_BUF_INIT;
     dala_sync_response response;
     CHECK_EQ_INT(push(&h, &dev, 1, changes, 3, &body, &response), 200);
@@ -245,7 +229,7 @@ static void test_server_keeps_units_apart(void)
     if (enroll(&h, &a, h.officer_a, h.unit_a) || enroll(&h, &b, h.officer_b, h.unit_b)) goto done;
     uint64_t now = DALA_HLC_MAKE(dala_wall_clock_ms(), 0);
     dala_field fields[3];
-    dala_change change = visit_change(fields, 7, now, a.id, "preventive_visit");
+    dala_change change = raw_visit_change(fields, 7, now, a.id, "preventive_visit");
     dala_buf body = DALA_BUF_INIT;
     dala_sync_response response;
     CHECK_EQ_INT(push(&h, &a, 1, &change, 1, &body, &response), 200);
@@ -271,7 +255,7 @@ static void test_server_keeps_units_apart(void)
 
     /* B edits A's record by id: refused, the record is unchanged. */
     dala_field edit_fields[3];
-    dala_change edit = visit_change(edit_fields, 7, now + 5, b.id, "call_response");
+    dala_change edit = raw_visit_change(edit_fields, 7, now + 5, b.id, "call_response");
     dala_buf_reset(&body);
     CHECK_EQ_INT(push(&h, &b, 1, &edit, 1, &body, &response), 200);
     CHECK_EQ_INT(response.rejected_count, 1);
@@ -280,7 +264,7 @@ static void test_server_keeps_units_apart(void)
 
     /* A change that claims another unit's id: refused. */
     dala_field claim_fields[4];
-    dala_change claimed = visit_change(claim_fields, 8, now + 6, b.id, "call_response");
+    dala_change claimed = raw_visit_change(claim_fields, 8, now + 6, b.id, "call_response");
     claim_fields[claimed.field_count++] = (dala_field){"unit_id", {DALA_VALUE_INT, h.unit_a, 0, NULL, 0}, 0};
     dala_buf_reset(&body);
     CHECK_EQ_INT(push(&h, &b, 2, &claimed, 1, &body, &response), 200);
@@ -302,7 +286,7 @@ static void test_server_refuses_revoked_and_unknown_devices(void)
     dala_buf body = DALA_BUF_INIT;
     dala_sync_response response;
     dala_field fields[3];
-    dala_change change = visit_change(fields, 9, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
+    dala_change change = raw_visit_change(fields, 9, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
     CHECK_OK(harness_revoke(&h, (int64_t)dev.id));
     CHECK_EQ_INT(push(&h, &dev, 1, &change, 1, &body, &response), 403);
     raw_device stranger = dev;
@@ -421,7 +405,7 @@ static void test_server_epoch_survives_restarts_and_changes_after_a_restore(void
     CHECK_EQ_U64(server_epoch(&h, &dev), first); /* a restart is not a restore */
 
     dala_field fields[3];
-    dala_change change = visit_change(fields, 10, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
+    dala_change change = raw_visit_change(fields, 10, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
     dala_buf body = DALA_BUF_INIT;
     dala_sync_response response;
     CHECK_EQ_INT(push(&h, &dev, 1, &change, 1, &body, &response), 200);
@@ -444,16 +428,8 @@ done:
  * socket; returns the HTTP status of the answer (0 if none). */
 static int post_chunked(int port, const uint8_t *frame, size_t len, size_t chunk)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_port = htons((uint16_t)port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
-        if (fd >= 0) close(fd);
-        return 0;
-    }
+    int fd = raw_connect(port);
+    if (fd < 0) return 0;
     const char *head = "POST /v1/sync HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                        "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n"
                        "Connection: close\r\n\r\n";
@@ -481,7 +457,7 @@ static void test_server_reads_chunked_bodies_within_the_cap(void)
     if (harness_start(&h, 0)) return;
     if (enroll(&h, &dev, h.officer_a, h.unit_a)) goto done;
     dala_field fields[3];
-    dala_change change = visit_change(fields, 11, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
+    dala_change change = raw_visit_change(fields, 11, DALA_HLC_MAKE(dala_wall_clock_ms(), 0), dev.id, "call_response");
     dala_buf batch = DALA_BUF_INIT, frame = DALA_BUF_INIT;
     CHECK_OK(dala_batch_encode(&batch, 1, 1, &change, 1));
     dala_sync_request request = {0, 100, 0, NULL, batch.data, batch.len, 0, NULL, 0};

@@ -37,22 +37,6 @@ typedef struct trickler {
     atomic_int open_count; /* connections the server has not closed */
 } trickler;
 
-static int connect_to(int port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_port = htons((uint16_t)port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* Every TRICKLE_MS, one more byte of an endless header on each socket. */
 static void *trickle(void *context)
 {
@@ -90,11 +74,9 @@ static void test_slow_clients_do_not_starve_sync_or_ready(void)
     harness h;
     raw_device dev;
     char code[32];
-    if (harness_start(&h, 0)) return;
     dala_server_options options, defaults = DALA_SERVER_OPTIONS_INIT;
     char listen[32];
-    harness_stop(&h);
-    harness_options(&options, listen, &h);
+    if (harness_start_for_options(&h, &options, listen)) return;
     options.num_threads = defaults.num_threads;
     options.request_timeout_ms = defaults.request_timeout_ms;
     if (harness_start_with(&h, &options) != DALA_OK) {
@@ -110,7 +92,7 @@ static void test_slow_clients_do_not_starve_sync_or_ready(void)
     memset(&t, 0, sizeof t);
     t.port = h.port;
     int connected = 0;
-    for (int i = 0; i < SLOW_CLIENTS; i++) connected += (t.fds[i] = connect_to(h.port)) >= 0;
+    for (int i = 0; i < SLOW_CLIENTS; i++) connected += (t.fds[i] = raw_connect(h.port)) >= 0;
     CHECK_EQ_INT(connected, SLOW_CLIENTS);
     pthread_t thread;
     CHECK_EQ_INT(pthread_create(&thread, NULL, trickle, &t), 0);
@@ -166,14 +148,12 @@ static void test_slow_clients_do_not_starve_sync_or_ready(void)
 static void test_slow_clients_are_cut_after_the_request_timeout(void)
 {
     harness h;
-    if (harness_start(&h, 0)) return;
     dala_server_options options;
     char listen[32];
-    harness_stop(&h);
-    harness_options(&options, listen, &h);
+    if (harness_start_for_options(&h, &options, listen)) return;
     options.request_timeout_ms = 1500;
     CHECK_OK(harness_start_with(&h, &options));
-    int fd = connect_to(h.port);
+    int fd = raw_connect(h.port);
     CHECK(fd >= 0);
     if (fd < 0) {
         harness_stop(&h);

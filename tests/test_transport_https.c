@@ -12,6 +12,7 @@
  * a CA file that cannot be read said at once; plain http:// still works;
  * the command's help names --ca-file. */
 #include "e2e_support.h"
+#include "raw_client.h"
 #include "testhelp.h"
 
 #include <arpa/inet.h>
@@ -87,17 +88,6 @@ typedef struct tls_front {
     mbedtls_ssl_config config;
 } tls_front;
 
-static int send_all(int fd, const uint8_t *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        if (n <= 0) return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* The request's head and Content-Length body, over TLS; 0 or -1. */
 static int tls_read_request(dala_buf *out, mbedtls_ssl_context *ssl)
 {
@@ -122,14 +112,8 @@ static int tls_read_request(dala_buf *out, mbedtls_ssl_context *ssl)
  * the transport asks) and reads its whole answer; 0 or -1. */
 static int forward(dala_buf *answer, int upstream_port, const dala_buf *request)
 {
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons((uint16_t)upstream_port);
-    int up = socket(AF_INET, SOCK_STREAM, 0), rc = -1;
-    if (up >= 0 && connect(up, (struct sockaddr *)&address, sizeof address) == 0 &&
-        send_all(up, request->data, request->len) == 0) {
+    int up = raw_connect(upstream_port), rc = -1;
+    if (up >= 0 && raw_send_all(up, request->data, request->len) == 0) {
         uint8_t chunk[16384];
         struct pollfd p = {up, POLLIN, 0};
         for (;;) {
@@ -222,21 +206,13 @@ static int front_start(tls_front *front, const char *cert, const char *key, int 
         front_free(front);
         return -1;
     }
-    front->fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof address;
-    if (front->fd < 0 || bind(front->fd, (struct sockaddr *)&address, sizeof address) != 0 ||
-        listen(front->fd, 8) != 0 || getsockname(front->fd, (struct sockaddr *)&address, &len) != 0 ||
-        pthread_create(&front->thread, NULL, front_run, front) != 0) {
+    front->fd = raw_listen_loopback(&front->port, 8);
+    if (front->fd < 0 || pthread_create(&front->thread, NULL, front_run, front) != 0) {
         test_fail(__FILE__, __LINE__, "start the TLS front: %s", strerror(errno));
         if (front->fd >= 0) close(front->fd);
         front_free(front);
         return -1;
     }
-    front->port = ntohs(address.sin_port);
     return 0;
 }
 
@@ -283,6 +259,31 @@ static int sync_through(dala_store *store, const dala_transport *transport)
     return dala_sync(NULL, store, &options);
 }
 
+/* The PKI in h's folder and a TLS front before h's server that shows the
+ * certificate for 127.0.0.1 (`for_another_host`: the one for another
+ * name); the front's https URL in `url` (64 bytes). 0, or -1 after a
+ * failed check (then there is no front to stop). */
+static int front_open(pki *files, tls_front *front, char *url, harness *h, int for_another_host)
+{
+    if (make_pki(files, h->dir)) return -1;
+    if (front_start(front, for_another_host ? files->other_cert : files->cert,
+                    for_another_host ? files->other_key : files->key, h->port))
+        return -1;
+    snprintf(url, 64, "https://127.0.0.1:%d", front->port);
+    return 0;
+}
+
+/* A transport that trusts only the CA in `ca_file`; NULL after a failed
+ * check. */
+static dala_transport *transport_trusting(const char *ca_file)
+{
+    dala_http_options options = DALA_HTTP_OPTIONS_INIT;
+    options.ca_file = ca_file;
+    dala_transport *transport = NULL;
+    CHECK_OK(dala_transport_http_new(&transport, &options));
+    return transport;
+}
+
 static void test_transport_https_enrols_and_syncs_through_a_tls_front_with_the_right_ca(void)
 {
     harness h;
@@ -293,12 +294,9 @@ static void test_transport_https_enrols_and_syncs_through_a_tls_front_with_the_r
     records_gen gen;
     records_gen_init(&gen, 1600);
     dala_transport *transport = NULL;
-    if (make_pki(&files, h.dir) || front_start(&front, files.cert, files.key, h.port)) goto done;
-    dala_http_options options = DALA_HTTP_OPTIONS_INIT;
-    options.ca_file = files.ca;
-    CHECK_OK(dala_transport_http_new(&transport, &options));
     char url[64];
-    snprintf(url, sizeof url, "https://127.0.0.1:%d", front.port);
+    if (front_open(&files, &front, url, &h, 0)) goto done;
+    transport = transport_trusting(files.ca);
     int rc;
     dala_store *device = enrol_at(&rc, &h, "a1", url, transport);
     CHECK_OK(rc);
@@ -332,12 +330,9 @@ static void test_transport_https_wrong_ca_is_refused_with_a_certificate_error(vo
     pki files;
     tls_front front;
     dala_transport *wrong = NULL;
-    if (make_pki(&files, h.dir) || front_start(&front, files.cert, files.key, h.port)) goto done;
-    dala_http_options options = DALA_HTTP_OPTIONS_INIT;
-    options.ca_file = files.wrong_ca;
-    CHECK_OK(dala_transport_http_new(&wrong, &options));
     char url[64], want[800];
-    snprintf(url, sizeof url, "https://127.0.0.1:%d", front.port);
+    if (front_open(&files, &front, url, &h, 0)) goto done;
+    wrong = transport_trusting(files.wrong_ca);
     int rc;
     dala_store *device = enrol_at(&rc, &h, "a1", url, wrong);
     CHECK(device == NULL);
@@ -371,12 +366,9 @@ static void test_transport_https_certificate_for_another_host_is_refused(void)
     pki files;
     tls_front front;
     dala_transport *transport = NULL;
-    if (make_pki(&files, h.dir) || front_start(&front, files.other_cert, files.other_key, h.port)) goto done;
-    dala_http_options options = DALA_HTTP_OPTIONS_INIT;
-    options.ca_file = files.ca;
-    CHECK_OK(dala_transport_http_new(&transport, &options));
     char url[64];
-    snprintf(url, sizeof url, "https://127.0.0.1:%d", front.port);
+    if (front_open(&files, &front, url, &h, 1)) goto done;
+    transport = transport_trusting(files.ca);
     int rc;
     dala_store *device = enrol_at(&rc, &h, "a1", url, transport);
     CHECK(device == NULL);
@@ -431,34 +423,10 @@ done:
 
 /* --- through the dala command ---------------------------------------------------- */
 
-/* Runs `[env ENV] dala --store DIR/tablet.db --pin-file DIR/tablet.pin
- * ARGS...`; its output (both streams) in `out` (malloc'd). Returns its
- * exit status, or -1. */
-static int run_dala(char **out, const char *dir, const char *env, const char *const *args)
+/* run_dala with `env` (NULL: none), killed after 30 s. */
+static int run_dala_env(char **out, const char *dir, const char *env, const char *const *args)
 {
-    char out_path[600], store[600], pin[600];
-    const char *argv[24];
-    size_t argc = 0;
-    snprintf(out_path, sizeof out_path, "%s/dala-out.txt", dir);
-    snprintf(store, sizeof store, "%s/tablet.db", dir);
-    snprintf(pin, sizeof pin, "%s/tablet.pin", dir);
-    *out = NULL;
-    if (write_pin_file(pin, CLI_TEST_PIN)) return -1;
-    if (env) {
-        argv[argc++] = "/usr/bin/env";
-        argv[argc++] = env;
-    }
-    argv[argc++] = test_binary_path("dala");
-    argv[argc++] = "--store";
-    argv[argc++] = store;
-    argv[argc++] = "--pin-file";
-    argv[argc++] = pin;
-    for (size_t i = 0; args[i] && argc < 23; i++) argv[argc++] = args[i];
-    argv[argc] = NULL;
-    int status;
-    if (run_with_timeout(&status, argv, "/dev/null", out_path, NULL, 30000)) return -1;
-    *out = test_read_file(out_path);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run_dala(out, NULL, dir, env, NULL, args, 30000);
 }
 
 static void test_transport_https_dala_command_enrols_and_syncs_with_ca_file(void)
@@ -468,35 +436,34 @@ static void test_transport_https_dala_command_enrols_and_syncs_with_ca_file(void
     pki files;
     tls_front front;
     char code[32], url[64], env[700], *out = NULL;
-    if (make_pki(&files, h.dir) || front_start(&front, files.cert, files.key, h.port)) goto done;
-    snprintf(url, sizeof url, "https://127.0.0.1:%d", front.port);
+    if (front_open(&files, &front, url, &h, 0)) goto done;
     if (harness_code(&h, code, h.officer_a, h.unit_a)) goto stop;
     const char *missing[] = {"enroll", "--server", url, "--code", code, "--ca-file", "/nonexistent/ca.pem", NULL};
-    CHECK_EQ_INT(run_dala(&out, h.dir, NULL, missing), 1);
+    CHECK_EQ_INT(run_dala_env(&out, h.dir, NULL, missing), 1);
     CHECK_CONTAINS(out, "dala: CA file /nonexistent/ca.pem: No such file or directory");
     free(out);
     const char *wrong[] = {"enroll", "--server", url, "--code", code, "--ca-file", files.wrong_ca, NULL};
-    CHECK_EQ_INT(run_dala(&out, h.dir, NULL, wrong), 1);
+    CHECK_EQ_INT(run_dala_env(&out, h.dir, NULL, wrong), 1);
     CHECK_CONTAINS(out, "is refused (checked against CA file ");
     free(out);
     const char *enroll[] = {"enroll", "--server", url, "--code", code, "--ca-file", files.ca, NULL};
-    CHECK_EQ_INT(run_dala(&out, h.dir, NULL, enroll), 0);
+    CHECK_EQ_INT(run_dala_env(&out, h.dir, NULL, enroll), 0);
     CHECK_CONTAINS(out, "enrolled as device");
     free(out);
     const char *capture_visit[] = {"capture", "--table", "field_visit", "--set", "visit_date=2026-11-24",
                                    "--set", "purpose=preventive_visit", "--set", "risk_level=low", NULL};
-    CHECK_EQ_INT(run_dala(&out, h.dir, NULL, capture_visit), 0);
+    CHECK_EQ_INT(run_dala_env(&out, h.dir, NULL, capture_visit), 0);
     free(out);
     const char *sync[] = {"sync", NULL};
-    CHECK_EQ_INT(run_dala(&out, h.dir, NULL, sync), 1); /* the system's CAs do not know this one */
+    CHECK_EQ_INT(run_dala_env(&out, h.dir, NULL, sync), 1); /* the system's CAs do not know this one */
     CHECK_CONTAINS(out, "is refused (checked against the system's CAs)");
     free(out);
     snprintf(env, sizeof env, "DALA_CA_FILE=%s", files.ca);
-    CHECK_EQ_INT(run_dala(&out, h.dir, env, sync), 0);
+    CHECK_EQ_INT(run_dala_env(&out, h.dir, env, sync), 0);
     CHECK_CONTAINS(out, "1 acknowledged, 0 refused");
     free(out);
     const char *sync_with_file[] = {"sync", "--ca-file", files.ca, NULL};
-    CHECK_EQ_INT(run_dala(&out, h.dir, NULL, sync_with_file), 0);
+    CHECK_EQ_INT(run_dala_env(&out, h.dir, NULL, sync_with_file), 0);
     free(out);
     CHECK_EQ_INT(central_int(&h, "SELECT count(*) FROM record WHERE unit_id = ?1", h.unit_a, 0), 1);
 stop:
@@ -513,7 +480,7 @@ static void test_transport_https_dala_help_names_the_ca_file_and_every_command_a
     const char *dir = test_tmpdir();
     char *out = NULL;
     const char *version[] = {"--version", NULL};
-    CHECK_EQ_INT(run_dala(&out, dir, NULL, version), 0);
+    CHECK_EQ_INT(run_dala_env(&out, dir, NULL, version), 0);
     CHECK(out && strncmp(out, "dala ", 5) == 0);
     free(out);
     static const char *const commands[] = {"enroll", "capture", "forms", "list", "show", "void", "sync", "status",
@@ -521,7 +488,7 @@ static void test_transport_https_dala_help_names_the_ca_file_and_every_command_a
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         char want[64];
         const char *help[] = {commands[i], "--help", NULL};
-        CHECK_EQ_INT(run_dala(&out, dir, NULL, help), 0);
+        CHECK_EQ_INT(run_dala_env(&out, dir, NULL, help), 0);
         snprintf(want, sizeof want, "usage: dala %s", commands[i]);
         CHECK_CONTAINS(out, want);
         if (strcmp(commands[i], "enroll") == 0 || strcmp(commands[i], "sync") == 0) {

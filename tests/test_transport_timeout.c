@@ -10,6 +10,7 @@
  * cap on the whole exchange; and the same tablet's next sync completes
  * with every record on the server once. */
 #include "e2e_support.h"
+#include "raw_client.h"
 #include "testhelp.h"
 
 #include <arpa/inet.h>
@@ -51,17 +52,6 @@ static int readable(int fd, int ms)
     return poll(&p, 1, ms) > 0;
 }
 
-static int send_all(int fd, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-        if (n <= 0) return -1;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Reads one HTTP message's head and its Content-Length body (or, with
  * `to_eof`, all until the peer closes) into `out`; 0 or -1. */
 static int read_message(dala_buf *out, int fd, int to_eof)
@@ -100,28 +90,22 @@ static void answer_own(endpoint *e, int conn)
     memset(body, 'x', sizeof body);
     int head_len = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
                                                "Content-Length: %d\r\n\r\n", OWN_BODY_BYTES);
-    if (send_all(conn, head, (size_t)head_len)) return;
+    if (raw_send_all(conn, head, (size_t)head_len)) return;
     if (e->kind == ANSWER_HALF) {
-        if (send_all(conn, body, OWN_BODY_BYTES / 2) == 0) hold(conn);
+        if (raw_send_all(conn, body, OWN_BODY_BYTES / 2) == 0) hold(conn);
         return;
     }
     for (int i = 0; i < HOLD_MS / 200 && !e->stop; i++) {
-        if (send_all(conn, body, 1)) return;
+        if (raw_send_all(conn, body, 1)) return;
         if (readable(conn, 200)) return; /* the client closed */
     }
 }
 
 static void forward(endpoint *e, int conn, const dala_buf *request)
 {
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons((uint16_t)e->upstream_port);
     dala_buf answer = DALA_BUF_INIT;
-    int up = socket(AF_INET, SOCK_STREAM, 0);
-    if (up < 0 || connect(up, (struct sockaddr *)&address, sizeof address) != 0 ||
-        send_all(up, (const char *)request->data, request->len) || read_message(&answer, up, 1)) {
+    int up = raw_connect(e->upstream_port);
+    if (up < 0 || raw_send_all(up, (const char *)request->data, request->len) || read_message(&answer, up, 1)) {
         if (up >= 0) close(up);
         dala_buf_free(&answer);
         return;
@@ -132,12 +116,12 @@ static void forward(endpoint *e, int conn, const dala_buf *request)
     if (is_sync && end && atomic_load(&e->stall_syncs) > 0) {
         atomic_fetch_sub(&e->stall_syncs, 1);
         size_t head = (size_t)(end - (const char *)answer.data) + 4;
-        if (send_all(conn, (const char *)answer.data, head + (answer.len - head) / 2) == 0) {
+        if (raw_send_all(conn, (const char *)answer.data, head + (answer.len - head) / 2) == 0) {
             atomic_fetch_add(&e->stalled, 1);
             hold(conn);
         }
     } else {
-        (void)send_all(conn, (const char *)answer.data, answer.len);
+        (void)raw_send_all(conn, (const char *)answer.data, answer.len);
     }
     dala_buf_free(&answer);
 }
@@ -165,20 +149,12 @@ static int endpoint_start(endpoint *e, endpoint_kind kind, int upstream_port)
     memset(e, 0, sizeof *e);
     e->kind = kind;
     e->upstream_port = upstream_port;
-    e->fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in address;
-    memset(&address, 0, sizeof address);
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof address;
-    if (e->fd < 0 || bind(e->fd, (struct sockaddr *)&address, sizeof address) != 0 || listen(e->fd, 8) != 0 ||
-        getsockname(e->fd, (struct sockaddr *)&address, &len) != 0 ||
-        pthread_create(&e->thread, NULL, endpoint_run, e) != 0) {
+    e->fd = raw_listen_loopback(&e->port, 8);
+    if (e->fd < 0 || pthread_create(&e->thread, NULL, endpoint_run, e) != 0) {
         test_fail(__FILE__, __LINE__, "start an endpoint: %s", strerror(errno));
         if (e->fd >= 0) close(e->fd);
         return -1;
     }
-    e->port = ntohs(address.sin_port);
     return 0;
 }
 
@@ -189,23 +165,12 @@ static void endpoint_stop(endpoint *e)
     close(e->fd);
 }
 
-/* One POST through `transport` to the endpoint; the code, the message and
- * the time it took. */
+/* One POST through `transport` to the endpoint (timed_post, answers of
+ * at most 1 MiB). */
 static int post_to(const dala_transport *transport, const endpoint *e, int timeout_ms, char *message, size_t size,
                    uint64_t *took_ms)
 {
-    char url[64];
-    snprintf(url, sizeof url, "http://127.0.0.1:%d/v1/sync", e->port);
-    int status = 0;
-    void *answer = NULL;
-    size_t answer_len = 0;
-    uint64_t started = monotonic_ms();
-    int rc = transport->post(transport->context, url, "application/octet-stream", "0123456789abcdef", 16, &status,
-                             &answer, &answer_len, 1 << 20, timeout_ms);
-    *took_ms = monotonic_ms() - started;
-    snprintf(message, size, "%s", rc ? dala_errmsg() : "");
-    free(answer);
-    return rc;
+    return timed_post(transport, e->port, 1 << 20, timeout_ms, message, size, took_ms);
 }
 
 static void test_transport_timeout_answer_that_stops_half_way_fails_within_the_timeout(void)
@@ -298,33 +263,10 @@ done:
     harness_stop(&h);
 }
 
-/* Runs `dala --store DIR/tablet.db --pin-file DIR/tablet.pin ARGS...`;
- * its output (both streams) in `out` (malloc'd), the time it took in
- * `took_ms`. Returns its exit status, -1 if it did not run or exit. */
-static int run_dala(char **out, uint64_t *took_ms, const char *dir, const char *const *args)
+/* run_dala, timed, killed after 30 s. */
+static int run_dala_timed(char **out, uint64_t *took_ms, const char *dir, const char *const *args)
 {
-    char out_path[600], store[600], pin[600];
-    const char *argv[24];
-    size_t argc = 0;
-    snprintf(out_path, sizeof out_path, "%s/dala-out.txt", dir);
-    snprintf(store, sizeof store, "%s/tablet.db", dir);
-    snprintf(pin, sizeof pin, "%s/tablet.pin", dir);
-    *out = NULL;
-    if (write_pin_file(pin, CLI_TEST_PIN)) return -1;
-    argv[argc++] = test_binary_path("dala");
-    argv[argc++] = "--store";
-    argv[argc++] = store;
-    argv[argc++] = "--pin-file";
-    argv[argc++] = pin;
-    for (size_t i = 0; args[i] && argc < 23; i++) argv[argc++] = args[i];
-    argv[argc] = NULL;
-    int status;
-    uint64_t started = monotonic_ms();
-    int rc = run_with_timeout(&status, argv, "/dev/null", out_path, NULL, 30000);
-    *took_ms = monotonic_ms() - started;
-    if (rc) return -1;
-    *out = test_read_file(out_path);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return run_dala(out, took_ms, dir, NULL, NULL, args, 30000);
 }
 
 /* The command as issue 15 reported it: `dala sync --timeout-ms 2000`
@@ -341,26 +283,26 @@ static void test_transport_timeout_dala_sync_command_gives_up_in_time(void)
     snprintf(front, sizeof front, "http://127.0.0.1:%d", e.port);
     if (harness_code(&h, code, h.officer_a, h.unit_a)) goto stop;
     const char *enroll[] = {"enroll", "--server", front, "--code", code, NULL};
-    CHECK_EQ_INT(run_dala(&out, &took_ms, h.dir, enroll), 0);
+    CHECK_EQ_INT(run_dala_timed(&out, &took_ms, h.dir, enroll), 0);
     free(out);
     const char *capture_visit[] = {"capture", "--table", "field_visit", "--set", "visit_date=2026-11-24",
                                    "--set", "purpose=preventive_visit", "--set", "risk_level=low", NULL};
-    CHECK_EQ_INT(run_dala(&out, &took_ms, h.dir, capture_visit), 0);
+    CHECK_EQ_INT(run_dala_timed(&out, &took_ms, h.dir, capture_visit), 0);
     free(out);
     const char *status[] = {"status", NULL};
-    CHECK_EQ_INT(run_dala(&out, &open_ms, h.dir, status), 0); /* what opening the store costs */
+    CHECK_EQ_INT(run_dala_timed(&out, &open_ms, h.dir, status), 0); /* what opening the store costs */
     free(out);
 
     atomic_store(&e.stall_syncs, 1);
     const char *sync[] = {"sync", "--timeout-ms", "2000", NULL};
-    CHECK_EQ_INT(run_dala(&out, &took_ms, h.dir, sync), 1);
+    CHECK_EQ_INT(run_dala_timed(&out, &took_ms, h.dir, sync), 1);
     CHECK_CONTAINS(out, "dala: sync: the server stopped answering: 127.0.0.1:");
     free(out);
     CHECK(took_ms < open_ms + 3000);
     printf("    figure: `dala sync --timeout-ms 2000` against a stalled answer exited after %llu ms "
            "(opening the store alone: %llu ms)\n", (unsigned long long)took_ms, (unsigned long long)open_ms);
 
-    CHECK_EQ_INT(run_dala(&out, &took_ms, h.dir, sync), 0);
+    CHECK_EQ_INT(run_dala_timed(&out, &took_ms, h.dir, sync), 0);
     CHECK_CONTAINS(out, "1 acknowledged, 0 refused");
     free(out);
     CHECK_EQ_INT(central_int(&h, "SELECT count(*) FROM record WHERE unit_id = ?1", h.unit_a, 0), 1);
