@@ -112,13 +112,26 @@ static void world_stop(world *w)
     e2e_stop(&w->h);
 }
 
-static long long db_int(const char *path, const char *sql)
+/* A database opened to read beside a running server: it waits out the
+ * server's brief locks (a checkpoint, the epoch mark) instead of reading
+ * nothing. NULL-safe to close. */
+static sqlite3 *open_to_read(const char *path)
 {
     sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 10000);
+    return db;
+}
+
+static long long db_int(const char *path, const char *sql)
+{
+    sqlite3 *db = open_to_read(path);
     sqlite3_stmt *stmt = NULL;
     long long value = -1;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
+    if (db && sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
         value = sqlite3_column_int64(stmt, 0);
     sqlite3_finalize(stmt);
     sqlite3_close(db);
@@ -139,11 +152,10 @@ static unsigned long long epoch_in_file(const char *db_path, long long *mark)
 
 static unsigned long long epoch_of(const char *db_path)
 {
-    sqlite3 *db = NULL;
+    sqlite3 *db = open_to_read(db_path);
     sqlite3_stmt *stmt = NULL;
     unsigned long long epoch = 0;
-    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, "SELECT value FROM server_meta WHERE key = 'epoch'", -1, &stmt, NULL) == SQLITE_OK &&
+    if (db && sqlite3_prepare_v2(db, "SELECT value FROM server_meta WHERE key = 'epoch'", -1, &stmt, NULL) == SQLITE_OK &&
         sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_bytes(stmt, 0) == 8)
         epoch = dala_load_u64be(sqlite3_column_blob(stmt, 0));
     sqlite3_finalize(stmt);
